@@ -1,0 +1,1 @@
+"""vinify.codegen."""

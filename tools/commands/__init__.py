@@ -1,0 +1,1 @@
+"""Subcommands of the `vinify` command line."""
