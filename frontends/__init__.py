@@ -1,1 +1,1 @@
-"""vinify.frontends."""
+"""Framework frontends: one folder per source format."""

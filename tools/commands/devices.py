@@ -1,6 +1,6 @@
 """`vinify devices`: the devices this machine can use, and the reason for each it cannot."""
 
-HELP = "list devices"
+
 
 
 def add_arguments(parser) -> None:
