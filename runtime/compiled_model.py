@@ -1,22 +1,32 @@
-"""CompiledModel and InferRequest: the user-facing side of an executable on a device."""
+"""CompiledModel: a model compiled for one device, and the validation of user inputs.
+
+A CompiledModel owns a pool of worker threads, one per stream (NUM_STREAMS, resolved from the
+performance hint): asynchronous requests run there, so at most that many run at once.
+"""
 
 import threading
-from typing import Any, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-
-from vinify.errors import InferenceError, RequestBusyError
+from vinify.errors import InferenceError, PropertyError
+from vinify.runtime import properties as props
 from vinify.runtime.device import Executable, Port
+from vinify.runtime.tensor import as_array
 
 
 class CompiledModel:
     """A model compiled for one device. Call it with a dict (by input name), list, or array."""
 
-    def __init__(self, executable: Executable, device: str, config: dict[str, Any]):
+    def __init__(self, executable: Executable, device: str, config: dict[str, Any],
+                 model_name: str = ""):
         self.executable = executable
         self.device = device
         self.config = dict(config)
-        self._default_request: InferRequest | None = None
+        self.model_name = model_name
+        self._default_request = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     @property
     def inputs(self) -> list[Port]:
@@ -27,15 +37,17 @@ class CompiledModel:
         return list(self.executable.outputs)
 
     def input(self, key: int | str = 0) -> Port:
-        return _find_port(self.inputs, key, "input")
+        return find_port(self.inputs, key, "input")
 
     def output(self, key: int | str = 0) -> Port:
-        return _find_port(self.outputs, key, "output")
+        return find_port(self.outputs, key, "output")
 
-    def create_infer_request(self) -> "InferRequest":
+    def create_infer_request(self):
+        from vinify.runtime.infer_request import InferRequest
+
         return InferRequest(self)
 
-    def __call__(self, inputs: Any) -> "Results":
+    def __call__(self, inputs: Any = None) -> "Results":
         if self._default_request is None:
             self._default_request = self.create_infer_request()
         return self._default_request.infer(inputs)
@@ -43,8 +55,38 @@ class CompiledModel:
     def export_model(self) -> bytes:
         return self.executable.export()
 
+    @property
+    def num_streams(self) -> int:
+        """Streams from the config; AUTO also gives a multi-device executable one per device."""
+        streams = props.effective_streams(self.config)
+        if self.config.get(props.NUM_STREAMS, "AUTO") == "AUTO":
+            streams = max(streams, getattr(self.executable, "min_streams", 1))
+        return streams
+
     def get_property(self, name: str) -> Any:
-        return self.config[name]
+        if name in (props.OPTIMAL_NUMBER_OF_INFER_REQUESTS, props.NUM_STREAMS):
+            return self.num_streams
+        if name == props.EXECUTION_DEVICES:
+            return self.executable.execution_devices() or [self.device]
+        if name == props.MODEL_NAME:
+            return self.model_name
+        if name == props.SUPPORTED_PROPERTIES:
+            return sorted(set(props.WRITABLE) | {props.OPTIMAL_NUMBER_OF_INFER_REQUESTS,
+                                                  props.EXECUTION_DEVICES, props.MODEL_NAME})
+        if name in props.WRITABLE:
+            return props.with_defaults(self.config)[name]
+        raise PropertyError(f"compiled model on {self.device} has no property {name!r}")
+
+    def submit(self, job: Callable[[], None]) -> Future:
+        """Runs `job` on one of this model's stream threads."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=max(1, self.num_streams),
+                                                thread_name_prefix=f"vinify-{self.device}")
+            return self._pool.submit(job)
+
+    def __repr__(self) -> str:
+        return f"<CompiledModel '{self.model_name}' on {self.device}>"
 
 
 class Results(dict):
@@ -66,37 +108,16 @@ class Results(dict):
         return tuple(self._arrays)
 
 
-class InferRequest:
-    """One inference in flight at a time; using it from two threads at once is an error."""
-
-    def __init__(self, compiled: CompiledModel):
-        self.compiled = compiled
-        self._lock = threading.Lock()
-        self._results: Results | None = None
-
-    def infer(self, inputs: Any = None) -> Results:
-        if not self._lock.acquire(blocking=False):
-            raise RequestBusyError("infer request is busy: it is already running an inference")
-        try:
-            arrays = validate_inputs(self.compiled.inputs, inputs)
-            outputs = self.compiled.executable.run(arrays)
-            self._results = Results(self.compiled.outputs, outputs)
-            return self._results
-        finally:
-            self._lock.release()
-
-    @property
-    def results(self) -> Results:
-        if self._results is None:
-            raise InferenceError("no inference has run on this request yet")
-        return self._results
-
-
-def _find_port(ports: Sequence[Port], key: int | str, kind: str) -> Port:
+def find_port(ports: Sequence[Port], key: int | str | Port, kind: str) -> Port:
+    if isinstance(key, Port):
+        key = key.index if key in ports else key.name
     for port in ports:
         if port.index == key or (isinstance(key, str) and key in port.names | {port.name}):
             return port
     raise InferenceError(f"model has no {kind} {key!r}; {kind}s: {[p.name for p in ports]}")
+
+
+_find_port = find_port  # the name the first runtime version used
 
 
 def validate_inputs(ports: Sequence[Port], inputs: Any) -> list[np.ndarray]:
@@ -104,7 +125,9 @@ def validate_inputs(ports: Sequence[Port], inputs: Any) -> list[np.ndarray]:
     if isinstance(inputs, Mapping):
         by_index: dict[int, Any] = {}
         for key, array in inputs.items():
-            port = key if isinstance(key, Port) else _find_port(ports, key, "input")
+            port = find_port(ports, key, "input")
+            if port.index in by_index:
+                raise InferenceError(f"input '{port.name}' is given twice")
             by_index[port.index] = array
         missing = [p.name for p in ports if p.index not in by_index]
         if missing:
@@ -119,11 +142,15 @@ def validate_inputs(ports: Sequence[Port], inputs: Any) -> list[np.ndarray]:
     if len(ordered) != len(ports):
         raise InferenceError(f"model takes {len(ports)} input(s) {[p.name for p in ports]}, "
                              f"got {len(ordered)}")
-    return [_check_input(port, array) for port, array in zip(ports, ordered)]
+    return [check_input(port, array) for port, array in zip(ports, ordered)]
 
 
-def _check_input(port: Port, array: Any) -> np.ndarray:
-    array = np.asarray(array)
+def check_input(port: Port, array: Any) -> np.ndarray:
+    """The array for `port`; an InferenceError naming the port if its type or shape is wrong."""
+    try:
+        array = as_array(array)
+    except (TypeError, ValueError) as error:
+        raise InferenceError(f"input '{port.name}' is not an array: {error}") from None
     expected = port.element_type.dtype
     if expected is not None and array.dtype != expected:
         raise InferenceError(f"input '{port.name}' expects element type {port.element_type}, "

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
-
 from vinify.shapes import PartialShape
 from vinify.types import ElementType
 
@@ -49,11 +48,28 @@ class Executable:
     def profiling(self) -> list[dict[str, Any]]:
         return []
 
+    def run_profiled(self, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list]:
+        """Outputs and per-layer ProfilingInfo; devices without layer timers report one entry."""
+        from vinify.runtime.profiling import LayerTimer
+
+        timer = LayerTimer()
+        outputs = self.run(inputs)
+        return outputs, [timer.record("model", "Model", type(self).__name__)]
+
+    def execution_devices(self) -> list[str]:
+        """Names of the devices that really run this executable (meta devices list several)."""
+        return []
+
 
 class Device:
     """A device plug-in. `unavailable_reason` is None when the device can be used."""
 
     name: str = "?"
+    # True when the device compiles only static shapes: the runtime then compiles each input
+    # shape on demand (bounded cache) for models with dynamic dimensions.
+    needs_static_shapes: bool = False
+    # True when compiling is cheap: AUTO may start on such a device while a slower one compiles.
+    compiles_fast: bool = False
 
     def unavailable_reason(self) -> str | None:
         return None

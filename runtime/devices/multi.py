@@ -1,0 +1,76 @@
+"""MULTI:A,B — every target compiles the whole model; requests are spread across them.
+
+Each inference goes to the target with the fewest inferences in flight (ties: the earlier in
+the list), so two requests running at once land on two devices. `runs` counts per target.
+"""
+
+import threading
+from typing import Any, Sequence
+
+import numpy as np
+from vinify.errors import DeviceError
+from vinify.runtime.device import Device, Executable
+from vinify.runtime.dynamic_shapes import compile_for_device
+
+
+class MultiExecutable(Executable):
+    def __init__(self, executables: list[tuple[str, Executable]]):
+        self.executables = executables
+        self.inputs = executables[0][1].inputs
+        self.outputs = executables[0][1].outputs
+        self.runs = {name: 0 for name, _ in executables}
+        self.min_streams = len(executables)  # one request per device can run at once
+        self._in_flight = [0] * len(executables)
+        self._lock = threading.Lock()
+
+    def _take(self) -> int:
+        with self._lock:
+            index = min(range(len(self._in_flight)), key=lambda i: self._in_flight[i])
+            self._in_flight[index] += 1
+            self.runs[self.executables[index][0]] += 1
+            return index
+
+    def _give_back(self, index: int) -> None:
+        with self._lock:
+            self._in_flight[index] -= 1
+
+    def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        index = self._take()
+        try:
+            return self.executables[index][1].run(inputs)
+        finally:
+            self._give_back(index)
+
+    def run_profiled(self, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list]:
+        index = self._take()
+        try:
+            return self.executables[index][1].run_profiled(inputs)
+        finally:
+            self._give_back(index)
+
+    def execution_devices(self) -> list[str]:
+        return [name for name, _ in self.executables]
+
+
+class MultiDevice(Device):
+    """Built per name (`MULTI:CPU,TEMPLATE`) by the registry, around the target devices."""
+
+    name = "MULTI"
+
+    def __init__(self, registry: Any, targets: list[str]):
+        self.registry = registry
+        self.targets = targets
+
+    def full_name(self) -> str:
+        return f"MULTI ({', '.join(self.targets)})"
+
+    def supported_nodes(self, graph: Any) -> set[int]:
+        sets = [self.registry.get(target).supported_nodes(graph) for target in self.targets]
+        return set.intersection(*sets) if sets else set()
+
+    def compile(self, graph: Any, config: dict[str, Any]) -> Executable:
+        if len(set(self.targets)) != len(self.targets):
+            raise DeviceError(f"MULTI lists a device twice: {self.targets}")
+        executables = [(name, compile_for_device(self.registry.get(name), graph, config))
+                       for name in self.targets]
+        return MultiExecutable(executables)
