@@ -51,3 +51,16 @@ def output_type(op_name: str, version: int, shapes: list, elements: list | None 
     values = [ir.constant(constants[i]) if i in constants else
               ir.parameter(f"in{i}", elements[i], shape) for i, shape in enumerate(shapes)]
     return str(ir.make(op_name, version, values, name="op", **attrs).outputs[index].type)
+
+
+def run_openvino(build, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Outputs of OpenVINO's CPU plugin for `build(*parameters)` (an openvino node), used where
+    the OpenVINO opset semantics differ from ONNX's."""
+    import openvino
+    import openvino.opset14 as ops
+
+    parameters = [ops.parameter(list(a.shape), a.dtype) for a in inputs]
+    node = build(*parameters)
+    model = openvino.Model(node.outputs(), parameters)
+    results = openvino.compile_model(model, "CPU")(inputs)
+    return [results[i] for i in range(len(node.outputs()))]
