@@ -66,17 +66,30 @@ def read_model(model: Any, weights: str | Path | None = None, **options: Any) ->
     return _resolve(reader)(path, **options)
 
 
-def convert_model(model: Any, **options: Any) -> Graph:
-    """Reads a model into the IR and applies the conversion options (shapes, layouts, ...)."""
-    return read_model(model, **options)
+def convert_model(model: Any, input: Any = None, output: Any = None, mean_values: Any = None,
+                  scale_values: Any = None, reverse_input_channels: bool = False,
+                  layout: Any = None, compress_to_fp16: bool = False, **options: Any) -> Graph:
+    """Reads a model into the IR and applies the conversion options (vinify.conversion): input
+    shapes or cuts, output cut, layout, channel reversal, mean/scale values, FP16 weights."""
+    from vinify.conversion import apply_conversion_options
+
+    graph = read_model(model, **options)
+    return apply_conversion_options(
+        graph, input=input, output=output, mean_values=mean_values, scale_values=scale_values,
+        reverse_input_channels=reverse_input_channels, layout=layout,
+        compress_to_fp16=compress_to_fp16)
 
 
-def save_model(graph: Graph, path: str | Path, **options: Any) -> None:
+def save_model(graph: Graph, path: str | Path, compress_to_fp16: bool = True,
+               **options: Any) -> None:
+    """Writes `graph` by the path's suffix; IR files (.xml) store f32 weights as f16 unless
+    `compress_to_fp16=False`, as openvino.save_model does."""
     path = Path(path)
     writer = WRITERS.get(path.suffix.lower())
     if writer is None:
-        raise ModelFileError(f"{path}: cannot write format '{path.suffix}'; known: {sorted(WRITERS)}")
-    _resolve(writer)(graph, path, **options)
+        raise ModelFileError(f"{path}: cannot write format '{path.suffix}'; "
+                             f"known: {sorted(WRITERS)}")
+    _resolve(writer)(graph, path, compress_to_fp16=compress_to_fp16, **options)
 
 
 def compile_model(model: Any, device: str = "CPU", config: dict[str, Any] | None = None):

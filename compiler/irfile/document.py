@@ -55,6 +55,7 @@ class PortSpec:
     element_type: ElementType | None
     shape: PartialShape | None  # None: no <dim> children (a scalar or a dynamic rank)
     names: list[str] = field(default_factory=list)
+    layout: str | None = None
 
 
 @dataclass
@@ -145,7 +146,11 @@ def _read_port(port: ElementTree.Element, where: str) -> PortSpec:
         except ValueError as error:
             raise ModelFileError(f"{where}: port {port_id}: bad dimension: {error}") from None
     shape = PartialShape(tuple(dims)) if dims else None
-    return PortSpec(port_id, elem, shape, split_tensor_names(port.get("names", "")))
+    layout = None
+    for entry in port.findall("rt_info/attribute"):
+        if entry.get("name") == "layout":
+            layout = entry.get("layout")
+    return PortSpec(port_id, elem, shape, split_tensor_names(port.get("names", "")), layout)
 
 
 def _integer(text: str | None, what: str) -> int:

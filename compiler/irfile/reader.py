@@ -90,6 +90,8 @@ class _GraphReader:
             raise ModelFileError(f"{where}: {error}") from None
         _check_ports(layer, node, where)
         node.rt_info.update({k: v for k, v in layer.rt_info.items() if k != DECOMPRESSION})
+        if node.op.name == "Parameter" and layer.outputs and layer.outputs[0].layout:
+            node.rt_info["layout"] = layer.outputs[0].layout
         return node
 
     def operation(self, layer: LayerSpec, inputs: list[Value], where: str) -> Node:

@@ -30,6 +30,7 @@ from vinify.shapes import PartialShape
 from vinify.types import f16, f32
 
 DECOMPRESSION = "decompression"
+LAYOUT = "layout"
 FP16_LIMIT = float(np.finfo(np.float16).max)
 
 
@@ -38,6 +39,7 @@ class Port:
     precision: str
     shape: PartialShape
     names: list[str] = field(default_factory=list)
+    layout: str | None = None  # OpenVINO keeps an input's layout in its port's rt_info
 
 
 @dataclass
@@ -114,6 +116,8 @@ class _NetBuilder:
             layer.extra.append(("output_names", escape_tensor_names([node.inputs[0].name])))
         if node.op.name != "Result":  # a Result layer has no output ports in a file
             self.add_outputs(layer, node.outputs)
+        if node.op.name == "Parameter" and isinstance(node.rt_info.get(LAYOUT), str):
+            layer.outputs[0].layout = node.rt_info[LAYOUT]
 
     def add_constant(self, node: Node) -> None:
         array: np.ndarray = node.attrs["value"]
@@ -205,6 +209,8 @@ def _node_rt_info(node: Node) -> list[tuple[str, str | None]]:
     entries = []
     for key in sorted(node.rt_info):
         value = node.rt_info[key]
+        if key == LAYOUT and node.op.name == "Parameter":
+            continue
         if value is True:
             entries.append((key, None))
         elif isinstance(value, str):
@@ -259,10 +265,15 @@ def _render_port(port: Port, port_id: int, indent: str) -> list[str]:
     if port.names:
         head += f" names={_quote(escape_tensor_names(port.names))}"
     dims = port.shape.dims or ()
-    if not dims:
+    if not dims and port.layout is None:
         return [head + " />"]
     lines = [head + ">"]
     lines += [f"{indent}\t<dim>{format_port_dim(dim)}</dim>" for dim in dims]
+    if port.layout is not None:
+        layout = _quote(port.layout)
+        lines += [f"{indent}\t<rt_info>",
+                  f'{indent}\t\t<attribute name="layout" version="0" layout={layout} />',
+                  f"{indent}\t</rt_info>"]
     lines.append(f"{indent}</port>")
     return lines
 
