@@ -103,7 +103,7 @@ class ConstantPattern(Pattern):
 
 @dataclass
 class OpPattern(Pattern):
-    names: tuple[str, ...]
+    names: tuple[str, ...] | None  # None: any op
     inputs: tuple[Pattern, ...] | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
     capture: str | None = None
@@ -114,7 +114,9 @@ class OpPattern(Pattern):
 
     def matches(self, value: Value, match: Match) -> Iterator[Match]:
         node = value.node
-        if node.op.name not in self.names or value.index != self.output:
+        if self.names is not None and node.op.name not in self.names:
+            return
+        if value.index != self.output:
             return
         if self.single_use and len(value.uses) != 1:
             return
@@ -178,11 +180,12 @@ class Either(Pattern):
                     yield bound
 
 
-def op(names: "str | tuple[str, ...]", *inputs: Pattern, capture: str | None = None,
+def op(names: "str | tuple[str, ...] | None", *inputs: Pattern, capture: str | None = None,
        commutative: bool = False, single_use: bool = False, where: Callable | None = None,
        any_inputs: bool = False, **attrs: Any) -> OpPattern:
-    """A value produced by one of `names`; with no inputs given (or any_inputs) inputs are free."""
-    names = (names,) if isinstance(names, str) else tuple(names)
+    """A value produced by one of `names` (None: any op); with no inputs given (or any_inputs)
+    the inputs are free, else the first len(inputs) inputs must match in order."""
+    names = (names,) if isinstance(names, str) else (None if names is None else tuple(names))
     constrained = None if (any_inputs or not inputs) else tuple(inputs)
     return OpPattern(names, constrained, attrs, capture, commutative, single_use, where)
 
