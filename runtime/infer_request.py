@@ -44,6 +44,7 @@ class InferRequest:
         self._profiling: list[ProfilingInfo] = []
         self._callback: Callable[[Any], None] | None = None
         self._on_idle: Callable[[], None] | None = None  # used by AsyncInferQueue
+        self._callback_userdata: Any = None
         self.userdata: Any = None
         self.callback_error: BaseException | None = None
         self.latency: float = 0.0  # milliseconds of the last inference
@@ -68,7 +69,7 @@ class InferRequest:
         except BaseException:
             self._lock.release()
             raise
-        self.userdata = userdata
+        self.userdata = userdata if userdata is not None else self._callback_userdata
         self._error = None
         self.callback_error = None
         self._done.clear()
@@ -92,10 +93,10 @@ class InferRequest:
         return True
 
     def set_callback(self, callback: Callable[[Any], None] | None, userdata: Any = None) -> None:
-        """`callback(userdata)` runs after each asynchronous inference, on the stream thread."""
+        """`callback(userdata)` runs after each asynchronous inference, on the stream thread;
+        userdata given to start_async takes precedence over the one given here."""
         self._callback = callback
-        if userdata is not None:
-            self.userdata = userdata
+        self._callback_userdata = userdata
 
     @property
     def is_busy(self) -> bool:
