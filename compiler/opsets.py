@@ -20,7 +20,7 @@ from vinify.errors import UnknownOpError
 _CHANGES: dict[int, str] = {
     1: """
         Abs Acos Add Asin Atan AvgPool BatchNormInference BinaryConvolution Broadcast
-        CTCGreedyDecoder Ceiling Clamp Concat Convert ConvertLike Convolution
+        CTCGreedyDecoder Ceiling Clamp Concat Constant Convert ConvertLike Convolution
         ConvolutionBackpropData Cos Cosh DeformableConvolution DeformablePSROIPooling DepthToSpace
         DetectionOutput Divide Elu Equal Erf Exp FakeQuantize Floor FloorMod GRN Gather GatherTree
         Greater GreaterEqual GroupConvolution GroupConvolutionBackpropData HardSigmoid Interpolate
@@ -28,28 +28,32 @@ _CHANGES: dict[int, str] = {
         Maximum Minimum Mod Multiply Negative NonMaxSuppression NormalizeL2 NotEqual OneHot PRelu
         PSROIPooling Pad Parameter Power PriorBox PriorBoxClustered Proposal RNNCell Range
         ReduceLogicalAnd ReduceLogicalOr ReduceMax ReduceMean ReduceMin ReduceProd ReduceSum
-        RegionYolo Relu Reshape Result ReverseSequence Select Selu ShapeOf ShuffleChannels Sigmoid
-        Sign Sin Sinh Softmax SpaceToDepth Split Sqrt SquaredDifference Squeeze StridedSlice
-        Subtract Tan Tanh TensorIterator Tile TopK Transpose Unsqueeze VariadicSplit Xor
+        RegionYolo Relu Reshape Result Reverse ReverseSequence Select Selu ShapeOf ShuffleChannels
+        Sigmoid Sign Sin Sinh Softmax SpaceToDepth Split Sqrt SquaredDifference Squeeze
+        StridedSlice Subtract Tan Tanh TensorIterator Tile TopK Transpose Unsqueeze VariadicSplit
+        Xor
     """,
     2: """
-        BatchToSpace Gelu MVN ROIPooling ReorgYolo SpaceToBatch -RNNCell -ShuffleChannels -Xor
+        BatchToSpace Gelu MVN ROIPooling ReorgYolo SpaceToBatch
     """,
     3: """
         Assign Broadcast Bucketize CumSum EmbeddingBagOffsetsSum EmbeddingBagPackedSum
-        EmbeddingSegmentsSum ExtractImagePatches GRUCell NonMaxSuppression NonZero RNNCell:1
-        ROIAlign ReadValue ScatterElementsUpdate ScatterUpdate ShapeOf ShuffleChannels:1 TopK
+        EmbeddingSegmentsSum ExtractImagePatches GRUCell NonMaxSuppression NonZero ROIAlign
+        ReadValue ScatterElementsUpdate ScatterUpdate ShapeOf TopK
     """,
     4: """
         Acosh Asinh Atanh CTCLoss HSwish Interpolate LSTMCell Mish NonMaxSuppression Proposal
-        Range ReduceL1 ReduceL2 ScatterNDUpdate SoftPlus Swish
+        Range ReduceL1 ReduceL2 ScatterNDUpdate SoftPlus Swish -Reverse -Xor
     """,
     5: """
         BatchNormInference GRUSequence GatherND HSigmoid LSTMSequence LogSoftmax Loop
         NonMaxSuppression RNNSequence Round
     """,
     6: """
-        Assign CTCGreedyDecoderSeqLen GatherElements MVN ReadValue
+        Assign CTCGreedyDecoderSeqLen ExperimentalDetectronDetectionOutput
+        ExperimentalDetectronGenerateProposalsSingleImage ExperimentalDetectronPriorGridGenerator
+        ExperimentalDetectronROIFeatureExtractor ExperimentalDetectronTopKROIs GatherElements MVN
+        ReadValue
     """,
     7: """
         DFT Einsum Gather Gelu IDFT Roll
@@ -92,7 +96,7 @@ _CHANGES: dict[int, str] = {
 
 def _build_tables() -> dict[int, dict[str, int]]:
     tables: dict[int, dict[str, int]] = {}
-    current: dict[str, int] = {"Constant": 1}
+    current: dict[str, int] = {}
     for number in sorted(_CHANGES):
         for word in _CHANGES[number].split():
             if word.startswith("-"):
