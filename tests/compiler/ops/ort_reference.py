@@ -62,5 +62,5 @@ def run_openvino(build, inputs: list[np.ndarray]) -> list[np.ndarray]:
     parameters = [ops.parameter(list(a.shape), a.dtype) for a in inputs]
     node = build(*parameters)
     model = openvino.Model(node.outputs(), parameters)
-    results = openvino.compile_model(model, "CPU")(inputs)
+    results = openvino.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})(inputs)
     return [results[i] for i in range(len(node.outputs()))]
