@@ -131,13 +131,10 @@ def lp_pool(ctx: NodeContext) -> Value:
     return _power(ctx, summed, 1.0 / p)
 
 
-def _unpool_shape(ctx: NodeContext, data: Value) -> Value:
-    """MaxUnpool's output shape: the `output_shape` input, else the inverse of the pooling."""
-    given = ctx.optional_input(2)
-    if given is not None:
-        return convert(ctx, given, i64)
+def _default_unpool_shape(ctx: NodeContext, data: Value) -> Value:
+    """The inverse of the pooling: (in - 1) * stride + kernel - pads, per spatial axis."""
     if not data.shape.rank_is_static or not all(d.is_static for d in data.shape.dims[2:]):
-        raise ctx.error("MaxUnpool without output_shape needs static spatial input dims")
+        raise ctx.error("MaxUnpool needs static spatial input dims")
     rank = data.shape.rank - 2
     kernel = ctx.attr("kernel_shape")
     strides = ctx.attr("strides", None) or [1] * rank
@@ -149,11 +146,19 @@ def _unpool_shape(ctx: NodeContext, data: Value) -> Value:
 
 @converter("MaxUnpool", since=9)
 def max_unpool(ctx: NodeContext) -> Value:
-    """Scatters the values to their flat indices in a zero tensor of the output shape."""
+    """Scatters the values to their flat indices in a zero tensor of the unpooled shape; a
+    larger `output_shape` pads that tensor at the end of each axis (as onnxruntime does)."""
     data, indices = ctx.input(0), ctx.input(1)
-    target = _unpool_shape(ctx, data)
+    target = _default_unpool_shape(ctx, data)
     total = as_value(ctx.make("ReduceProd", 1, target, i64_const(ctx, [0]), keep_dims=True))
     zeros = as_value(ctx.make("Broadcast", 3, scalar_like(ctx, 0, data), total))
     flat = as_value(ctx.make("ScatterElementsUpdate", 12, zeros, reshape(ctx, indices, [-1]),
                              reshape(ctx, data, [-1]), i64_const(ctx, 0)))
-    return reshape(ctx, flat, target)
+    unpooled = reshape(ctx, flat, target)
+    given = ctx.optional_input(2)
+    if given is None:
+        return unpooled
+    extra = as_value(ctx.make("Subtract", 1, convert(ctx, given, i64), target))
+    begins = as_value(ctx.make("Multiply", 1, extra, i64_const(ctx, 0)))
+    return as_value(ctx.make("Pad", 12, unpooled, begins, extra, scalar_like(ctx, 0, data),
+                             pad_mode="constant"))

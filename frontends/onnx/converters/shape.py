@@ -126,6 +126,8 @@ def axes_argument(ctx: NodeContext, input_since: int, index: int = 1) -> Value |
     value = ctx.optional_input(index)
     if value is None:
         return None
+    if value.shape.is_static and 0 in value.shape.to_tuple():
+        return []
     known = ctx.const_value(value)
     if known is not None:
         return [int(a) for a in np.asarray(known).reshape(-1)]

@@ -8,12 +8,12 @@ converter reads whichever form the node's opset uses.
 import numpy as np
 from vinify.frontends.onnx.context import NodeContext
 from vinify.frontends.onnx.converters.shape import (
-    INT64_MAX,
     axes_argument,
     axes_value,
     concat,
     convert,
     dim_value,
+    gather_dims,
     i64_const,
     int_list,
     normalize_axis,
@@ -243,51 +243,37 @@ def eye_like(ctx: NodeContext) -> Value:
                              i64_const(ctx, ctx.attr("k", 0)), output_type=str(elem)))
 
 
-def _pad_amounts(ctx: NodeContext, rank: int | None) -> tuple[Value, Value] | tuple[list, list]:
-    """(begins, ends): lists when known at conversion time, else run-time halves of `pads`."""
+def _pad_amounts(ctx: NodeContext, rank: int | None) -> tuple[Value, Value]:
+    """(begins, ends) as i64 vectors over all axes, from the attribute or the `pads` input."""
     if ctx.opset < 11:
         pads = ctx.attr("pads", None) or ctx.attr("paddings")
-    else:
-        known = ctx.const_value(ctx.input(1))
-        if known is None:
-            halves = ctx.make("Split", 1, convert(ctx, ctx.input(1), i64), i64_const(ctx, 0),
-                              num_splits=2)
-            if ctx.optional_input(3) is not None:
-                raise ctx.error("Pad with axes needs constant pads")
-            return halves.outputs[0], halves.outputs[1]
-        pads = [int(p) for p in known.reshape(-1)]
-    half = len(pads) // 2
-    begins, ends = list(pads[:half]), list(pads[half:])
-    axes = int_list(ctx, 3, "axes") if ctx.opset >= 18 else None
+        half = len(pads) // 2
+        return i64_const(ctx, pads[:half]), i64_const(ctx, pads[half:])
+    halves = ctx.make("Split", 1, convert(ctx, ctx.input(1), i64), i64_const(ctx, 0),
+                      num_splits=2)
+    begins, ends = halves.outputs
+    axes = ctx.optional_input(3) if ctx.opset >= 18 else None
     if axes is None:
         return begins, ends
     if rank is None:
         raise ctx.error("Pad with axes needs a static input rank")
-    full_begins, full_ends = [0] * rank, [0] * rank
-    for axis, begin, end in zip(axes, begins, ends):
-        full_begins[axis % rank], full_ends[axis % rank] = begin, end
-    return full_begins, full_ends
+    axes = as_value(ctx.make("FloorMod", 1, convert(ctx, axes, i64), i64_const(ctx, rank)))
+    zeros = i64_const(ctx, [0] * rank)
+    return tuple(as_value(ctx.make("ScatterElementsUpdate", 12, zeros, axes, part,
+                                   i64_const(ctx, 0))) for part in (begins, ends))
 
 
-def _wrap_pad(ctx: NodeContext, data: Value, begins: list[int], ends: list[int]) -> Value:
-    """Pad-19 `wrap`: each axis extended by its own far end (before) and near start (after)."""
-    for axis, (begin, end) in enumerate(zip(begins, ends)):
-        if begin < 0 or end < 0:
-            raise ctx.error("wrap padding with negative pads is not supported")
-        parts = []
-        if begin:
-            parts.append(_axis_slice(ctx, data, axis, -begin, INT64_MAX))
-        parts.append(data)
-        if end:
-            parts.append(_axis_slice(ctx, data, axis, 0, end))
-        if len(parts) > 1:
-            data = as_value(ctx.make("Concat", 1, *parts, axis=axis))
+def _wrap_pad(ctx: NodeContext, data: Value, begins: Value, ends: Value) -> Value:
+    """Pad-19 `wrap`: along each axis, gather positions -begin .. n+end modulo n."""
+    for axis in range(static_rank(ctx, data)):
+        length = dim_value(ctx, data, axis)
+        start = as_value(ctx.make("Negative", 1, gather_dims(ctx, begins, axis)))
+        stop = as_value(ctx.make("Add", 1, length, gather_dims(ctx, ends, axis)))
+        positions = as_value(ctx.make("Range", 4, start, stop, i64_const(ctx, 1),
+                                      output_type="i64"))
+        positions = as_value(ctx.make("FloorMod", 1, positions, length))
+        data = as_value(ctx.make("Gather", 8, data, positions, i64_const(ctx, axis)))
     return data
-
-
-def _axis_slice(ctx: NodeContext, data: Value, axis: int, start: int, stop: int) -> Value:
-    return as_value(ctx.make("Slice", 8, data, i64_const(ctx, [start]), i64_const(ctx, [stop]),
-                             i64_const(ctx, [1]), i64_const(ctx, [axis])))
 
 
 @converter("Pad", since=1)
@@ -297,14 +283,10 @@ def pad(ctx: NodeContext) -> Value:
     mode = ctx.attr("mode", "constant")
     begins, ends = _pad_amounts(ctx, rank)
     if mode == "wrap":
-        if isinstance(begins, Value):
-            raise ctx.error("wrap padding needs constant pads")
         return _wrap_pad(ctx, data, begins, ends)
     if mode not in ("constant", "reflect", "edge"):
         raise ctx.error(f"unknown pad mode '{mode}'")
-    begin_value = begins if isinstance(begins, Value) else i64_const(ctx, begins)
-    end_value = ends if isinstance(ends, Value) else i64_const(ctx, ends)
-    inputs = [data, begin_value, end_value]
+    inputs = [data, begins, ends]
     if mode == "constant":
         fill = ctx.optional_input(2) if ctx.opset >= 11 else None
         if fill is None:
