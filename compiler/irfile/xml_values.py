@@ -99,7 +99,7 @@ def parse_attribute(attr: Attr, text: str) -> Any:
     if kind == "float":
         return float(text)
     if kind == "str":
-        return text
+        return _choice(attr, text)
     if kind == "type":
         return element_type(text)
     if kind == "shape":
@@ -114,6 +114,13 @@ def parse_attribute(attr: Attr, text: str) -> Any:
     if kind == "types":
         return tuple(element_type(item) for item in items)
     raise ValueError(f"attribute kind {kind} cannot be read from an IR file")
+
+
+def _choice(attr: Attr, text: str) -> str:
+    """OpenVINO writes some enum values in upper case (MVN's eps_mode="INSIDE_SQRT")."""
+    if attr.choices is None or text in attr.choices or text.lower() not in attr.choices:
+        return text
+    return text.lower()
 
 
 def _parse_bool(text: str) -> bool:
