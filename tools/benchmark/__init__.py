@@ -1,0 +1,1 @@
+"""The benchmark tool behind `vinify benchmark`: run loop, statistics, progress, report, plot."""
