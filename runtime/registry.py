@@ -15,6 +15,7 @@ from vinify.runtime.device import Device
 
 BUILTIN_DEVICES = {
     "TEMPLATE": "vinify.runtime.devices.template:TemplateDevice",
+    "CPU": "vinify.runtime.devices.cpu:CpuDevice",
 }
 META_DEVICES = {
     "HETERO": "vinify.runtime.devices.hetero:HeteroDevice",

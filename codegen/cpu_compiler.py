@@ -1,0 +1,120 @@
+"""Graph -> CPU blob: lower, plan the arena, render LLVM IR, compile, link, package.
+
+The expensive half (LLVM code generation and linking) is cached by the SHA-256 of the LLVM IR
+text, target CPU and features: in memory for the process, and on disk under `cache_dir` when one
+is given (the CACHE_DIR property), so compiling the same model again skips LLVM entirely.
+"""
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import vinify
+from vinify.codegen import memory_plan
+from vinify.codegen.lowering.graph import LoweredGraph, lower_graph
+from vinify.codegen.target import Target, host_cpu_target
+from vinify.runtime.blob import required_features, write_blob
+
+_MEMORY_CACHE: dict[str, bytes] = {}
+
+
+def plan_memory(lowered: LoweredGraph) -> tuple[memory_plan.ArenaPlan, dict]:
+    """Arena offsets for every arena buffer and weights offsets for every weight."""
+    from vinify.codegen import kernel_ir as K
+    from vinify.codegen.llvm.renderer import Placement
+
+    last_step = len(lowered.kernels)
+    first: dict[str, int] = {p.buffer: 0 for p in lowered.inputs}
+    last: dict[str, int] = {p.buffer: last_step for p in lowered.outputs}
+    for step, kernel in enumerate(lowered.kernels):
+        for name in K.buffers_used(kernel.body):
+            first.setdefault(name, step)
+            last[name] = max(last.get(name, step), step)
+    lives = [memory_plan.TensorLife(name, buffer.size * _itemsize(buffer.dtype),
+                                    first.get(name, 0), last.get(name, 0))
+             for name, buffer in lowered.arena_buffers.items()]
+    plan = memory_plan.plan_arena(lives)
+    placement = {name: Placement("arena", offset) for name, offset in plan.offsets.items()}
+    offset = 0
+    for name, array in lowered.weights.items():
+        placement[name] = Placement("weights", offset)
+        offset = memory_plan.align_up(offset + array.nbytes)
+    return plan, placement
+
+
+def _itemsize(dtype: str) -> int:
+    return {"f32": 4, "i64": 8, "i32": 4}.get(dtype, 1)
+
+
+def render_llvm(lowered: LoweredGraph, placement: dict, target: Target) -> str:
+    from vinify.codegen.llvm.renderer import ModuleRenderer
+
+    renderer = ModuleRenderer(placement, target.function_attributes)
+    functions = [renderer.render_kernel(kernel) for kernel in lowered.kernels]
+    renderer.render_entry(lowered.kernels, functions)
+    return renderer.text()
+
+
+def build_shared_object(ir_text: str, target: Target, cache_dir: str | None) -> bytes:
+    from vinify.codegen.llvm.native import compile_object, link_shared_object
+
+    key = hashlib.sha256("\n".join([ir_text, target.cpu_name, target.feature_string,
+                                    vinify.__version__]).encode()).hexdigest()
+    if key in _MEMORY_CACHE:
+        return _MEMORY_CACHE[key]
+    cached = Path(cache_dir) / "cpu-kernels" / f"{key}.so" if cache_dir else None
+    if cached is not None and cached.is_file():
+        code = cached.read_bytes()
+    else:
+        code = link_shared_object(compile_object(ir_text, target.cpu_name,
+                                                 target.feature_string))
+        if cached is not None:
+            from vinify.api import atomic_write
+
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(cached, code)
+    _MEMORY_CACHE[key] = code
+    return code
+
+
+def weights_section(lowered: LoweredGraph, placement: dict) -> bytes:
+    size = max((placement[n].offset + a.nbytes for n, a in lowered.weights.items()), default=0)
+    data = bytearray(memory_plan.align_up(size))
+    for name, array in lowered.weights.items():
+        start = placement[name].offset
+        data[start:start + array.nbytes] = np.ascontiguousarray(array).tobytes()
+    return bytes(data)
+
+
+def compile_to_blob(graph: Any, config: dict[str, Any] | None = None,
+                    target: Target | None = None) -> bytes:
+    """The CPU blob for `graph` (a verified Graph with static shapes)."""
+    config = config or {}
+    target = target or host_cpu_target()
+    started = time.perf_counter()
+    lowered = lower_graph(graph, target)
+    plan, placement = plan_memory(lowered)
+    ir_text = render_llvm(lowered, placement, target)
+    code = build_shared_object(ir_text, target, config.get("CACHE_DIR"))
+    metadata = {
+        "inputs": [_port(p, placement) for p in lowered.inputs],
+        "outputs": [_port(p, placement) for p in lowered.outputs],
+        "arena_bytes": plan.size,
+        "kernels": [{"name": k.name, "source": k.source} for k in lowered.kernels],
+        "compile_seconds": round(time.perf_counter() - started, 3),
+        "graph_name": getattr(graph, "name", ""),
+    }
+    header = {"vinify_version": vinify.__version__, "device": "CPU",
+              "target_cpu": target.cpu_name,
+              "required_features": required_features(list(target.features))}
+    sections = {"metadata": json.dumps(metadata).encode(),
+                "weights": weights_section(lowered, placement), "code": code}
+    return write_blob(header, sections)
+
+
+def _port(port, placement: dict) -> dict:
+    return {"name": port.name, "element_type": port.element_type, "shape": list(port.shape),
+            "offset": placement[port.buffer].offset}

@@ -1,0 +1,293 @@
+"""The loop-level kernel IR shared by every code generation target.
+
+A `Kernel` is a list of statements over named `Buffer`s: loops (the outermost may be parallel),
+stores, and assignments to local variables. Expressions are scalar or vector (`lanes` > 1) and
+typed with the kernel IR's own scalar types. Buffers carry no address: the memory planner places
+them, and a renderer (LLVM today, OpenCL C later) turns a kernel plus that placement into code.
+
+Invariants:
+- index arithmetic is i64; a loop variable is i64 and runs start, start+step, ... < stop;
+- a `Let` to a name already defined outside a loop, inside that loop, makes the variable
+  loop-carried (renderers build phi nodes / plain C variables for it);
+- only a kernel's single top-level statement may be a parallel loop; its iterations must be
+  independent (each writes its own part of the outputs).
+"""
+
+from dataclasses import dataclass, field
+from typing import Union
+
+SCALAR_TYPES = ("f32", "i64", "i32", "i8", "u8", "i1")
+FLOAT_BINARY = ("add", "sub", "mul", "div", "max", "min", "pow")
+INTEGER_BINARY = ("add", "sub", "mul", "div", "rem", "max", "min", "and", "or", "xor")
+COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
+UNARY = ("neg", "abs", "exp", "log", "sqrt", "floor", "ceil", "tanh", "sin", "cos", "not")
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """A named tensor in memory: `size` elements of `dtype`. Placement is decided elsewhere."""
+
+    name: str
+    dtype: str
+    size: int
+
+
+class Expr:
+    dtype: str
+    lanes: int
+
+
+@dataclass(frozen=True)
+class Const(Expr):
+    value: Union[int, float, bool]
+    dtype: str = "i64"
+    lanes: int = 1
+
+
+@dataclass(frozen=True)
+class Var(Expr):
+    name: str
+    dtype: str = "i64"
+    lanes: int = 1
+
+
+@dataclass(frozen=True)
+class Binary(Expr):
+    op: str
+    a: Expr
+    b: Expr
+
+    @property
+    def dtype(self) -> str:
+        return "i1" if self.op in COMPARISONS else self.a.dtype
+
+    @property
+    def lanes(self) -> int:
+        return self.a.lanes
+
+
+@dataclass(frozen=True)
+class Unary(Expr):
+    op: str
+    a: Expr
+
+    @property
+    def dtype(self) -> str:
+        return self.a.dtype
+
+    @property
+    def lanes(self) -> int:
+        return self.a.lanes
+
+
+@dataclass(frozen=True)
+class Fma(Expr):
+    """a * b + c with one rounding."""
+
+    a: Expr
+    b: Expr
+    c: Expr
+
+    @property
+    def dtype(self) -> str:
+        return self.a.dtype
+
+    @property
+    def lanes(self) -> int:
+        return self.a.lanes
+
+
+@dataclass(frozen=True)
+class Select(Expr):
+    cond: Expr
+    a: Expr
+    b: Expr
+
+    @property
+    def dtype(self) -> str:
+        return self.a.dtype
+
+    @property
+    def lanes(self) -> int:
+        return self.a.lanes
+
+
+@dataclass(frozen=True)
+class Cast(Expr):
+    a: Expr
+    dtype: str
+
+    @property
+    def lanes(self) -> int:
+        return self.a.lanes
+
+
+@dataclass(frozen=True)
+class Splat(Expr):
+    """A scalar repeated across `lanes`."""
+
+    a: Expr
+    lanes: int
+
+    @property
+    def dtype(self) -> str:
+        return self.a.dtype
+
+
+@dataclass(frozen=True)
+class LaneMask(Expr):
+    """`lanes` booleans: lane i is true when i < count (count is a scalar i64)."""
+
+    count: Expr
+    lanes: int
+    dtype: str = "i1"
+
+
+@dataclass(frozen=True)
+class Iota(Expr):
+    """The i64 vector <0, 1, ..., lanes-1>."""
+
+    lanes: int
+    dtype: str = "i64"
+
+
+@dataclass(frozen=True)
+class ReduceLanes(Expr):
+    """A vector folded to a scalar with `op` ("add" or "max")."""
+
+    op: str
+    a: Expr
+
+    @property
+    def dtype(self) -> str:
+        return self.a.dtype
+
+    @property
+    def lanes(self) -> int:
+        return 1
+
+
+@dataclass(frozen=True)
+class Load(Expr):
+    """`lanes` consecutive elements of `buffer` from element `index`; masked-off lanes are 0.
+
+    A vector `index` (lanes > 1) gathers one element per lane instead.
+    """
+
+    buffer: Buffer
+    index: Expr
+    lanes: int = 1
+    mask: Expr | None = None
+
+    @property
+    def dtype(self) -> str:
+        return self.buffer.dtype
+
+
+class Stmt:
+    pass
+
+
+@dataclass(frozen=True)
+class Let(Stmt):
+    """Defines or reassigns a local variable."""
+
+    var: Var
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Store(Stmt):
+    buffer: Buffer
+    index: Expr
+    value: Expr
+    mask: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Loop(Stmt):
+    var: Var
+    start: Expr
+    stop: Expr
+    body: tuple[Stmt, ...]
+    step: int = 1
+    parallel: bool = False
+
+
+@dataclass
+class Kernel:
+    """One unit of work of a compiled graph; `source` names the graph node(s) it came from."""
+
+    name: str
+    body: list[Stmt]
+    source: str = ""
+    buffers: list[Buffer] = field(default_factory=list)
+
+    def __post_init__(self):
+        for stmt in self.body[1:]:
+            if isinstance(stmt, Loop) and stmt.parallel:
+                raise ValueError(f"kernel {self.name}: only the first statement may be parallel")
+
+
+def const(value: Union[int, float], dtype: str = "i64") -> Const:
+    return Const(value, dtype)
+
+
+def add(a: Expr, b: Expr | int) -> Expr:
+    return Binary("add", a, _as_expr(b, a))
+
+
+def mul(a: Expr, b: Expr | int) -> Expr:
+    return Binary("mul", a, _as_expr(b, a))
+
+
+def _as_expr(value: Expr | int | float, like: Expr) -> Expr:
+    if isinstance(value, Expr):
+        return value
+    return Const(value, like.dtype, like.lanes)
+
+
+def index_of(coords: list[Expr], strides: list[int]) -> Expr:
+    """The flat element index sum(coord * stride), skipping zero strides."""
+    total: Expr = Const(0)
+    for coord, stride in zip(coords, strides):
+        if stride == 0:
+            continue
+        term = coord if stride == 1 else Binary("mul", coord, Const(stride))
+        total = term if total == Const(0) else Binary("add", total, term)
+    return total
+
+
+def loop_nest(variables: list[Var], extents: list[int], body: list[Stmt],
+              parallel_outer: bool = False) -> list[Stmt]:
+    """Nested loops over [0, extent) for each variable, the first outermost."""
+    statements = list(body)
+    for depth in range(len(variables) - 1, -1, -1):
+        parallel = parallel_outer and depth == 0
+        statements = [Loop(variables[depth], Const(0), Const(extents[depth]), tuple(statements),
+                           parallel=parallel)]
+    return statements
+
+
+def buffers_used(statements) -> set[str]:
+    """Names of every buffer a list of statements loads from or stores to."""
+    found: set[str] = set()
+    for statement in statements:
+        if isinstance(statement, Store):
+            found.add(statement.buffer.name)
+            _expr_buffers(statement.value, found)
+            _expr_buffers(statement.index, found)
+        elif isinstance(statement, Let):
+            _expr_buffers(statement.value, found)
+        elif isinstance(statement, Loop):
+            found |= buffers_used(statement.body)
+    return found
+
+
+def _expr_buffers(expr: Expr, found: set[str]) -> None:
+    if isinstance(expr, Load):
+        found.add(expr.buffer.name)
+    for child in getattr(expr, "__dataclass_fields__", {}):
+        item = getattr(expr, child)
+        if isinstance(item, Expr):
+            _expr_buffers(item, found)

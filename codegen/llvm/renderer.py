@@ -1,0 +1,399 @@
+"""Kernel IR -> LLVM IR (llvmlite.ir): one function per kernel and one graph entry point.
+
+Every kernel is `void k(i8** ctx)` where ctx[0] is the arena and ctx[1] the weights; a kernel whose
+top statement is a parallel loop is also a valid `GOMP_parallel` body: each thread takes its own
+contiguous share of the loop's iterations. The entry point `vinify_run(arena, weights, threads)`
+calls the kernels in order, so one native call runs a whole inference.
+
+Loop-carried variables become phi nodes directly (no mem2reg needed), so the module is compiled
+with the code generator's O3 and no IR optimization pipeline.
+"""
+
+from dataclasses import dataclass
+
+import llvmlite.ir as ir
+from vinify.codegen import kernel_ir as K
+
+I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
+F32 = ir.FloatType()
+VOID = ir.VoidType()
+I8P = ir.PointerType(I8)
+SCALAR = {"f32": F32, "i64": I64, "i32": I32, "i8": I8, "u8": I8, "i1": I1}
+MANGLE = {"f32": "f32", "i64": "i64", "i32": "i32", "i8": "i8", "u8": "i8", "i1": "i1"}
+SPACE_INDEX = {"arena": 0, "weights": 1}
+FUNCTION_ATTRIBUTES_MARK = ") nounwind\n{"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a buffer lives: a space ("arena" or "weights") and a byte offset in it."""
+
+    space: str
+    offset: int
+
+
+def llvm_type(dtype: str, lanes: int = 1) -> ir.Type:
+    scalar = SCALAR[dtype]
+    return scalar if lanes == 1 else ir.VectorType(scalar, lanes)
+
+
+def mangled(dtype: str, lanes: int) -> str:
+    return MANGLE[dtype] if lanes == 1 else f"v{lanes}{MANGLE[dtype]}"
+
+
+class ModuleRenderer:
+    """Owns the llvmlite module, the intrinsic declarations and the per-kernel functions."""
+
+    def __init__(self, placement: dict[str, Placement], function_attributes: str = ""):
+        self.module = ir.Module(name="vinify")
+        self.placement = placement
+        self.function_attributes = function_attributes
+        self._declared: dict[str, ir.Function] = {}
+        self.kernel_type = ir.FunctionType(VOID, [ir.PointerType(I8P)])
+
+    def declare(self, name: str, result: ir.Type, arguments: list[ir.Type]) -> ir.Function:
+        if name not in self._declared:
+            self._declared[name] = ir.Function(self.module, ir.FunctionType(result, arguments),
+                                               name)
+        return self._declared[name]
+
+    def render_kernel(self, kernel: K.Kernel) -> ir.Function:
+        function = ir.Function(self.module, self.kernel_type, kernel.name)
+        function.attributes.add("nounwind")
+        builder = ir.IRBuilder(function.append_basic_block("entry"))
+        body = KernelBody(self, builder, function.args[0])
+        first = kernel.body[0] if kernel.body else None
+        if isinstance(first, K.Loop) and first.parallel:
+            body.parallel_loop(first)
+            body.statements(kernel.body[1:], {})
+        else:
+            body.statements(kernel.body, {})
+        builder.ret_void()
+        return function
+
+    def render_entry(self, kernels: list[K.Kernel], functions: list[ir.Function]) -> None:
+        """`void vinify_run(i8* arena, i8* weights, i32 threads)`: every kernel in order."""
+        entry = ir.Function(self.module, ir.FunctionType(VOID, [I8P, I8P, I32]), "vinify_run")
+        entry.attributes.add("nounwind")
+        builder = ir.IRBuilder(entry.append_basic_block("entry"))
+        context = builder.alloca(I8P, 2, name="ctx")
+        builder.store(entry.args[0], builder.gep(context, [I32(0)]))
+        builder.store(entry.args[1], builder.gep(context, [I32(1)]))
+        body_type = ir.PointerType(ir.FunctionType(VOID, [I8P]))
+        gomp = self.declare("GOMP_parallel", VOID, [body_type, I8P, I32, I32])
+        for kernel, function in zip(kernels, functions):
+            first = kernel.body[0] if kernel.body else None
+            if isinstance(first, K.Loop) and first.parallel:
+                builder.call(gomp, [builder.bitcast(function, body_type),
+                                    builder.bitcast(context, I8P), entry.args[2], I32(0)])
+            else:
+                builder.call(function, [context])
+        builder.ret_void()
+
+    def text(self) -> str:
+        text = str(self.module)
+        if self.function_attributes:
+            text = text.replace(FUNCTION_ATTRIBUTES_MARK,
+                                f") nounwind {self.function_attributes}\n{{")
+        return text
+
+
+class KernelBody:
+    """Renders statements and expressions of one kernel into its function."""
+
+    def __init__(self, owner: ModuleRenderer, builder: ir.IRBuilder, context: ir.Value):
+        self.owner = owner
+        self.builder = builder
+        self.bases: dict[str, ir.Value] = {}
+        for space, index in SPACE_INDEX.items():
+            slot = builder.gep(context, [I32(index)])
+            self.bases[space] = builder.load(slot, name=space)
+
+    # -- statements -------------------------------------------------------------------------
+
+    def statements(self, statements, env: dict) -> dict:
+        for statement in statements:
+            self.statement(statement, env)
+        return env
+
+    def statement(self, statement: K.Stmt, env: dict) -> None:
+        if isinstance(statement, K.Let):
+            env[statement.var.name] = self.expr(statement.value, env)
+        elif isinstance(statement, K.Store):
+            self.store(statement, env)
+        elif isinstance(statement, K.Loop):
+            self.loop(statement, env, self.expr(statement.start, env),
+                      self.expr(statement.stop, env))
+        else:
+            raise TypeError(f"unknown kernel statement {statement!r}")
+
+    def parallel_loop(self, loop: K.Loop) -> None:
+        """This thread's contiguous share of the loop's iterations (OpenMP static schedule)."""
+        builder = self.builder
+        thread = builder.sext(builder.call(self.owner.declare("omp_get_thread_num", I32, []), []),
+                              I64)
+        threads = builder.sext(
+            builder.call(self.owner.declare("omp_get_num_threads", I32, []), []), I64)
+        start = self.expr(loop.start, {})
+        stop = self.expr(loop.stop, {})
+        step = I64(loop.step)
+        count = builder.sdiv(builder.add(builder.sub(stop, start), I64(loop.step - 1)), step)
+        share = builder.sdiv(builder.add(count, builder.sub(threads, I64(1))), threads)
+        first = builder.mul(thread, share)
+        last = builder.add(first, share)
+        last = builder.select(builder.icmp_signed("<", last, count), last, count)
+        begin = builder.add(start, builder.mul(first, step))
+        end = builder.add(start, builder.mul(last, step))
+        self.loop(loop, {}, begin, end)
+
+    def loop(self, loop: K.Loop, env: dict, start: ir.Value, stop: ir.Value) -> None:
+        builder = self.builder
+        carried = [name for name in assigned_names(loop.body) if name in env]
+        preheader = builder.block
+        header = builder.append_basic_block("loop")
+        body_block = builder.append_basic_block("body")
+        exit_block = builder.append_basic_block("done")
+        builder.branch(header)
+        builder.position_at_end(header)
+        counter = builder.phi(I64, name=loop.var.name)
+        counter.add_incoming(start, preheader)
+        phis = {}
+        for name in carried:
+            phis[name] = builder.phi(env[name].type, name=name)
+            phis[name].add_incoming(env[name], preheader)
+        builder.cbranch(builder.icmp_signed("<", counter, stop), body_block, exit_block)
+        builder.position_at_end(body_block)
+        inner = {**env, **phis, loop.var.name: counter}
+        self.statements(loop.body, inner)
+        counter.add_incoming(builder.add(counter, I64(loop.step)), builder.block)
+        for name, phi in phis.items():
+            phi.add_incoming(inner[name], builder.block)
+        builder.branch(header)
+        builder.position_at_end(exit_block)
+        env.update(phis)
+
+    def store(self, statement: K.Store, env: dict) -> None:
+        value = self.expr(statement.value, env)
+        lanes = statement.value.lanes
+        pointer = self.element_pointer(statement.buffer, statement.index, env, lanes)
+        if statement.mask is None:
+            self.builder.store(value, pointer, align=_alignment(statement.buffer))
+            return
+        dtype = statement.buffer.dtype
+        function = self.owner.declare(
+            f"llvm.masked.store.{mangled(dtype, lanes)}.p0", VOID,
+            [value.type, pointer.type, I32, llvm_type("i1", lanes)])
+        self.builder.call(function, [value, pointer, I32(_alignment(statement.buffer)),
+                                     self.expr(statement.mask, env)])
+
+    def element_pointer(self, buffer: K.Buffer, index: K.Expr, env: dict, lanes: int):
+        placement = self.owner.placement[buffer.name]
+        base = self.builder.gep(self.bases[placement.space], [I64(placement.offset)])
+        typed = self.builder.bitcast(base, ir.PointerType(llvm_type(buffer.dtype)))
+        pointer = self.builder.gep(typed, [self.expr(index, env)])
+        if lanes == 1:
+            return pointer
+        return self.builder.bitcast(pointer, ir.PointerType(llvm_type(buffer.dtype, lanes)))
+
+    # -- expressions ------------------------------------------------------------------------
+
+    def expr(self, node: K.Expr, env: dict) -> ir.Value:
+        method = getattr(self, "expr_" + type(node).__name__.lower())
+        return method(node, env)
+
+    def expr_const(self, node: K.Const, env: dict) -> ir.Value:
+        scalar = SCALAR[node.dtype]
+        value = float(node.value) if node.dtype == "f32" else int(node.value)
+        if node.lanes == 1:
+            return ir.Constant(scalar, value)
+        return ir.Constant(ir.VectorType(scalar, node.lanes), [value] * node.lanes)
+
+    def expr_var(self, node: K.Var, env: dict) -> ir.Value:
+        return env[node.name]
+
+    def expr_binary(self, node: K.Binary, env: dict) -> ir.Value:
+        a, b = self.expr(node.a, env), self.expr(node.b, env)
+        if node.a.dtype == "f32":
+            return self.float_binary(node.op, a, b, node.lanes)
+        return self.integer_binary(node.op, a, b, node.a.dtype)
+
+    def float_binary(self, op: str, a, b, lanes: int) -> ir.Value:
+        builder = self.builder
+        simple = {"add": builder.fadd, "sub": builder.fsub, "mul": builder.fmul,
+                  "div": builder.fdiv}
+        if op in simple:
+            return simple[op](a, b)
+        if op == "max":
+            return builder.select(builder.fcmp_ordered(">", a, b), a, b)
+        if op == "min":
+            return builder.select(builder.fcmp_ordered("<", a, b), a, b)
+        if op == "pow":
+            return builder.call(self.intrinsic("pow", "f32", lanes, 2), [a, b])
+        predicate = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}[op]
+        if op == "ne":
+            return builder.fcmp_unordered(predicate, a, b)
+        return builder.fcmp_ordered(predicate, a, b)
+
+    def integer_binary(self, op: str, a, b, dtype: str) -> ir.Value:
+        builder = self.builder
+        unsigned = dtype in ("u8", "i1")
+        simple = {"add": builder.add, "sub": builder.sub, "mul": builder.mul,
+                  "and": builder.and_, "or": builder.or_, "xor": builder.xor,
+                  "div": builder.udiv if unsigned else builder.sdiv,
+                  "rem": builder.urem if unsigned else builder.srem}
+        if op in simple:
+            return simple[op](a, b)
+        compare = builder.icmp_unsigned if unsigned else builder.icmp_signed
+        if op == "max":
+            return builder.select(compare(">", a, b), a, b)
+        if op == "min":
+            return builder.select(compare("<", a, b), a, b)
+        predicate = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}[op]
+        return compare(predicate, a, b)
+
+    def intrinsic(self, name: str, dtype: str, lanes: int, arity: int) -> ir.Function:
+        kind = llvm_type(dtype, lanes)
+        return self.owner.declare(f"llvm.{name}.{mangled(dtype, lanes)}", kind, [kind] * arity)
+
+    def expr_unary(self, node: K.Unary, env: dict) -> ir.Value:
+        a = self.expr(node.a, env)
+        if node.op == "neg":
+            return self.builder.fneg(a) if node.dtype == "f32" else self.builder.neg(a)
+        if node.op == "not":
+            return self.builder.not_(a)
+        if node.op == "abs" and node.dtype == "f32":
+            return self.builder.call(self.intrinsic("fabs", "f32", node.lanes, 1), [a])
+        if node.op == "abs":
+            return self.builder.select(self.builder.icmp_signed("<", a, ir.Constant(a.type, 0)),
+                                       self.builder.neg(a), a)
+        if node.op == "tanh":
+            return self.scalar_libm_call("tanhf", a, node.lanes)
+        return self.builder.call(self.intrinsic(node.op, "f32", node.lanes, 1), [a])
+
+    def scalar_libm_call(self, name: str, a: ir.Value, lanes: int) -> ir.Value:
+        function = self.owner.declare(name, F32, [F32])
+        if lanes == 1:
+            return self.builder.call(function, [a])
+        result = ir.Constant(a.type, ir.Undefined)
+        for lane in range(lanes):
+            item = self.builder.call(function, [self.builder.extract_element(a, I32(lane))])
+            result = self.builder.insert_element(result, item, I32(lane))
+        return result
+
+    def expr_fma(self, node: K.Fma, env: dict) -> ir.Value:
+        arguments = [self.expr(x, env) for x in (node.a, node.b, node.c)]
+        return self.builder.call(self.intrinsic("fma", "f32", node.lanes, 3), arguments)
+
+    def expr_select(self, node: K.Select, env: dict) -> ir.Value:
+        return self.builder.select(self.expr(node.cond, env), self.expr(node.a, env),
+                                   self.expr(node.b, env))
+
+    def expr_cast(self, node: K.Cast, env: dict) -> ir.Value:
+        return cast_value(self.builder, self.expr(node.a, env), node.a.dtype, node.dtype,
+                          node.lanes)
+
+    def expr_splat(self, node: K.Splat, env: dict) -> ir.Value:
+        return splat(self.builder, self.expr(node.a, env), node.lanes)
+
+    def expr_lanemask(self, node: K.LaneMask, env: dict) -> ir.Value:
+        count = splat(self.builder, self.expr(node.count, env), node.lanes)
+        iota = ir.Constant(ir.VectorType(I64, node.lanes), list(range(node.lanes)))
+        return self.builder.icmp_signed("<", iota, count)
+
+    def expr_reducelanes(self, node: K.ReduceLanes, env: dict) -> ir.Value:
+        vector = self.expr(node.a, env)
+        name = mangled(node.dtype, node.a.lanes)
+        if node.op == "add":
+            function = self.owner.declare(f"llvm.vector.reduce.fadd.{name}", F32,
+                                          [F32, vector.type])
+            call = self.builder.call(function, [ir.Constant(F32, -0.0), vector])
+            call.fastmath = ("reassoc",) if hasattr(call, "fastmath") else None
+            return call
+        function = self.owner.declare(f"llvm.vector.reduce.fmax.{name}", F32, [vector.type])
+        return self.builder.call(function, [vector])
+
+    def expr_iota(self, node: K.Iota, env: dict) -> ir.Value:
+        return ir.Constant(ir.VectorType(I64, node.lanes), list(range(node.lanes)))
+
+    def expr_load(self, node: K.Load, env: dict) -> ir.Value:
+        if node.index.lanes > 1:
+            return self.gather(node, env)
+        pointer = self.element_pointer(node.buffer, node.index, env, node.lanes)
+        align = _alignment(node.buffer)
+        if node.mask is None:
+            return self.builder.load(pointer, align=align)
+        vector = llvm_type(node.buffer.dtype, node.lanes)
+        function = self.owner.declare(
+            f"llvm.masked.load.{mangled(node.buffer.dtype, node.lanes)}.p0", vector,
+            [pointer.type, I32, llvm_type("i1", node.lanes), vector])
+        zero = ir.Constant(vector, [0.0 if node.dtype == "f32" else 0] * node.lanes)
+        return self.builder.call(function, [pointer, I32(align), self.expr(node.mask, env), zero])
+
+
+    def gather(self, node: K.Load, env: dict) -> ir.Value:
+        """One element per lane at the lanes of a vector index (masked lanes read nothing)."""
+        placement = self.owner.placement[node.buffer.name]
+        base = self.builder.gep(self.bases[placement.space], [I64(placement.offset)])
+        element = llvm_type(node.buffer.dtype)
+        lanes = node.lanes
+        address = splat(self.builder, self.builder.ptrtoint(base, I64), lanes)
+        size = ir.Constant(ir.VectorType(I64, lanes), [_element_size(node.buffer)] * lanes)
+        offsets = self.builder.mul(self.expr(node.index, env), size)
+        pointers = self.builder.inttoptr(self.builder.add(address, offsets),
+                                         ir.VectorType(ir.PointerType(element), lanes))
+        vector = llvm_type(node.buffer.dtype, node.lanes)
+        mask = (ir.Constant(llvm_type("i1", node.lanes), [1] * node.lanes) if node.mask is None
+                else self.expr(node.mask, env))
+        function = self.owner.declare(
+            f"llvm.masked.gather.{mangled(node.buffer.dtype, node.lanes)}.v{node.lanes}p0",
+            vector, [pointers.type, I32, mask.type, vector])
+        zero = ir.Constant(vector, [0.0 if node.dtype == "f32" else 0] * node.lanes)
+        return self.builder.call(function, [pointers, I32(_alignment(node.buffer)), mask, zero])
+
+
+def _element_size(buffer: K.Buffer) -> int:
+    return {"f32": 4, "i64": 8, "i32": 4}.get(buffer.dtype, 1)
+
+
+def _alignment(buffer: K.Buffer) -> int:
+    """Element alignment only: buffers may sit at any element offset of a user array."""
+    return {"f32": 4, "i64": 8, "i32": 4}.get(buffer.dtype, 1)
+
+
+def splat(builder: ir.IRBuilder, scalar: ir.Value, lanes: int) -> ir.Value:
+    vector_type = ir.VectorType(scalar.type, lanes)
+    one = builder.insert_element(ir.Constant(vector_type, ir.Undefined), scalar, I32(0))
+    return builder.shuffle_vector(one, ir.Constant(vector_type, ir.Undefined),
+                                  ir.Constant(ir.VectorType(I32, lanes), [0] * lanes))
+
+
+def cast_value(builder: ir.IRBuilder, value: ir.Value, source: str, target: str,
+               lanes: int) -> ir.Value:
+    if source == target:
+        return value
+    kind = llvm_type(target, lanes)
+    if source == "f32":
+        if target == "i1":
+            return builder.fcmp_unordered("!=", value, ir.Constant(value.type, None))
+        return builder.fptoui(value, kind) if target == "u8" else builder.fptosi(value, kind)
+    unsigned = source in ("u8", "i1")
+    if target == "f32":
+        return builder.uitofp(value, kind) if unsigned else builder.sitofp(value, kind)
+    if target == "i1":
+        return builder.icmp_unsigned("!=", value, ir.Constant(value.type, None))
+    if SCALAR[target].width < SCALAR[source].width:
+        return builder.trunc(value, kind)
+    if SCALAR[target].width == SCALAR[source].width:
+        return value
+    return builder.zext(value, kind) if unsigned else builder.sext(value, kind)
+
+
+def assigned_names(statements) -> list[str]:
+    """Names given a value by Let anywhere inside `statements` (in first-seen order)."""
+    names: list[str] = []
+    for statement in statements:
+        if isinstance(statement, K.Let) and statement.var.name not in names:
+            names.append(statement.var.name)
+        elif isinstance(statement, K.Loop):
+            names += [n for n in assigned_names(statement.body) if n not in names]
+    return names

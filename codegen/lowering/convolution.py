@@ -1,0 +1,190 @@
+"""Convolution and GroupConvolution (2-D, NCHW) lowered to im2col + the register-blocked GEMM.
+
+Per image: an im2col kernel (skipped for 1x1, stride 1, no padding: the input is already [K][N])
+then one GEMM kernel over every group's tiles. Weights are packed per group at compile time with
+the epilogue's per-channel scale (batch norm) folded in.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.gemm import (
+    ROWS,
+    Epilogue,
+    GemmOperands,
+    emit_gemm,
+    epilogue_buffers,
+    pack_a_panels,
+)
+from vinify.errors import DeviceError
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    channels: int
+    height: int
+    width: int
+    kernel_h: int
+    kernel_w: int
+    out_h: int
+    out_w: int
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    pad: tuple[int, int]  # top, left
+
+    @property
+    def is_pointwise(self) -> bool:
+        return (self.kernel_h, self.kernel_w, self.stride, self.pad) == (1, 1, (1, 1), (0, 0))
+
+
+def explicit_pads(attrs: dict, in_hw: tuple, out_hw: tuple, kernel_hw: tuple) -> tuple[int, int]:
+    """Top/left padding, resolving auto_pad the way OpenVINO does."""
+    mode = attrs.get("auto_pad", "explicit")
+    if mode in ("explicit", "notset", ""):
+        return tuple(int(p) for p in attrs["pads_begin"])
+    if mode == "valid":
+        return (0, 0)
+    pads = []
+    for size, out, kernel, stride, dilation in zip(in_hw, out_hw, kernel_hw, attrs["strides"],
+                                                   attrs["dilations"]):
+        total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+        pads.append(total // 2 if mode == "same_upper" else total - total // 2)
+    return tuple(pads)
+
+
+def geometry(node: Any, weights_shape: tuple) -> ConvGeometry:
+    x_shape, out_shape = static_shape(node.inputs[0]), static_shape(node.outputs[0])
+    if len(x_shape) != 4:
+        raise DeviceError(f"CPU: {node.describe()}: only 2-D convolutions (NCHW) are compiled")
+    kernel_hw = tuple(weights_shape[-2:])
+    pad = explicit_pads(node.attrs, x_shape[2:], out_shape[2:], kernel_hw)
+    return ConvGeometry(x_shape[1], x_shape[2], x_shape[3], kernel_hw[0], kernel_hw[1],
+                        out_shape[2], out_shape[3], tuple(node.attrs["strides"]),
+                        tuple(node.attrs["dilations"]), pad)
+
+
+def im2col_kernel(ctx: LoweringContext, x: K.Buffer, image_offset: int, geo: ConvGeometry,
+                  columns: K.Buffer, source: str) -> None:
+    """columns[(c*KH + kh)*KW + kw][oh*OW + ow] = x[c][ih][iw] (0 outside), vectorized over ow."""
+    lanes = ctx.target.vector_lanes
+    c, kh, kw, oh, ow = (K.Var(n) for n in ("c", "kh", "kw", "oh", "ow"))
+    sh, sw = geo.stride
+    dh, dw = geo.dilation
+    n_size = geo.out_h * geo.out_w
+    ih = K.Binary("add", K.Binary("mul", oh, K.Const(sh)), K.Const(-geo.pad[0]))
+    ih = K.Binary("add", ih, K.Binary("mul", kh, K.Const(dh)))
+    iw0 = K.Binary("add", K.Binary("mul", ow, K.Const(sw)), K.Const(-geo.pad[1]))
+    iw0 = K.Binary("add", iw0, K.Binary("mul", kw, K.Const(dw)))
+    iw = K.Binary("add", K.Splat(K.Var("iw0"), lanes),
+                  K.Binary("mul", K.Iota(lanes), K.Const(sw, "i64", lanes)))
+    row_ok = K.Binary("and", K.Binary("ge", K.Var("ih"), K.Const(0)),
+                      K.Binary("lt", K.Var("ih"), K.Const(geo.height)))
+    in_columns = K.Binary("and", K.Binary("ge", iw, K.Const(0, "i64", lanes)),
+                          K.Binary("lt", iw, K.Const(geo.width, "i64", lanes)))
+    ow_mask = K.LaneMask(K.Binary("sub", K.Const(geo.out_w), ow), lanes)
+    load_mask = K.Binary("and", K.Binary("and", ow_mask, in_columns), K.Splat(row_ok, lanes))
+    row_base = K.Binary("add", K.Const(image_offset),
+                        K.Binary("mul", K.Binary("add", K.Binary("mul", c, K.Const(geo.height)),
+                                                 K.Var("ih")), K.Const(geo.width)))
+    if sw == 1:
+        value = K.Load(x, K.Binary("add", row_base, K.Var("iw0")), lanes, load_mask)
+    else:
+        value = K.Load(x, K.Binary("add", K.Splat(row_base, lanes), iw), lanes, load_mask)
+    row = K.Binary("add", K.Binary("mul", K.Binary(
+        "add", K.Binary("mul", c, K.Const(geo.kernel_h)), kh), K.Const(geo.kernel_w)), kw)
+    target = K.Binary("add", K.Binary("mul", row, K.Const(n_size)),
+                      K.Binary("add", K.Binary("mul", oh, K.Const(geo.out_w)), ow))
+    inner = K.Loop(ow, K.Const(0), K.Const(geo.out_w), (
+        K.Let(K.Var("iw0"), iw0), K.Store(columns, target, value, ow_mask)), step=lanes)
+    per_row = K.Loop(oh, K.Const(0), K.Const(geo.out_h), (K.Let(K.Var("ih"), ih), inner))
+    nest = K.Loop(kh, K.Const(0), K.Const(geo.kernel_h), (
+        K.Loop(kw, K.Const(0), K.Const(geo.kernel_w), (per_row,)),))
+    ctx.emit("im2col", [K.Loop(c, K.Const(0), K.Const(geo.channels), (nest,), parallel=True)],
+             source)
+
+
+@lowers("Convolution", "GroupConvolution")
+def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
+    epilogue = epilogue or Epilogue(nodes=[node])
+    weights = ctx.constant(node.inputs[1])
+    if weights is None:
+        raise DeviceError(f"CPU: {node.describe()}: convolution weights must be constant")
+    weights = np.asarray(weights, np.float64)
+    if node.op.name == "Convolution":
+        weights = weights[None]
+    groups, m_size = weights.shape[0], weights.shape[1]
+    geo = geometry(node, weights.shape)
+    k_size = int(np.prod(weights.shape[2:]))
+    matrices = weights.reshape(groups, m_size, k_size)
+    if epilogue.scale is not None:
+        matrices = matrices * epilogue.scale.reshape(groups, m_size, 1)
+    rows = min(ROWS, m_size)
+    packed = np.stack([pack_a_panels(m, rows) for m in matrices])
+    a = ctx.add_weights((node.name or "conv") + "_packed", packed)
+    batch = static_shape(node.inputs[0])[0]
+    out = ctx.output(epilogue.output)
+    x = ctx.buffer(node.inputs[0])
+    n_size = geo.out_h * geo.out_w
+    lanes = ctx.target.vector_lanes
+    columns = None
+    if not geo.is_pointwise:
+        columns = ctx.scratch("im2col", geo.channels * geo.kernel_h * geo.kernel_w * n_size)
+    source = " + ".join(n.describe() for n in epilogue.nodes)
+    extras = epilogue_buffers(ctx, epilogue, node.name or "conv", m_size * groups)
+    for image in range(batch):
+        in_offset = image * geo.channels * geo.height * geo.width
+        out_offset = image * groups * m_size * n_size
+        if columns is not None:
+            im2col_kernel(ctx, x, in_offset, geo, columns, source)
+        b, b_offset = (x, in_offset) if columns is None else (columns, 0)
+        gemm = _conv_gemm(a, b, b_offset, out, out_offset, m_size, n_size, k_size, rows,
+                          lanes, extras)
+        panel_size = -(-m_size // rows) * rows * k_size
+
+        def group_offsets(g: GemmOperands, group: K.Expr) -> GemmOperands:
+            return _offset_group(g, group, panel_size, k_size * n_size, m_size)
+
+        emit_gemm(ctx, gemm, "conv", source, groups, group_offsets)
+
+
+def _conv_gemm(a, b, b_offset, out, out_offset, m_size, n_size, k_size, rows, lanes,
+               extras) -> GemmOperands:
+    width = 4 * lanes
+
+    def a_index(m0, r, k):
+        return K.Binary("add", K.Binary("mul", m0, K.Const(k_size)),
+                        K.Binary("add", K.Binary("mul", k, K.Const(rows)), K.Const(r)))
+
+    def b_index(panel, k, n_local):
+        column = K.Binary("add", K.Binary("mul", panel, K.Const(width)), n_local)
+        return K.Binary("add", K.Const(b_offset),
+                        K.Binary("add", K.Binary("mul", k, K.Const(n_size)), column))
+
+    def c_index(m, n):
+        return K.Binary("add", K.Const(out_offset),
+                        K.Binary("add", K.Binary("mul", m, K.Const(n_size)), n))
+
+    return GemmOperands(a=a, a_index=a_index, b=b, b_index=b_index,
+                        b_masked=n_size % width != 0, c=out, c_index=c_index, m=m_size,
+                        n=n_size, k=k_size, rows=rows, **extras)
+
+
+def _offset_group(g: GemmOperands, group: K.Expr, a_stride: int, b_stride: int,
+                  m_size: int) -> GemmOperands:
+    """The GEMM of one group: A, B, C, bias and residual shifted by the group's offsets."""
+    a_shift = K.Binary("mul", group, K.Const(a_stride))
+    b_shift = K.Binary("mul", group, K.Const(b_stride))
+    m_shift = K.Binary("mul", group, K.Const(m_size))
+    a_index, b_index, c_index = g.a_index, g.b_index, g.c_index
+    shifted = replace(
+        g,
+        a_index=lambda m0, r, k: K.Binary("add", a_shift, a_index(m0, r, k)),
+        b_index=lambda p, k, n: K.Binary("add", b_shift, b_index(p, k, n)),
+        c_index=lambda m, n: c_index(K.Binary("add", m_shift, m), n),
+    )
+    if g.bias is not None:
+        shifted = replace(shifted, bias=g.bias, bias_offset=m_shift)
+    return shifted

@@ -1,0 +1,168 @@
+"""Elementwise ops (with numpy broadcasting) lowered to vectorized loop nests.
+
+Dimensions that are contiguous for every operand are collapsed first; the innermost remaining
+dimension is vectorized (operands with stride 1 are loaded as vectors, stride-0 operands are
+splatted), the tail masked. The outermost dimension is split across threads when it pays.
+"""
+
+from typing import Any, Callable
+
+import numpy as np
+from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+
+PARALLEL_MIN_ELEMENTS = 16384
+
+
+def fconst(value: float, like: K.Expr) -> K.Expr:
+    return K.Const(float(value), "f32", like.lanes)
+
+
+def fmax(a: K.Expr, b: K.Expr) -> K.Expr:
+    return K.Binary("max", a, b)
+
+
+def fmin(a: K.Expr, b: K.Expr) -> K.Expr:
+    return K.Binary("min", a, b)
+
+
+def sigmoid(x: K.Expr) -> K.Expr:
+    one = fconst(1.0, x)
+    return K.Binary("div", one, K.Binary("add", one, K.Unary("exp", K.Unary("neg", x))))
+
+
+def activation(op_name: str, attrs: dict) -> Callable[[K.Expr], K.Expr] | None:
+    """The formula of a unary activation, or None when `op_name` is not one."""
+    if op_name == "Relu":
+        return lambda x: fmax(x, fconst(0.0, x))
+    if op_name == "Clamp":
+        return lambda x: fmin(fmax(x, fconst(attrs["min"], x)), fconst(attrs["max"], x))
+    if op_name == "Sigmoid":
+        return sigmoid
+    if op_name == "HSigmoid":
+        return lambda x: K.Binary("div", _relu6(K.Binary("add", x, fconst(3, x))), fconst(6, x))
+    if op_name == "HSwish":
+        return lambda x: K.Binary("mul", x, K.Binary(
+            "div", _relu6(K.Binary("add", x, fconst(3, x))), fconst(6, x)))
+    if op_name == "Elu":
+        alpha = attrs.get("alpha", 1.0)
+        return lambda x: K.Select(K.Binary("gt", x, fconst(0, x)), x, K.Binary(
+            "mul", fconst(alpha, x), K.Binary("sub", K.Unary("exp", x), fconst(1, x))))
+    unary = {"Exp": "exp", "Log": "log", "Sqrt": "sqrt", "Abs": "abs", "Negative": "neg",
+             "Floor": "floor", "Ceiling": "ceil", "Tanh": "tanh"}
+    if op_name in unary:
+        return lambda x: K.Unary(unary[op_name], x)
+    return None
+
+
+def _relu6(x: K.Expr) -> K.Expr:
+    return fmin(fmax(x, fconst(0, x)), fconst(6, x))
+
+
+BINARY = {"Add": "add", "Subtract": "sub", "Multiply": "mul", "Divide": "div",
+          "Maximum": "max", "Minimum": "min", "Power": "pow"}
+
+
+def binary(op_name: str) -> Callable[[K.Expr, K.Expr], K.Expr] | None:
+    if op_name in BINARY:
+        return lambda a, b: K.Binary(BINARY[op_name], a, b)
+    if op_name == "SquaredDifference":
+        return lambda a, b: K.Binary("mul", K.Binary("sub", a, b), K.Binary("sub", a, b))
+    if op_name == "PRelu":
+        return lambda x, slope: K.Select(K.Binary("lt", x, fconst(0, x)),
+                                         K.Binary("mul", x, slope), x)
+    return None
+
+
+@lowers("Relu", "Clamp", "Sigmoid", "HSigmoid", "HSwish", "Elu", "Exp", "Log", "Sqrt", "Abs",
+        "Negative", "Floor", "Ceiling", "Tanh")
+def lower_activation(ctx: LoweringContext, node: Any) -> None:
+    formula = activation(node.op.name, node.attrs)
+    operand = (ctx.buffer(node.inputs[0]), static_shape(node.inputs[0]))
+    emit_broadcast_map(ctx, node.outputs[0], [operand], lambda xs: formula(xs[0]),
+                       node.op.name, node.describe())
+
+
+@lowers("Add", "Subtract", "Multiply", "Divide", "Maximum", "Minimum", "Power",
+        "SquaredDifference", "PRelu")
+def lower_binary(ctx: LoweringContext, node: Any) -> None:
+    formula = binary(node.op.name)
+    shapes = [static_shape(v) for v in node.inputs]
+    if node.op.name == "PRelu":
+        shapes[1] = prelu_slope_shape(shapes[0], shapes[1])
+    operands = [(ctx.buffer(v), s) for v, s in zip(node.inputs, shapes)]
+    emit_broadcast_map(ctx, node.outputs[0], operands, lambda xs: formula(xs[0], xs[1]),
+                       node.op.name, node.describe())
+
+
+def prelu_slope_shape(data: tuple, slope: tuple) -> tuple:
+    """OpenVINO's PRelu applies a 1-D slope of the channel count along axis 1."""
+    if len(slope) == 1 and len(data) >= 2 and slope[0] == data[1] and slope[0] != data[-1]:
+        return (slope[0],) + (1,) * (len(data) - 2)
+    return slope
+
+
+def broadcast_strides(shape: tuple, out_shape: tuple) -> list[int]:
+    """Element strides of a row-major tensor of `shape` broadcast to `out_shape` (0: repeated)."""
+    padded = (1,) * (len(out_shape) - len(shape)) + tuple(shape)
+    strides, step = [], 1
+    for extent in reversed(padded):
+        strides.append(step if extent != 1 else 0)
+        step *= extent
+    return list(reversed(strides))
+
+
+def collapse(extents: list[int], stride_sets: list[list[int]]) -> tuple[list[int], list[list]]:
+    """Merges neighbouring dimensions that are contiguous for every operand."""
+    dims = [(e, [s[i] for s in stride_sets]) for i, e in enumerate(extents) if e != 1]
+    if not dims:
+        return [1], [[0] for _ in stride_sets]
+    merged = [dims[0]]
+    for extent, strides in dims[1:]:
+        outer_extent, outer_strides = merged[-1]
+        if all(o == s * extent for o, s in zip(outer_strides, strides)):
+            merged[-1] = (outer_extent * extent, strides)
+        else:
+            merged.append((extent, strides))
+    extents = [e for e, _ in merged]
+    per_operand = [[strides[k] for _, strides in merged] for k in range(len(stride_sets))]
+    return extents, per_operand
+
+
+def emit_broadcast_map(ctx: LoweringContext, out_value: Any, operands: list[tuple],
+                       formula: Callable[[list[K.Expr]], K.Expr], stem: str, source: str,
+                       out: K.Buffer | None = None) -> K.Buffer:
+    """out[i] = formula(operand[i] ...) over the output shape, with numpy broadcasting."""
+    out_shape = static_shape(out_value)
+    out = out or ctx.output(out_value)
+    stride_sets = [broadcast_strides(shape, out_shape) for _, shape in operands]
+    stride_sets.append(broadcast_strides(out_shape, out_shape))
+    extents, strides = collapse(list(out_shape), stride_sets)
+    buffers = [buffer for buffer, _ in operands] + [out]
+    lanes = ctx.target.vector_lanes
+    inner_ok = all(s[-1] in (0, 1) for s in strides) and out.dtype == "f32"
+    body = _map_body(buffers, extents, strides, formula, lanes if inner_ok else 1)
+    parallel = len(extents) > 1 and int(np.prod(out_shape)) >= PARALLEL_MIN_ELEMENTS
+    variables = [K.Var(f"i{d}") for d in range(len(extents) - 1)]
+    ctx.emit(stem, K.loop_nest(variables, extents[:-1], body, parallel_outer=parallel), source)
+    return out
+
+
+def _map_body(buffers, extents, strides, formula, lanes: int) -> list[K.Stmt]:
+    outer = [K.Var(f"i{d}") for d in range(len(extents) - 1)]
+    inner = K.Var("j")
+    inner_extent = extents[-1]
+    coords = outer + [inner]
+    mask = None if inner_extent % lanes == 0 else K.LaneMask(
+        K.Binary("sub", K.Const(inner_extent), inner), lanes)
+    values = []
+    for buffer, stride in zip(buffers[:-1], strides[:-1]):
+        index = K.index_of(coords, stride)
+        if lanes == 1:
+            values.append(K.Load(buffer, index))
+        elif stride[-1] == 0:
+            values.append(K.Splat(K.Load(buffer, index), lanes))
+        else:
+            values.append(K.Load(buffer, index, lanes, mask))
+    store = K.Store(buffers[-1], K.index_of(coords, strides[-1]), formula(values), mask)
+    return [K.Loop(inner, K.Const(0), K.Const(inner_extent), (store,), step=lanes)]

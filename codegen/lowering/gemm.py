@@ -1,0 +1,289 @@
+"""MatMul and Convolution as register-blocked GEMM: C[M, N] = A[M, K] . B[K, N] + epilogue.
+
+The micro-kernel keeps a ROWS x (VECTORS * lanes) tile of C in registers (6 x 64 floats with
+AVX-512: 24 zmm accumulators), streams K with one broadcast of A and VECTORS loads of B per row
+step, and applies the fused epilogue (bias, residual add, activation) before the only store.
+
+- Convolution: A is the weights, pre-packed at compile time into panels [M/6][K][6] (batch-norm
+  and per-channel scales folded in); B is the input itself for 1x1/stride-1/no-pad convolutions,
+  else an im2col copy [K][N] made by a vectorized kernel (gathers for strided windows); N = OH*OW.
+- MatMul: A is the left operand (rows, any strides); a constant right operand is pre-packed into
+  panels [N/64][K][64] so that each tile streams contiguous memory.
+Tiles are numbered with the M panels innermost (consecutive tiles reuse one B panel in cache) and
+split across threads by one parallel loop, so the split axis adapts to the layer's shape.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.elementwise import activation
+from vinify.errors import DeviceError
+
+ROWS = 6
+VECTORS = 4
+
+
+@dataclass
+class Epilogue:
+    """What is applied to a C tile in registers, and the nodes it absorbed."""
+
+    nodes: list = field(default_factory=list)
+    scale: np.ndarray | None = None  # per output channel, folded into constant weights
+    bias: np.ndarray | None = None  # per output channel
+    residual: Any = None  # a graph value of C's shape
+    activations: list[Callable] = field(default_factory=list)
+
+    @property
+    def output(self) -> Any:
+        return self.nodes[-1].outputs[0]
+
+
+def channel_vector(array: np.ndarray, out_shape: tuple, axis: int) -> np.ndarray | None:
+    """The array as one value per channel of `axis`, when it broadcasts exactly that way."""
+    rank = len(out_shape)
+    padded = (1,) * (rank - array.ndim) + array.shape
+    if array.ndim > rank or any(e != 1 for i, e in enumerate(padded) if i != axis % rank):
+        return None
+    if padded[axis % rank] not in (1, out_shape[axis]):
+        return None
+    return np.broadcast_to(array.reshape(-1).astype(np.float64), (out_shape[axis],)).copy()
+
+
+def plan_epilogue(ctx: LoweringContext, node: Any, channel_axis: int,
+                  weights_constant: bool) -> Epilogue:
+    """Follows single-use successors that can be applied while the tile is in registers."""
+    epilogue = Epilogue(nodes=[node])
+    out_shape = static_shape(node.outputs[0])
+    while True:
+        value = epilogue.output
+        if len(value.uses) != 1:
+            return epilogue
+        user, index = value.uses[0]
+        if not _absorb(ctx, epilogue, user, index, out_shape, channel_axis, weights_constant):
+            return epilogue
+        epilogue.nodes.append(user)
+
+
+def _absorb(ctx, epilogue: Epilogue, user, index: int, out_shape: tuple, axis: int,
+            weights_constant: bool) -> bool:
+    name = user.op.name
+    if user.outputs[0].shape.is_static and static_shape(user.outputs[0]) != out_shape:
+        return False
+    linear_allowed = epilogue.residual is None and not epilogue.activations
+    if name == "BatchNormInference" and index == 0 and linear_allowed and weights_constant:
+        return _absorb_batch_norm(ctx, epilogue, user, out_shape, axis)
+    if name in ("Add", "Multiply") and linear_allowed:
+        other = ctx.constant(user.inputs[1 - index])
+        vector = None if other is None else channel_vector(other, out_shape, axis)
+        if vector is not None and (name == "Add" or weights_constant):
+            _fold_linear(epilogue, vector if name == "Multiply" else None,
+                         vector if name == "Add" else None)
+            return True
+    if name == "Add" and epilogue.residual is None and not epilogue.activations:
+        other = user.inputs[1 - index]
+        if ctx.constant(other) is None and static_shape(other) == out_shape:
+            epilogue.residual = other
+            return True
+    formula = activation(name, user.attrs) if name in ("Relu", "Clamp") else None
+    if formula is not None:
+        epilogue.activations.append(formula)
+        return True
+    return False
+
+
+def _absorb_batch_norm(ctx, epilogue: Epilogue, user, out_shape: tuple, axis: int) -> bool:
+    params = [ctx.constant(v) for v in user.inputs[1:5]]
+    if any(p is None for p in params):
+        return False
+    gamma, beta, mean, variance = (np.asarray(p, np.float64).reshape(-1) for p in params)
+    if gamma.size != out_shape[axis]:
+        return False
+    scale = gamma / np.sqrt(variance + user.attrs["epsilon"])
+    _fold_linear(epilogue, scale, beta - mean * scale)
+    return True
+
+
+def _fold_linear(epilogue: Epilogue, scale: np.ndarray | None, shift: np.ndarray | None) -> None:
+    """Composes y = (x * scale + bias) * s + t into the epilogue's per-channel scale and bias."""
+    if scale is not None:
+        epilogue.scale = scale if epilogue.scale is None else epilogue.scale * scale
+        if epilogue.bias is not None:
+            epilogue.bias = epilogue.bias * scale
+    if shift is not None:
+        epilogue.bias = shift if epilogue.bias is None else epilogue.bias + shift
+
+
+@dataclass
+class GemmOperands:
+    """Index functions of one GEMM (per tile origin m0, n0 and the k loop variable)."""
+
+    a: K.Buffer
+    a_index: Callable[[K.Expr, int, K.Expr], K.Expr]  # (m0, row, k) -> element index
+    b: K.Buffer
+    b_index: Callable[[K.Expr, K.Expr, K.Expr], K.Expr]  # (panel, k, n_local) -> element index
+    b_masked: bool
+    c: K.Buffer
+    c_index: Callable[[K.Expr, K.Expr], K.Expr]  # (m, n) -> element index
+    m: int
+    n: int
+    k: int
+    rows: int = ROWS
+    bias: K.Buffer | None = None
+    bias_per_row: bool = True
+    bias_offset: K.Expr = K.Const(0)
+    residual: K.Buffer | None = None
+    activations: list = field(default_factory=list)
+
+
+def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int) -> list[K.Stmt]:
+    """One register tile: zeroed accumulators, the k loop of FMAs, the epilogue and stores."""
+    width = VECTORS * lanes
+    n0 = K.Binary("mul", panel, K.Const(width))
+    valid = K.Binary("min", K.Const(width), K.Binary("sub", K.Const(g.n), n0))
+    masks = [K.LaneMask(K.Binary("sub", valid, K.Const(v * lanes)), lanes)
+             for v in range(VECTORS)]
+    statements: list[K.Stmt] = [K.Let(K.Var(f"acc{r}_{v}", "f32", lanes),
+                                      K.Const(0.0, "f32", lanes))
+                                for r in range(g.rows) for v in range(VECTORS)]
+    k = K.Var("k")
+    step: list[K.Stmt] = []
+    for v in range(VECTORS):
+        index = g.b_index(panel, k, K.Const(v * lanes))
+        mask = masks[v] if g.b_masked else None
+        step.append(K.Let(K.Var(f"b{v}", "f32", lanes), K.Load(g.b, index, lanes, mask)))
+    for r in range(g.rows):
+        a = K.Splat(K.Load(g.a, g.a_index(m0, r, k)), lanes)
+        for v in range(VECTORS):
+            acc = K.Var(f"acc{r}_{v}", "f32", lanes)
+            step.append(K.Let(acc, K.Fma(a, K.Var(f"b{v}", "f32", lanes), acc)))
+    statements.append(K.Loop(k, K.Const(0), K.Const(g.k), tuple(step)))
+    statements += _epilogue_statements(g, m0, n0, masks, lanes)
+    return statements
+
+
+def _epilogue_statements(g: GemmOperands, m0, n0, masks, lanes: int) -> list[K.Stmt]:
+    statements: list[K.Stmt] = []
+    for r in range(g.rows):
+        row = K.Binary("add", m0, K.Const(r))
+        row_valid = K.Splat(K.Binary("lt", row, K.Const(g.m)), lanes)
+        clamped = K.Binary("min", row, K.Const(g.m - 1))
+        for v in range(VECTORS):
+            column = K.Binary("add", n0, K.Const(v * lanes))
+            mask = K.Binary("and", masks[v], row_valid)
+            value: K.Expr = K.Var(f"acc{r}_{v}", "f32", lanes)
+            if g.bias is not None and g.bias_per_row:
+                bias_index = K.Binary("add", g.bias_offset, clamped)
+                value = K.Binary("add", value, K.Splat(K.Load(g.bias, bias_index), lanes))
+            elif g.bias is not None:
+                value = K.Binary("add", value, K.Load(g.bias, column, lanes, masks[v]))
+            index = g.c_index(clamped, column)
+            if g.residual is not None:
+                value = K.Binary("add", value, K.Load(g.residual, index, lanes, mask))
+            for formula in g.activations:
+                value = formula(value)
+            statements.append(K.Store(g.c, index, value, mask))
+    return statements
+
+
+def emit_gemm(ctx: LoweringContext, g: GemmOperands, stem: str, source: str,
+              groups: int = 1, group_offsets: Callable | None = None) -> None:
+    """All tiles of (grouped) GEMMs as one kernel with a parallel loop over tiles."""
+    lanes = ctx.target.vector_lanes
+    width = VECTORS * lanes
+    m_panels = -(-g.m // g.rows)
+    n_panels = -(-g.n // width)
+    tile = K.Var("tile")
+    per_group = m_panels * n_panels
+    group = K.Var("group")
+    rest = K.Binary("rem", tile, K.Const(per_group))
+    m0 = K.Binary("mul", K.Binary("rem", rest, K.Const(m_panels)), K.Const(g.rows))
+    panel = K.Binary("div", rest, K.Const(m_panels))
+    body: list[K.Stmt] = [K.Let(group, K.Binary("div", tile, K.Const(per_group))),
+                          K.Let(K.Var("m0"), m0), K.Let(K.Var("panel"), panel)]
+    operands = group_offsets(g, group) if group_offsets else g
+    body += tile_statements(operands, K.Var("m0"), K.Var("panel"), lanes)
+    loop = K.Loop(tile, K.Const(0), K.Const(groups * per_group), tuple(body), parallel=True)
+    ctx.emit(stem, [loop], source)
+
+
+def pack_a_panels(matrix: np.ndarray, rows: int = ROWS) -> np.ndarray:
+    """[M, K] -> [ceil(M/rows), K, rows], zero rows appended."""
+    m, k = matrix.shape
+    padded = np.zeros((-(-m // rows) * rows, k), np.float32)
+    padded[:m] = matrix
+    return padded.reshape(-1, rows, k).transpose(0, 2, 1).copy()
+
+
+def pack_b_panels(matrix: np.ndarray, width: int) -> np.ndarray:
+    """[K, N] -> [ceil(N/width), K, width], zero columns appended."""
+    k, n = matrix.shape
+    padded = np.zeros((k, -(-n // width) * width), np.float32)
+    padded[:, :n] = matrix
+    return padded.reshape(k, -1, width).transpose(1, 0, 2).copy()
+
+
+def epilogue_buffers(ctx: LoweringContext, epilogue: Epilogue, stem: str, size: int) -> dict:
+    bias = None
+    if epilogue.bias is not None:
+        bias = ctx.add_weights(stem + "_bias", np.asarray(epilogue.bias, np.float32))
+    residual = ctx.buffer(epilogue.residual) if epilogue.residual is not None else None
+    return {"bias": bias, "residual": residual, "activations": epilogue.activations}
+
+
+@lowers("MatMul")
+def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
+    epilogue = epilogue or Epilogue(nodes=[node])
+    a_value, b_value = node.inputs
+    a_shape, b_shape = static_shape(a_value), static_shape(b_value)
+    if len(b_shape) != 2 or len(a_shape) < 1:
+        raise DeviceError(f"CPU: {node.describe()}: only MatMul with a 2-D right operand is "
+                          f"compiled (got {list(a_shape)} x {list(b_shape)})")
+    transpose_a, transpose_b = node.attrs["transpose_a"], node.attrs["transpose_b"]
+    if transpose_a and len(a_shape) != 2:
+        raise DeviceError(f"CPU: {node.describe()}: transpose_a needs a 2-D left operand")
+    k_size = a_shape[-2] if transpose_a else a_shape[-1]
+    m_size = int(np.prod(a_shape)) // k_size
+    b_const = ctx.constant(b_value)
+    out = ctx.output(epilogue.output)
+    lanes = ctx.target.vector_lanes
+    width = VECTORS * lanes
+    a_buffer = ctx.buffer(a_value)
+    a_rows, a_cols = (1, m_size) if transpose_a else (k_size, 1)
+
+    def a_index(m0, r, k):
+        row = K.Binary("min", K.Binary("add", m0, K.Const(r)), K.Const(m_size - 1))
+        return K.Binary("add", K.Binary("mul", row, K.Const(a_rows)),
+                        K.Binary("mul", k, K.Const(a_cols)))
+
+    if b_const is not None:
+        matrix = np.asarray(b_const, np.float64)
+        matrix = matrix.T if transpose_b else matrix
+        if epilogue.scale is not None:
+            matrix = matrix * epilogue.scale[None, :]
+        b_buffer = ctx.add_weights(node.name or "matmul", pack_b_panels(matrix, width))
+
+        def b_index(panel, k, n_local):
+            base = K.Binary("mul", panel, K.Const(k_size * width))
+            return K.Binary("add", base, K.Binary("add", K.Binary("mul", k, K.Const(width)),
+                                                  n_local))
+        b_masked = False
+    else:
+        if transpose_b:
+            raise DeviceError(f"CPU: {node.describe()}: transpose_b of a runtime operand")
+        b_buffer = ctx.buffer(b_value)
+        n_cols = b_shape[1]
+
+        def b_index(panel, k, n_local):
+            column = K.Binary("add", K.Binary("mul", panel, K.Const(width)), n_local)
+            return K.Binary("add", K.Binary("mul", k, K.Const(n_cols)), column)
+        b_masked = n_cols % width != 0
+    n_size = b_shape[0] if transpose_b else b_shape[1]
+    gemm = GemmOperands(
+        a=a_buffer, a_index=a_index, b=b_buffer, b_index=b_index, b_masked=b_masked, c=out,
+        c_index=lambda m, n: K.Binary("add", K.Binary("mul", m, K.Const(n_size)), n),
+        m=m_size, n=n_size, k=k_size, rows=min(ROWS, m_size), bias_per_row=False,
+        **epilogue_buffers(ctx, epilogue, node.name or "matmul", n_size))
+    emit_gemm(ctx, gemm, "matmul", " + ".join(n.describe() for n in epilogue.nodes))
