@@ -45,6 +45,7 @@ class InferRequest:
         self._callback: Callable[[Any], None] | None = None
         self._on_idle: Callable[[], None] | None = None  # used by AsyncInferQueue
         self._callback_userdata: Any = None
+        self._callback_thread: int | None = None  # set while the callback runs
         self.userdata: Any = None
         self.callback_error: BaseException | None = None
         self.latency: float = 0.0  # milliseconds of the last inference
@@ -82,11 +83,13 @@ class InferRequest:
 
     def wait(self) -> None:
         """Blocks until the running inference (and its callback) ended; re-raises its error."""
+        self._refuse_wait_from_callback()
         self._done.wait()
         self._raise_failure()
 
     def wait_for(self, timeout: float) -> bool:
         """Waits at most `timeout` seconds; True when the inference has ended."""
+        self._refuse_wait_from_callback()
         if not self._done.wait(max(0.0, float(timeout))):
             return False
         self._raise_failure()
@@ -97,6 +100,11 @@ class InferRequest:
         userdata given to start_async takes precedence over the one given here."""
         self._callback = callback
         self._callback_userdata = userdata
+
+    def _refuse_wait_from_callback(self) -> None:
+        if self._callback_thread == threading.get_ident():
+            raise InferenceError("wait() inside this request's own callback would wait forever: "
+                                 "the request ends after its callback returns")
 
     @property
     def is_busy(self) -> bool:
@@ -142,11 +150,14 @@ class InferRequest:
     def _call_back(self) -> None:
         if self._callback is None:
             return
+        self._callback_thread = threading.get_ident()
         try:
             self._callback(self.userdata)
         except Exception as error:
             self.callback_error = error
             log.exception("callback of an infer request on %s raised", self.compiled.device)
+        finally:
+            self._callback_thread = None
 
     def _finish(self) -> None:
         self._lock.release()

@@ -231,3 +231,11 @@ def test_profiling_off_is_an_error():
     request.infer({"a": A, "b": B})
     with pytest.raises(InferenceError, match="profiling is off"):
         request.get_profiling_info()
+
+
+def test_waiting_inside_the_own_callback_is_refused_not_a_deadlock():
+    request = compile_on().create_infer_request()
+    request.set_callback(lambda userdata: request.wait())
+    request.start_async({"a": A, "b": B})
+    assert request.wait_for(30) is True
+    assert "would wait forever" in str(request.callback_error)
