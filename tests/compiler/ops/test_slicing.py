@@ -1,0 +1,87 @@
+"""Slice<8> against onnxruntime, StridedSlice<1> masks against OpenVINO, and their inference."""
+
+import numpy as np
+import openvino.opset14 as ov_ops
+import pytest
+from vinify.errors import TypeInferenceError
+
+from tests.compiler.ops.inferred import inferred
+from tests.compiler.ops.ort_reference import run_onnx_node, run_openvino, run_vinify_node
+
+RNG = np.random.default_rng(5)
+DATA = RNG.standard_normal((4, 5, 6)).astype(np.float32)
+BIG = np.iinfo(np.int64).max
+
+
+def i64(*values) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+@pytest.mark.parametrize("start, stop, step, axes", [
+    (i64(1), i64(3), i64(1), i64(0)),
+    (i64(-1, 0), i64(-BIG, BIG), i64(-2, 3), i64(2, 1)),
+    (i64(10), i64(-10), i64(-1), i64(-2)),
+    (i64(0, 1, 2), i64(4, 4, 4), i64(1, 2, 3), None),
+])
+def test_slice_matches_onnx(start, stop, step, axes):
+    onnx_axes = np.arange(len(start), dtype=np.int64) if axes is None else axes
+    expected = run_onnx_node("Slice", {"x": DATA}, initializers={
+        "start": start, "stop": stop, "axes": onnx_axes, "step": step})[0]
+    inputs = [DATA, start, stop, step] + ([] if axes is None else [axes])
+    actual = run_vinify_node("Slice", 8, inputs, tuple(range(1, len(inputs))))[0]
+    np.testing.assert_array_equal(actual, expected)
+
+
+def test_slice_inference_keeps_bounds_of_forward_slices():
+    assert inferred("Slice", 8, "f32[2..10,?,6]", i64(1, 0), i64(BIG, 3), i64(1, 1),
+                    i64(0, 1)) == "f32[1..9,0..3,6]"
+    assert inferred("Slice", 8, "f32[?,6]", i64(-2), i64(BIG), i64(1), i64(0)) == "f32[?,6]"
+    assert inferred("Slice", 8, "f32[4,6]", "i64[1]", "i64[1]", "i64[1]", i64(1)) == "f32[4,?]"
+    assert inferred("Slice", 8, "f32[...]", i64(0), i64(1), i64(1)) == "f32[...]"
+    with pytest.raises(TypeInferenceError, match="node 'op' \\(Slice<8>\\).*step"):
+        inferred("Slice", 8, "f32[4]", i64(0), i64(1), i64(0))
+
+
+MASK_CASES = [
+    dict(begin=[1, 0, 2], end=[3, 4, 6], stride=[1, 2, 1], begin_mask=[0, 1, 0],
+         end_mask=[0, 0, 1]),
+    dict(begin=[0, -1], end=[0, -4], stride=[1, -1], begin_mask=[1, 0], end_mask=[1, 0]),
+    dict(begin=[0, 2, 0], end=[0, 3, 0], stride=[1, 1, 1], begin_mask=[0, 0, 0],
+         end_mask=[0, 0, 0], new_axis_mask=[1, 0, 0], shrink_axis_mask=[0, 1, 0]),
+    dict(begin=[1, 0, 0], end=[2, 0, 3], stride=[1, 1, 1], begin_mask=[0, 0, 0],
+         end_mask=[0, 0, 0], ellipsis_mask=[0, 1, 0], shrink_axis_mask=[1, 0, 0]),
+    dict(begin=[0, 0], end=[2, 3], stride=[1, 1], begin_mask=[0, 0], end_mask=[0, 0],
+         ellipsis_mask=[1, 0], new_axis_mask=[0, 0]),
+]
+
+
+@pytest.mark.parametrize("case", MASK_CASES)
+def test_strided_slice_matches_openvino(case):
+    vectors = [i64(*case[k]) for k in ("begin", "end", "stride")]
+    masks = {k: v for k, v in case.items() if k.endswith("mask")}
+
+    def build(data):
+        return ov_ops.strided_slice(data, *[ov_ops.constant(v) for v in vectors],
+                                    **{k: masks.get(k, []) for k in
+                                       ("begin_mask", "end_mask", "new_axis_mask",
+                                        "shrink_axis_mask", "ellipsis_mask")})
+
+    expected = run_openvino(build, [DATA])[0]
+    actual = run_vinify_node("StridedSlice", 1, [DATA] + vectors, (1, 2, 3), **masks)[0]
+    assert actual.shape == expected.shape
+    np.testing.assert_array_equal(actual, expected)
+
+
+def test_strided_slice_inference_with_dynamic_dims():
+    case = MASK_CASES[2]
+    vectors = [i64(*case[k]) for k in ("begin", "end", "stride")]
+    masks = {k: v for k, v in case.items() if k.endswith("mask")}
+    assert inferred("StridedSlice", 1, "f32[?,2..9,1..5]", *vectors, **masks) == \
+        "f32[1,0,1..5]"
+    assert inferred("StridedSlice", 1, "f32[?,8]", i64(2, 0), i64(BIG, 4), i64(1, 1),
+                    begin_mask=[0, 1], end_mask=[0, 0]) == "f32[?,4]"
+    assert inferred("StridedSlice", 1, "f32[3,8]", "i64[2]", "i64[2]", begin_mask=[0, 0],
+                    end_mask=[0, 0]) == "f32[?,?]"
+    with pytest.raises(TypeInferenceError, match="node 'op' \\(StridedSlice<1>\\).*shrink"):
+        inferred("StridedSlice", 1, "f32[3]", i64(5), i64(6), begin_mask=[0], end_mask=[0],
+                 shrink_axis_mask=[1])
