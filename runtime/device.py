@@ -38,6 +38,9 @@ class Executable:
     outputs: Sequence[Port]
 
     def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Outputs for validated inputs. Called from several threads at once (one per request
+        in flight), so per-inference state (buffers, arenas) must be per call, and returned
+        arrays must not be reused by a later call."""
         raise NotImplementedError
 
     def export(self) -> bytes:
