@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 from vinify.errors import ConversionError, VinifyError
 from vinify.ir import Graph, Node, Value, constant, make, parameter
-from vinify.shapes import PartialShape
+from vinify.shapes import Dimension, PartialShape
 
 DECOMPRESSION = "decompression"
 ChannelValues = dict[str, Sequence[float]] | Sequence[float] | None
@@ -48,13 +48,7 @@ def apply_conversion_options(
             graph = override_inputs(graph, parse_input_shapes(input, graph))
         if layout is not None:
             set_layouts(graph, _per_input(graph, layout, "layout"))
-        if reverse_input_channels:
-            for param in graph.parameters:
-                reverse_channels(param)
-        for values, kind in ((mean_values, "mean"), (scale_values, "scale")):
-            if values is not None:
-                for name, numbers in _per_input(graph, values, f"{kind}_values").items():
-                    normalize_input(_parameter_named(graph, name), numbers, kind)
+        preprocess_inputs(graph, reverse_input_channels, mean_values, scale_values)
         if compress_to_fp16:
             compress_weights_to_fp16(graph)
         return verify(graph)
@@ -76,17 +70,23 @@ def parse_input_shapes(spec: Any, graph: Graph) -> dict[str, PartialShape | None
     if isinstance(spec, str):
         return _parse_input_text(spec)
     items = list(spec)
-    if items and all(isinstance(item, str) for item in items):
+    if items and all(_is_dimension(item) for item in items):
+        items = [items]  # one shape for the only input
+    elif items and all(isinstance(item, str) for item in items):
         table: dict[str, PartialShape | None] = {}
         for item in items:
             table.update(_parse_input_text(item))
         return table
-    if items and not any(isinstance(item, (list, tuple, PartialShape, str)) for item in items):
-        items = [items]  # one shape for the only input
     if len(items) != len(graph.parameters):
         raise ConversionError(f"model '{graph.name}' has {len(graph.parameters)} inputs, "
                               f"got {len(items)} shapes")
     return {_input_name(p): PartialShape.of(shape) for p, shape in zip(graph.parameters, items)}
+
+
+def _is_dimension(item: Any) -> bool:
+    if isinstance(item, str):
+        return re.fullmatch(r"\s*(\?|-1|\d*\.\.\d*|\d+)\s*", item) is not None
+    return item is None or isinstance(item, (int, np.integer, Dimension))
 
 
 def _parse_input_text(text: str) -> dict[str, PartialShape | None]:
@@ -202,22 +202,43 @@ def channel_axis(node: Node) -> int:
     return 1 if not shape.rank_is_static or shape.rank > 1 else 0
 
 
-def reverse_channels(node: Node) -> None:
+def preprocess_inputs(graph: Graph, reverse_input_channels: bool, mean_values: ChannelValues,
+                      scale_values: ChannelValues) -> None:
+    """Per input: reverse channels, then subtract means, then divide by scales; the input's
+    users are fed from the end of that chain."""
+    means = _per_input(graph, mean_values, "mean_values") if mean_values is not None else {}
+    scales = _per_input(graph, scale_values, "scale_values") if scale_values is not None else {}
+    for name in list(means) + list(scales):
+        _parameter_named(graph, name)
+    for node in graph.parameters:
+        value = node.outputs[0]
+        users, tail = list(value.uses), value
+        if reverse_input_channels:
+            tail = reverse_channels(node, tail)
+        for table, kind in ((means, "mean"), (scales, "scale")):
+            if _input_name(node) in table:
+                tail = normalize_input(node, tail, table[_input_name(node)], kind)
+        for user, index in users:
+            user.set_input(index, tail)
+
+
+def reverse_channels(node: Node, tail: Value) -> Value:
     """RGB <-> BGR: a Gather reversing the channel axis, when the input has 3 channels."""
     value = node.outputs[0]
     if not value.shape.rank_is_static or value.shape.rank == 0:
-        return
+        return tail
     axis = channel_axis(node)
     dim = value.shape[axis]
     if not (dim.is_static and dim.min == 3):
-        return  # as the Model Optimizer: only inputs with 3 channels are reversed
-    indices = constant(np.array([2, 1, 0], np.int64), name=f"{_input_name(node)}/reverse_indices")
-    gather_axis = constant(np.array(axis, np.int64), name=f"{_input_name(node)}/reverse_axis")
-    _insert_after_input(node, lambda v: make("Gather", 8, [v, indices, gather_axis],
-                                             name=f"{_input_name(node)}/reverse_channels"))
+        return tail  # as the Model Optimizer: only inputs with 3 channels are reversed
+    name = _input_name(node)
+    indices = constant(np.array([2, 1, 0], np.int64), name=f"{name}/reverse_indices")
+    gather_axis = constant(np.array(axis, np.int64), name=f"{name}/reverse_axis")
+    return make("Gather", 8, [tail, indices, gather_axis], name=f"{name}/reverse_channels"
+                ).outputs[0]
 
 
-def normalize_input(node: Node, numbers: Sequence[float], kind: str) -> None:
+def normalize_input(node: Node, tail: Value, numbers: Sequence[float], kind: str) -> Value:
     """Subtracts the mean (kind "mean") or divides by the scale (kind "scale") per channel."""
     value = node.outputs[0]
     name = _input_name(node)
@@ -229,7 +250,7 @@ def normalize_input(node: Node, numbers: Sequence[float], kind: str) -> None:
         array = _per_channel(node, array, kind)
     op_name = "Subtract" if kind == "mean" else "Divide"
     values = constant(array, name=f"{name}/{kind}_values")
-    _insert_after_input(node, lambda v: make(op_name, 1, [v, values], name=f"{name}/{kind}"))
+    return make(op_name, 1, [tail, values], name=f"{name}/{kind}").outputs[0]
 
 
 def _per_channel(node: Node, array: np.ndarray, kind: str) -> np.ndarray:
@@ -244,15 +265,6 @@ def _per_channel(node: Node, array: np.ndarray, kind: str) -> np.ndarray:
         raise ConversionError(f"input '{name}' has {dim.min} channels (axis {axis}) but "
                               f"{array.size} {kind} values were given")
     return array.reshape([array.size] + [1] * (shape.rank - axis - 1))
-
-
-def _insert_after_input(node: Node, build) -> None:
-    """Feeds the input's users from `build(input)` instead of the input itself."""
-    value = node.outputs[0]
-    users = list(value.uses)
-    inserted = build(value)
-    for user, index in users:
-        user.set_input(index, inserted.outputs[0])
 
 
 # --- FP16 weight compression ------------------------------------------------------------------
