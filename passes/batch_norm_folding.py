@@ -126,8 +126,8 @@ def _merge_constants(match: Match) -> Value | None:
 
 def affine_rewrites() -> list[Rewrite]:
     y, c = any_value("y"), constant_pattern("c")
-    producer = op(("Convolution", "GroupConvolution", "MatMul"), y, constant_pattern(),
-                  single_use=True, capture="y")
+    producer = op(("Convolution", "GroupConvolution", "MatMul"), any_value("x"),
+                  constant_pattern(), single_use=True, capture="y")
     add = op("Add", y, constant_pattern("b"), commutative=True, single_use=True)
     inner_mul = op("Multiply", y, constant_pattern("a"), commutative=True, single_use=True)
     inner_add = op("Add", y, constant_pattern("a"), commutative=True, single_use=True)
