@@ -10,8 +10,8 @@ from vinify.shapes import PartialShape
 
 
 def _value(index: int, spec) -> ir.Node:
-    if isinstance(spec, np.ndarray):
-        return ir.constant(spec)
+    if isinstance(spec, (np.ndarray, np.generic)):
+        return ir.constant(np.asarray(spec))
     elem, _, shape = spec.partition("[")
     return ir.parameter(f"in{index}", elem, PartialShape.parse("[" + shape))
 
