@@ -76,10 +76,10 @@ class OnnxImporter:
     def convert(self) -> Graph:
         unsupported = sorted(set(self.unsupported_ops(self.proto.graph, self.opsets)))
         if unsupported:
-            lines = [f"  {op} (domain '{dom or 'ai.onnx'}', opset {ver}): nodes {names}"
+            items = [f"{op} (domain '{dom or 'ai.onnx'}', opset {ver}; nodes {names})"
                      for op, dom, ver, names in _group_unsupported(unsupported)]
-            raise UnsupportedOpError(f"{self.source}: {len(lines)} op type(s) cannot be "
-                                     "converted:\n" + "\n".join(lines))
+            raise UnsupportedOpError(f"{self.source}: {len(items)} op type(s) cannot be "
+                                     "converted: " + "; ".join(items))
         scope = GraphScope(self.opsets)
         graph = self.proto.graph
         parameters = self._top_parameters(graph, scope)

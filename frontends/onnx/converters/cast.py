@@ -1,8 +1,28 @@
-"""Cast and CastLike onto Convert/ConvertLike."""
+"""Cast and CastLike onto Convert/ConvertLike.
 
+Casting to a float8 type saturates by default (`saturate=1`, opset 19+): values beyond the
+type's range, infinities included, become its largest finite value. Convert itself does not
+saturate, so the converter clamps first.
+"""
+
+import ml_dtypes
+import numpy as np
 from vinify.frontends.onnx.context import NodeContext
 from vinify.frontends.onnx.registry import converter
 from vinify.frontends.onnx.types import element_type_of
+from vinify.ir import Value
+from vinify.types import ElementType
+
+
+def _saturated(ctx: NodeContext, x: Value, target: ElementType) -> Value:
+    if not ctx.attr("saturate", 1) or target.name not in ("f8e4m3", "f8e5m2"):
+        return x
+    if not x.element_type.is_float:
+        return x
+    largest = float(ml_dtypes.finfo(target.dtype).max)
+    dtype = x.element_type.dtype
+    low = ctx.make("Maximum", 1, x, ctx.const(np.asarray(-largest, dtype)))
+    return ctx.make("Minimum", 1, low, ctx.const(np.asarray(largest, dtype))).outputs[0]
 
 
 @converter("Cast", since=1)
@@ -11,7 +31,7 @@ def cast(ctx: NodeContext):
     x = ctx.input(0)
     if x.element_type == target:
         return x
-    return ctx.make("Convert", 1, x, destination_type=target)
+    return ctx.make("Convert", 1, _saturated(ctx, x, target), destination_type=target)
 
 
 @converter("CastLike", since=15)
@@ -19,4 +39,4 @@ def cast_like(ctx: NodeContext):
     x, like = ctx.input(0), ctx.input(1)
     if x.element_type == like.element_type:
         return x
-    return ctx.make("ConvertLike", 1, x, like)
+    return ctx.make("ConvertLike", 1, _saturated(ctx, x, like.element_type), like)

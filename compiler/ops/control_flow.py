@@ -1,0 +1,230 @@
+"""Control flow with body graphs: If<8>, Loop<5> and TensorIterator<1>.
+
+A node of these ops keeps its body graphs in `Node.bodies`; attributes are the port maps that
+connect node inputs to body parameters and body results to node outputs (OpenVINO keeps the same
+maps in its input/output descriptions):
+
+- If<8>: inputs (cond, x0, x1, ...); bodies (then, else). `then_inputs[j]` is the node input
+  feeding the then-body's parameter j (likewise `else_inputs`); node output k is then-body
+  result `then_outputs[k]` or else-body result `else_outputs[k]`.
+- Loop<5>: inputs (trip_count, execution_condition, carried initial values (num_carried),
+  invariant values...); body parameters (iteration, condition, carried..., invariant...); body
+  results (condition, carried..., per-iteration outputs...); node outputs (final carried...,
+  per-iteration outputs stacked on a new axis 0...). This is ONNX Loop, which OpenVINO's Loop<5>
+  expresses with its special body ports.
+- TensorIterator<1>: inputs (state initial values (num_state), sequences (one per
+  `scan_input_axes` entry), invariant values...); body parameters (state..., slices...,
+  invariant...); body results (state..., per-iteration outputs...); node outputs (final
+  state..., per-iteration outputs concatenated along `scan_output_axes`). Directions 1 walk a
+  sequence (or fill an output) from the end.
+
+The numpy references run the bodies with the TEMPLATE interpreter. Until `Node.evaluate` passes
+bodies to references, `with_bodies` binds them to a node-specific subclass of the op.
+"""
+
+from typing import Sequence
+
+import numpy as np
+from vinify.op import Attr, InferContext, Op, register
+from vinify.shapes import DYNAMIC, DYNAMIC_RANK, PartialShape, TensorType
+from vinify.types import boolean, i64
+
+
+def with_bodies(op: type[Op], bodies: Sequence) -> type[Op]:
+    """`op` with its body graphs bound, so that its reference can run them."""
+    return type(op.__name__, (op,), {"body_graphs": tuple(bodies)})
+
+
+def _run_body(body, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    from vinify.runtime.devices.template import evaluate_graph
+
+    return evaluate_graph(body, inputs)
+
+
+def _bodies(cls, count: int):
+    bodies = getattr(cls, "body_graphs", ())
+    if len(bodies) != count:
+        raise NotImplementedError(f"{cls.key()} needs its {count} body graph(s) bound to run")
+    return bodies
+
+
+def _node_bodies(ctx: InferContext, count: int):
+    if len(ctx.node.bodies) != count:
+        raise ctx.error(f"needs {count} body graph(s), got {len(ctx.node.bodies)}")
+    return ctx.node.bodies
+
+
+def merge_types(ctx: InferContext, a: TensorType, b: TensorType) -> TensorType:
+    """The narrowest type covering both branches' types (dims that differ become dynamic)."""
+    if a.element_type != b.element_type:
+        raise ctx.error(f"branches produce {a.element_type} and {b.element_type}")
+    if a.shape.dims is None or b.shape.dims is None or len(a.shape.dims) != len(b.shape.dims):
+        return TensorType(a.element_type, DYNAMIC_RANK)
+    dims = tuple(x if x == y else DYNAMIC for x, y in zip(a.shape.dims, b.shape.dims))
+    return TensorType(a.element_type, PartialShape(dims))
+
+
+@register
+class If(Op):
+    name, version = "If", 8
+    num_inputs = (1, None)
+    attributes = (Attr("then_inputs", "ints", ()), Attr("else_inputs", "ints", ()),
+                  Attr("then_outputs", "ints", ()), Attr("else_outputs", "ints", ()))
+
+    @classmethod
+    def num_outputs(cls, attrs: dict, num_inputs: int) -> int:
+        return len(attrs["then_outputs"])
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        then_body, else_body = _node_bodies(ctx, 2)
+        if len(ctx.attrs["then_outputs"]) != len(ctx.attrs["else_outputs"]):
+            raise ctx.error("then_outputs and else_outputs differ in length")
+        for key, body in (("then_inputs", then_body), ("else_inputs", else_body)):
+            if len(ctx.attrs[key]) != len(body.parameters):
+                raise ctx.error(f"{key} maps {len(ctx.attrs[key])} inputs onto "
+                                f"{len(body.parameters)} body parameters")
+        then_types = [then_body.outputs[i].type for i in ctx.attrs["then_outputs"]]
+        else_types = [else_body.outputs[i].type for i in ctx.attrs["else_outputs"]]
+        return [merge_types(ctx, a, b) for a, b in zip(then_types, else_types)]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, cond: np.ndarray, *inputs: np.ndarray):
+        then_body, else_body = _bodies(cls, 2)
+        arguments = (cond,) + inputs
+        branch = "then" if bool(np.asarray(cond).reshape(-1)[0]) else "else"
+        body = then_body if branch == "then" else else_body
+        results = _run_body(body, [arguments[i] for i in attrs[f"{branch}_inputs"]])
+        return tuple(results[i] for i in attrs[f"{branch}_outputs"])
+
+
+def _stacked(parts: list[np.ndarray], template: TensorType, axis: int = 0,
+             reverse: bool = False) -> np.ndarray:
+    """Per-iteration arrays joined on a new `axis`; empty (0 along it) when there are none."""
+    if not parts:
+        dims = [d.min if d.is_static else 0 for d in template.shape] if \
+            template.shape.rank_is_static else []
+        dims.insert(axis % (len(dims) + 1), 0)
+        return np.zeros(dims, template.element_type.dtype)
+    if reverse:
+        parts = parts[::-1]
+    return np.stack(parts, axis=axis)
+
+
+@register
+class Loop(Op):
+    name, version = "Loop", 5
+    num_inputs = (2, None)
+    attributes = (Attr("num_carried", "int", 0), Attr("num_scan_outputs", "int", 0))
+
+    @classmethod
+    def num_outputs(cls, attrs: dict, num_inputs: int) -> int:
+        return attrs["num_carried"] + attrs["num_scan_outputs"]
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        (body,) = _node_bodies(ctx, 1)
+        carried, scans = ctx.attrs["num_carried"], ctx.attrs["num_scan_outputs"]
+        if len(body.outputs) != 1 + carried + scans:
+            raise ctx.error(f"body has {len(body.outputs)} results, expected "
+                            f"1 + {carried} + {scans}")
+        if len(body.parameters) != len(ctx.input_types):
+            raise ctx.error(f"body has {len(body.parameters)} parameters for "
+                            f"{len(ctx.input_types)} inputs")
+        types = [merge_types(ctx, ctx.input_types[2 + i], body.outputs[1 + i].type)
+                 for i in range(carried)]
+        for value in body.outputs[1 + carried:]:
+            dims = value.shape.dims
+            shape = DYNAMIC_RANK if dims is None else PartialShape((DYNAMIC,) + dims)
+            types.append(TensorType(value.element_type, shape))
+        return types
+
+    @classmethod
+    def evaluate(cls, attrs: dict, trip_count: np.ndarray, condition: np.ndarray,
+                 *inputs: np.ndarray):
+        (body,) = _bodies(cls, 1)
+        count = attrs["num_carried"]
+        carried, invariant = list(inputs[:count]), list(inputs[count:])
+        trips = int(np.asarray(trip_count).reshape(-1)[0])
+        keep_going = bool(np.asarray(condition).reshape(-1)[0])
+        scans: list[list[np.ndarray]] = [[] for _ in range(attrs["num_scan_outputs"])]
+        iteration = 0
+        while iteration < trips and keep_going:
+            results = _run_body(body, [np.array(iteration, np.int64), np.array(keep_going),
+                                       *carried, *invariant])
+            keep_going = bool(np.asarray(results[0]).reshape(-1)[0])
+            carried = list(results[1:1 + count])
+            for parts, array in zip(scans, results[1 + count:]):
+                parts.append(array)
+            iteration += 1
+        templates = body.outputs[1 + count:]
+        return tuple(carried) + tuple(_stacked(p, v.type) for p, v in zip(scans, templates))
+
+
+@register
+class TensorIterator(Op):
+    name, version = "TensorIterator", 1
+    num_inputs = (0, None)
+    attributes = (Attr("num_state", "int", 0), Attr("scan_input_axes", "ints", ()),
+                  Attr("scan_input_directions", "ints", ()), Attr("scan_output_axes", "ints", ()),
+                  Attr("scan_output_directions", "ints", ()))
+
+    @classmethod
+    def num_outputs(cls, attrs: dict, num_inputs: int) -> int:
+        return attrs["num_state"] + len(attrs["scan_output_axes"])
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        (body,) = _node_bodies(ctx, 1)
+        state, outputs = ctx.attrs["num_state"], ctx.attrs["scan_output_axes"]
+        if len(body.outputs) != state + len(outputs):
+            raise ctx.error(f"body has {len(body.outputs)} results, expected "
+                            f"{state} + {len(outputs)}")
+        types = [merge_types(ctx, ctx.input_types[i], body.outputs[i].type)
+                 for i in range(state)]
+        length = cls._sequence_length(ctx)
+        for value, axis in zip(body.outputs[state:], outputs):
+            if value.shape.dims is None:
+                types.append(TensorType(value.element_type, DYNAMIC_RANK))
+                continue
+            dims = list(value.shape.dims)
+            dims.insert(axis % (len(dims) + 1), length)
+            types.append(TensorType(value.element_type, PartialShape(tuple(dims))))
+        return types
+
+    @classmethod
+    def _sequence_length(cls, ctx: InferContext):
+        state = ctx.attrs["num_state"]
+        for index, axis in enumerate(ctx.attrs["scan_input_axes"]):
+            shape = ctx.shape(state + index)
+            if shape.rank_is_static:
+                return shape.dims[axis % shape.rank]
+        return DYNAMIC
+
+    @classmethod
+    def evaluate(cls, attrs: dict, *inputs: np.ndarray):
+        (body,) = _bodies(cls, 1)
+        state_count = attrs["num_state"]
+        axes, directions = attrs["scan_input_axes"], attrs["scan_input_directions"]
+        state = list(inputs[:state_count])
+        sequences = list(inputs[state_count:state_count + len(axes)])
+        invariant = list(inputs[state_count + len(axes):])
+        length = sequences[0].shape[axes[0] % sequences[0].ndim] if sequences else 0
+        scans: list[list[np.ndarray]] = [[] for _ in attrs["scan_output_axes"]]
+        for step in range(length):
+            slices = [np.take(seq, length - 1 - step if (directions[i] if i < len(directions)
+                                                         else 0) else step,
+                              axis=axes[i] % seq.ndim) for i, seq in enumerate(sequences)]
+            results = _run_body(body, [*state, *slices, *invariant])
+            state = list(results[:state_count])
+            for parts, array in zip(scans, results[state_count:]):
+                parts.append(array)
+        templates = body.outputs[state_count:]
+        out_directions = list(attrs["scan_output_directions"]) + [0] * len(scans)
+        return tuple(state) + tuple(
+            _stacked(parts, value.type, axis, bool(out_directions[k]))
+            for k, (parts, value, axis) in enumerate(zip(scans, templates,
+                                                         attrs["scan_output_axes"])))
+
+
+__all__ = ["If", "Loop", "TensorIterator", "with_bodies", "merge_types", "boolean", "i64"]

@@ -1,0 +1,127 @@
+"""If, Loop and Scan onto If<8>, Loop<5> and TensorIterator<1> with body graphs.
+
+A body that reads values of the enclosing graph gets them as extra parameters (captures, see
+importer.GraphScope); the converter feeds them as extra node inputs after the formal ones.
+"""
+
+import numpy as np
+from vinify.frontends.onnx.context import NodeContext
+from vinify.frontends.onnx.registry import converter
+from vinify.frontends.onnx.types import shape_of
+from vinify.ir import Node, Value
+from vinify.op import lookup_op
+from vinify.ops.control_flow import with_bodies
+from vinify.shapes import DYNAMIC_RANK, PartialShape, TensorType
+from vinify.types import boolean, i64
+
+
+def _make_with_bodies(ctx: NodeContext, op_name: str, version: int, inputs: list[Value],
+                      bodies: list, **attrs) -> Node:
+    op = with_bodies(lookup_op(op_name, version), [b.graph for b in bodies])
+    node = Node(op, inputs, attrs, name=ctx.name, bodies=[b.graph for b in bodies])
+    ctx.created.append(node)
+    return node
+
+
+def _convert_body(ctx: NodeContext, name: str, input_types: list[TensorType]):
+    return ctx.importer.convert_body(ctx.attr(name), ctx.scope, input_types)
+
+
+@converter("If", since=1)
+def if_(ctx: NodeContext):
+    cond = ctx.input(0)
+    known = ctx.const_value(cond)
+    then_body = _convert_body(ctx, "then_branch", [])
+    else_body = _convert_body(ctx, "else_branch", [])
+    if known is not None:  # a constant condition keeps only the branch taken
+        taken = then_body if bool(np.asarray(known).reshape(-1)[0]) else else_body
+        return _inline_body(ctx, taken)
+    inputs = [cond]
+    then_inputs = list(range(1, 1 + len(then_body.captured_outer)))
+    inputs += then_body.captured_outer
+    else_inputs = list(range(len(inputs), len(inputs) + len(else_body.captured_outer)))
+    inputs += else_body.captured_outer
+    count = len(then_body.graph.outputs)
+    if len(else_body.graph.outputs) != count:
+        raise ctx.error(f"then_branch has {count} outputs, else_branch "
+                        f"{len(else_body.graph.outputs)}")
+    node = _make_with_bodies(ctx, "If", 8, inputs, [then_body, else_body],
+                             then_inputs=then_inputs, else_inputs=else_inputs,
+                             then_outputs=list(range(count)), else_outputs=list(range(count)))
+    return list(node.outputs)
+
+
+def _inline_body(ctx: NodeContext, body) -> list[Value]:
+    """The body's results with its parameters replaced by the outer values they capture."""
+    for parameter, outer in zip(body.graph.parameters, body.captured_outer):
+        parameter.outputs[0].replace_all_uses_with(outer)
+    results = []
+    for result, value in zip(body.graph.results, body.graph.outputs):
+        result.drop()
+        results.append(_outer_value(body, value))
+    return results
+
+
+def _outer_value(body, value: Value) -> Value:
+    for parameter, outer in zip(body.graph.parameters, body.captured_outer):
+        if value is parameter.outputs[0]:
+            return outer
+    return value
+
+
+def _declared_type(info, like: TensorType | None) -> TensorType:
+    """A body input's type: the element type of the value feeding it, the shape it declares."""
+    declared = shape_of(info.type) if info.type.HasField("tensor_type") else DYNAMIC_RANK
+    elem = like.element_type if like is not None else None
+    return TensorType(elem, declared)
+
+
+@converter("Loop", since=1)
+def loop(ctx: NodeContext):
+    graph = ctx.attr("body")
+    trip_count = ctx.optional_input(0)
+    condition = ctx.optional_input(1)
+    initial = [ctx.input(i) for i in range(2, ctx.num_inputs)]
+    if trip_count is None:
+        trip_count = ctx.const(np.array(np.iinfo(np.int64).max, np.int64))
+    if condition is None:
+        condition = ctx.const(np.array(True))
+    types = [TensorType(i64, PartialShape(())), TensorType(boolean, PartialShape(()))]
+    types += [_declared_type(info, value.type) for info, value in
+              zip(graph.input[2:], initial)]
+    body = ctx.importer.convert_body(graph, ctx.scope, types)
+    carried = len(initial)
+    scans = len(body.graph.outputs) - 1 - carried
+    inputs = [trip_count, condition, *initial, *body.captured_outer]
+    node = _make_with_bodies(ctx, "Loop", 5, inputs, [body], num_carried=carried,
+                             num_scan_outputs=scans)
+    return list(node.outputs)
+
+
+def _slice_type(value: Value, axis: int) -> TensorType:
+    if not value.shape.rank_is_static:
+        return TensorType(value.element_type, DYNAMIC_RANK)
+    dims = list(value.shape.dims)
+    del dims[axis % len(dims)]
+    return TensorType(value.element_type, PartialShape(tuple(dims)))
+
+
+@converter("Scan", since=9)
+def scan(ctx: NodeContext):
+    graph = ctx.attr("body")
+    scan_count = ctx.attr("num_scan_inputs")
+    values = [ctx.input(i) for i in range(ctx.num_inputs)]
+    state, sequences = values[:len(values) - scan_count], values[len(values) - scan_count:]
+    axes = ctx.attr("scan_input_axes", [0] * scan_count)
+    directions = ctx.attr("scan_input_directions", [0] * scan_count)
+    types = [v.type for v in state] + [_slice_type(v, a) for v, a in zip(sequences, axes)]
+    body = ctx.importer.convert_body(graph, ctx.scope, types)
+    output_count = len(body.graph.outputs) - len(state)
+    output_axes = ctx.attr("scan_output_axes", [0] * output_count)
+    output_directions = ctx.attr("scan_output_directions", [0] * output_count)
+    inputs = [*state, *sequences, *body.captured_outer]
+    node = _make_with_bodies(ctx, "TensorIterator", 1, inputs, [body], num_state=len(state),
+                             scan_input_axes=axes, scan_input_directions=directions,
+                             scan_output_axes=output_axes,
+                             scan_output_directions=output_directions)
+    return list(node.outputs)
