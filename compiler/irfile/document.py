@@ -94,8 +94,14 @@ class Network:
     order: list[LayerSpec]  # topological
 
 
-def read_network(element: ElementTree.Element, path: Path) -> Network:
+def read_network(element: ElementTree.Element, path: Path,
+                 name_outputs_by_layer: bool = False) -> Network:
+    """The checked layers and edges; `name_outputs_by_layer` gives ports without tensor names
+    their layer's name (IR v10 files identify tensors by layer names)."""
     layers = [_read_layer(item, path) for item in element.findall("layers/layer")]
+    if name_outputs_by_layer:
+        for layer in layers:
+            _name_outputs_by_layer(layer)
     by_id: dict[int, LayerSpec] = {}
     for layer in layers:
         if layer.id in by_id:
@@ -108,6 +114,13 @@ def read_network(element: ElementTree.Element, path: Path) -> Network:
                 raise ModelFileError(f"{layer.where(path)}: input port {port.id} is not "
                                      "connected (a dangling input)")
     return Network(layers, sources, _topological_order(layers, sources, by_id, path))
+
+
+def _name_outputs_by_layer(layer: LayerSpec) -> None:
+    for port in layer.outputs:
+        if not port.names:
+            single = len(layer.outputs) == 1
+            port.names = [layer.name if single else f"{layer.name}.{port.id}"]
 
 
 def _read_layer(item: ElementTree.Element, path: Path) -> LayerSpec:

@@ -41,7 +41,8 @@ def read_ir(path: str | Path, weights: str | Path | None = None, **options: Any)
                              f"(supported: {', '.join(SUPPORTED_VERSIONS)})")
     weights_path = Path(weights) if weights is not None else path.with_suffix(".bin")
     blob = _read_bytes(weights_path) if weights_path.is_file() else None
-    graph = _GraphReader(path, blob).read(read_network(root, path), root.get("name", "graph"))
+    network = read_network(root, path, name_outputs_by_layer=version == "10")
+    graph = _GraphReader(path, blob).read(network, root.get("name", "graph"))
     graph.rt_info = _read_model_rt_info(root.find("rt_info"))
     return graph
 
@@ -103,8 +104,7 @@ class _GraphReader:
         if count != len(layer.outputs):
             raise ModelFileError(f"{where}: {op.key()} has {count} outputs but the layer lists "
                                  f"{len(layer.outputs)} output ports")
-        names = [port.names[0] if port.names else None for port in layer.outputs]
-        return Node(op, inputs, attrs, name=layer.name, output_names=names or None)
+        return Node(op, inputs, attrs, name=layer.name, output_names=_output_names(layer) or None)
 
     def constant(self, layer: LayerSpec, where: str) -> Node:
         data = layer.data
@@ -118,9 +118,8 @@ class _GraphReader:
         except (ValueError, VinifyError) as error:
             raise ModelFileError(f"{where}: bad Const attributes: {error}") from None
         array = self.constant_array(elem, shape, offset, size, where)
-        names = [layer.outputs[0].names[0] if layer.outputs and layer.outputs[0].names else None]
         op = resolve_op("Constant", "opset1", where)
-        return Node(op, [], {"value": array}, name=layer.name, output_names=names)
+        return Node(op, [], {"value": array}, name=layer.name, output_names=_output_names(layer))
 
     def constant_array(self, elem: ElementType, shape: PartialShape, offset: int, size: int,
                        where: str) -> np.ndarray:
@@ -192,9 +191,13 @@ def _is_decompression(layer: LayerSpec, inputs: list[Value]) -> bool:
 
 def _decompressed_constant(layer: LayerSpec, source: Value) -> Node:
     array = source.node.attrs["value"].astype(np.float32)
-    names = [layer.outputs[0].names[0] if layer.outputs and layer.outputs[0].names else None]
     op = resolve_op("Constant", "opset1", layer.name)
-    return Node(op, [], {"value": array}, name=layer.name, output_names=names)
+    return Node(op, [], {"value": array}, name=layer.name, output_names=_output_names(layer))
+
+
+def _output_names(layer: LayerSpec) -> list[str | None]:
+    """Each output's tensor name: the first of its port's names (vinify keeps one)."""
+    return [port.names[0] if port.names else None for port in layer.outputs]
 
 
 def _check_ports(layer: LayerSpec, node: Node, where: str) -> None:
