@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from vinify.ir import Graph, Node, Value, constant, make
 from vinify.passes.batch_norm_folding import _channel_vector
+from vinify.passes.graph_edit import float_attribute
 from vinify.passes.pass_manager import Pass, register_pass
 from vinify.passes.pattern import Match, any_value, op
 from vinify.passes.pattern import constant as constant_pattern
@@ -122,7 +123,7 @@ def _swish(node: Node) -> tuple | None:
     beta = node.inputs[1]
     if beta.node.op.name != "Constant" or beta.node.attrs["value"].size != 1:
         return None
-    return ("Swish", float(beta.node.attrs["value"].reshape(-1)[0]), 0.0)
+    return ("Swish", float_attribute(beta.node.attrs["value"]), 0.0)
 
 
 def _fuse_activation(match: Match) -> Value | None:

@@ -116,3 +116,12 @@ def is_dead(node: Node) -> bool:
 
 def feeds_result(value: Value) -> bool:
     return any(user.op.name == "Result" for user, _ in value.uses)
+
+
+def float_attribute(array) -> float:
+    """A one-element constant as a float attribute, by its shortest decimal form in its own
+    precision (an f32 1e-05 stays 1e-05 rather than becoming 9.999999747378752e-06)."""
+    import numpy as np
+
+    scalar = np.asarray(array).reshape(-1)[0]
+    return float(str(scalar))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from vinify.ir import Graph, Value, constant, make
+from vinify.passes.graph_edit import float_attribute
 from vinify.passes.pass_manager import Pass, register_pass
 from vinify.passes.pattern import Match, all_close_to, any_value, either, op
 from vinify.passes.pattern import constant as constant_pattern
@@ -55,7 +56,7 @@ def _mvn(match: Match) -> Value | None:
     inside = "eps_inside" in match.constants
     eps = match.const("eps_inside" if inside else "eps_outside")
     new = make("MVN", 6, [x, constant(np.array(axes, dtype=np.int64))], normalize_variance=True,
-               eps=float(eps.reshape(-1)[0]),
+               eps=float_attribute(eps),
                eps_mode="inside_sqrt" if inside else "outside_sqrt")
     return new.outputs[0] if new.outputs[0].type == match.root.outputs[0].type else None
 
