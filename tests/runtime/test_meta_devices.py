@@ -105,6 +105,7 @@ def test_auto_picks_by_priority_among_available_devices():
     core = core_with(GPU=AddOnlyDevice, VPU=UnpluggedDevice)
     model = two_input_model()
     auto = core.compile_model(model, "AUTO")
+    assert auto.executable.wait_ready(120)  # a slow-compiling choice may start on TEMPLATE
     everything = {id(node) for node in model.nodes()}
     expected = next(name for name in ("CPU", "TEMPLATE")  # GPU (ADDONLY) lacks ops
                     if core.registry.is_available(name)
