@@ -89,6 +89,29 @@ def triangle_weights(coords: np.ndarray, in_len: int, scale: float,
     return np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
 
 
+def pillow_weights(out_len: int, in_len: int, kind: str, a: float) -> np.ndarray:
+    """Pillow's resampling: a triangle (support 1) or Keys cubic (support 2) filter centred on
+    (i + 0.5) * in/out, widened by in/out on a downscale, renormalized per row. Like Pillow and
+    OpenVINO's CPU plugin, it always antialiases whatever the antialias attribute says."""
+    ratio = in_len / out_len
+    widen = max(ratio, 1.0)
+    support = (1.0 if kind == "bilinear_pillow" else 2.0) * widen
+    centers = (np.arange(out_len) + 0.5) * ratio
+    taps = np.arange(in_len)[None, :]
+    low = np.maximum(np.trunc(centers - support + 0.5), 0)[:, None]
+    high = np.minimum(np.trunc(centers + support + 0.5), in_len)[:, None]
+    distance = np.abs((taps - centers[:, None] + 0.5) / widen)
+    if kind == "bilinear_pillow":
+        weights = np.maximum(0.0, 1.0 - distance)
+    else:
+        near = ((a + 2) * distance - (a + 3)) * distance * distance + 1
+        far = ((distance - 5) * distance + 8) * distance * a - 4 * a
+        weights = np.where(distance < 1, near, np.where(distance < 2, far, 0.0))
+    weights = np.where((taps >= low) & (taps < high), weights, 0.0)
+    totals = weights.sum(axis=1, keepdims=True)
+    return np.divide(weights, totals, out=np.zeros_like(weights), where=totals != 0)
+
+
 def resize_axis(x: np.ndarray, axis: int, out_len: int, scale: float, attrs: dict) -> np.ndarray:
     """x resized along one axis to out_len samples."""
     in_len = x.shape[axis]
@@ -102,6 +125,8 @@ def resize_axis(x: np.ndarray, axis: int, out_len: int, scale: float, attrs: dic
         weights = cubic_weights(coords, in_len, attrs["cube_coeff"])
     elif mode == "linear":
         weights = triangle_weights(coords, in_len, scale, attrs["antialias"])
+    elif mode in ("bilinear_pillow", "bicubic_pillow"):
+        weights = pillow_weights(out_len, in_len, mode, attrs["cube_coeff"])
     else:
         raise NotImplementedError(f"Interpolate mode '{mode}' has no reference yet")
     wide = x if x.dtype == np.float64 else x.astype(np.float32)

@@ -135,3 +135,15 @@ def test_wrong_scales_type_names_the_node():
     with pytest.raises(TypeInferenceError, match=r"node 'op' \(Interpolate<11>\).*scales"):
         output_type("Interpolate", 11, ["[1,3,8,8]", "[2]"], elements=["f32", "i64"],
                     mode="nearest", shape_calculation_mode="scales")
+
+
+@pytest.mark.parametrize("mode", ["bilinear_pillow", "bicubic_pillow"])
+@pytest.mark.parametrize("sizes", [(12, 5), (4, 20)])
+def test_pillow_modes_match_openvino(mode, sizes):
+    x = RNG.standard_normal((1, 2, 9, 10)).astype(np.float32)
+    target = np.array(sizes, np.int64)
+    expected = run_openvino(lambda p: ov11.interpolate(p, target, mode, "sizes", axes=AXES,
+                                                       cube_coeff=-0.5), [x])[0]
+    actual = run_vinify_node("Interpolate", 11, [x, target, AXES], constant_inputs=(1, 2),
+                             mode=mode, shape_calculation_mode="sizes", cube_coeff=-0.5)[0]
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
