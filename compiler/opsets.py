@@ -34,16 +34,17 @@ _CHANGES: dict[int, str] = {
         Xor
     """,
     2: """
-        BatchToSpace Gelu MVN ROIPooling ReorgYolo SpaceToBatch
+        BatchToSpace Gelu MVN ROIPooling ReorgYolo SpaceToBatch -RNNCell -Reverse -ShuffleChannels
+        -Xor
     """,
     3: """
         Assign Broadcast Bucketize CumSum EmbeddingBagOffsetsSum EmbeddingBagPackedSum
-        EmbeddingSegmentsSum ExtractImagePatches GRUCell NonMaxSuppression NonZero ROIAlign
-        ReadValue ScatterElementsUpdate ScatterUpdate ShapeOf TopK
+        EmbeddingSegmentsSum ExtractImagePatches GRUCell NonMaxSuppression NonZero RNNCell:1
+        ROIAlign ReadValue ScatterElementsUpdate ScatterUpdate ShapeOf ShuffleChannels:1 TopK
     """,
     4: """
         Acosh Asinh Atanh CTCLoss HSwish Interpolate LSTMCell Mish NonMaxSuppression Proposal
-        Range ReduceL1 ReduceL2 ScatterNDUpdate SoftPlus Swish -Reverse -Xor
+        Range ReduceL1 ReduceL2 ScatterNDUpdate SoftPlus Swish
     """,
     5: """
         BatchNormInference GRUSequence GatherND HSigmoid LSTMSequence LogSoftmax Loop
