@@ -13,6 +13,7 @@ The common optimization pipeline runs before saving (--no-optimize skips it).
 
 import argparse
 import re
+import sys
 
 from vinify.errors import ConversionError
 
@@ -54,6 +55,11 @@ def run(args) -> int:
     if not args.no_optimize:
         graph = _optimize(graph)
     save_model(graph, args.output_model, compress_to_fp16=args.compress_to_fp16)
+    internal = sorted({n.op.key() for n in graph.nodes() if n.op.domain})
+    if internal:
+        print(f"warning: {args.output_model} holds vinify-internal ops ({', '.join(internal)}); "
+              "OpenVINO cannot read them (use --no-optimize for a portable file)",
+              file=sys.stderr)
     print(f"saved {args.output_model} ({len(graph.nodes())} nodes, "
           f"{len(graph.parameters)} inputs, {len(graph.results)} outputs)")
     return 0
