@@ -44,8 +44,9 @@ def test_async_benchmark_prints_figures_and_writes_report_and_plot(tmp_path, cap
     for figure in FIGURES:
         assert figure in out
     assert "Count:          40 iterations" in out
+    assert "Compile model took" in out and "on TEMPLATE" in out
     report = json.loads(report_path.read_text())
-    assert report["count"] == 40 and report["duration_ms"] > 0
+    assert report["count"] == 40 and report["duration_ms"] > 0 and report["compile_ms"] > 0
     assert report["settings"]["nireq"] == 4 and report["settings"]["nstreams"] == 2
     assert report["settings"]["input_shapes"] == {"image": [1, 64]}
     latency = report["latency_ms"]
@@ -134,3 +135,12 @@ def test_progress_bar_only_on_a_terminal():
         bar.close()
     assert quiet.getvalue() == ""
     assert "100.0%" in loud.getvalue() and "50.0%" in loud.getvalue()
+
+
+def test_auto_is_measured_on_the_device_it_chose(tmp_path, capsys):
+    report_path = tmp_path / "auto.json"
+    assert main(["benchmark", "-m", MODEL, "-niter", "5", "--report", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    assert report["settings"]["device"] == "AUTO"
+    chosen = report["settings"]["execution_devices"]
+    assert len(chosen) == 1 and f"on {chosen[0]}" in capsys.readouterr().out
