@@ -274,6 +274,18 @@ def transposed_convolution(x: np.ndarray, w: np.ndarray, attrs: dict,
     return grouped_convolution(stuffed, flipped, (1,) * rank, dilations, conv_pads)
 
 
+def backprop_out_dim(dim: Dimension, extent: int | None, stride: int, pads: tuple[int, int],
+                     extra: int) -> Dimension:
+    """backprop_out_size lifted to a bounded dimension (unknown kernels or bounds: dynamic)."""
+    if extent is None or dim.max is None:
+        return DYNAMIC
+    high = backprop_out_size(dim.max, extent, stride, pads, extra)
+    if dim.is_static:
+        return Dimension(max(high, 0), max(high, 0))
+    low = backprop_out_size(max(dim.min, 1), extent, stride, pads, extra)
+    return Dimension(max(low, 0), max(high, 0))
+
+
 class BackpropDataBase(Op):
     """Transposed convolution; an optional third input gives the output's spatial shape."""
 
@@ -312,19 +324,11 @@ class BackpropDataBase(Op):
         extra = ctx.attrs["output_padding"] or (0,) * rank
         dims = []
         for i in range(rank):
-            dim = data[2 + i]
-            if extents[i] is None or not dim.is_static:
-                dims.append(DYNAMIC if extents[i] is None or dim.max is None else Dimension(
-                    max(backprop_out_size(max(dim.min, 1), extents[i], ctx.attrs["strides"][i],
-                                          pads[i], extra[i]), 0),
-                    backprop_out_size(dim.max, extents[i], ctx.attrs["strides"][i], pads[i],
-                                      extra[i])))
-                continue
-            size = backprop_out_size(dim.min, extents[i], ctx.attrs["strides"][i], pads[i],
-                                     extra[i])
-            if size < 1:
-                raise ctx.error(f"spatial axis {i} has output size {size}")
-            dims.append(Dimension.of(size))
+            dim = backprop_out_dim(data[2 + i], extents[i], ctx.attrs["strides"][i], pads[i],
+                                   extra[i])
+            if dim.max is not None and dim.max < 1:
+                raise ctx.error(f"spatial axis {i} has output size {dim}")
+            dims.append(dim)
         return dims
 
     @classmethod

@@ -84,9 +84,10 @@ def _accumulating(function: Callable) -> Callable:
 
 
 def _mean(x, axis, keepdims):
-    if x.dtype.kind in "iu":  # integer means truncate as OpenVINO's integer division does
-        count = int(np.prod([x.shape[a] for a in axis])) if axis else 1
-        return (np.sum(x, axis=axis, keepdims=keepdims, dtype=np.int64) // max(count, 1))
+    if x.dtype.kind in "iu":  # integer means truncate toward zero, as C++ division does
+        count = max(int(np.prod([x.shape[a] for a in axis])) if axis else 1, 1)
+        total = np.sum(x, axis=axis, keepdims=keepdims, dtype=np.int64)
+        return np.sign(total) * (np.abs(total) // count)
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 

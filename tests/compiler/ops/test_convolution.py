@@ -140,3 +140,9 @@ def test_kernel_larger_than_input_is_an_error():
     with pytest.raises(TypeInferenceError, match="no room"):
         output_type("Convolution", 1, ["[1,3,2,8]", "[8,3,5,3]"],
                     **_explicit([1, 1], [0, 0], [0, 0], [1, 1]))
+
+
+def test_backprop_output_smaller_than_one_is_an_error():
+    with pytest.raises(TypeInferenceError, match=r"node 'op'.*output size"):
+        output_type("ConvolutionBackpropData", 1, ["[1,4,1,1]", "[4,6,1,1]"],
+                    **_explicit([1, 1], [1, 1], [1, 1], [1, 1]))

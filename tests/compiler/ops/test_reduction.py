@@ -79,3 +79,9 @@ def test_logical_reduction_rejects_floats():
     with pytest.raises(TypeInferenceError, match=r"node 'op'.*does not accept element type f32"):
         output_type("ReduceLogicalAnd", 1, ["[2,3]", "[1]"], elements=["f32", "i64"],
                     constants={1: np.array([0], np.int64)})
+
+
+def test_integer_mean_truncates_toward_zero():
+    x = np.array([[-3, -4], [3, 4]], np.int32)
+    actual = run_vinify_node("ReduceMean", 1, [x, np.array([1], np.int64)])[0]
+    np.testing.assert_array_equal(actual, [-3, 3])
