@@ -3,9 +3,11 @@
 import numpy as np
 import openvino.opset14 as ov_ops
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from vinify.errors import TypeInferenceError
 
-from tests.compiler.ops.inferred import inferred
+from tests.compiler.ops.inferred import inferred, make_node
 from tests.compiler.ops.ort_reference import run_onnx_node, run_openvino, run_vinify_node
 
 RNG = np.random.default_rng(5)
@@ -85,3 +87,56 @@ def test_strided_slice_inference_with_dynamic_dims():
     with pytest.raises(TypeInferenceError, match="node 'op' \\(StridedSlice<1>\\).*shrink"):
         inferred("StridedSlice", 1, "f32[3]", i64(5), i64(6), begin_mask=[0], end_mask=[0],
                  shrink_axis_mask=[1])
+
+
+@st.composite
+def slice_cases(draw):
+    shape = draw(st.lists(st.integers(0, 6), min_size=1, max_size=3))
+    count = draw(st.integers(1, len(shape)))
+    axes = draw(st.permutations(range(len(shape))))[:count]
+    bound = st.integers(-8, 8) | st.sampled_from([BIG, -BIG])
+    starts = draw(st.lists(bound, min_size=count, max_size=count))
+    stops = draw(st.lists(bound, min_size=count, max_size=count))
+    steps = draw(st.lists(st.integers(-3, 3).filter(bool), min_size=count, max_size=count))
+    return shape, i64(*starts), i64(*stops), i64(*steps), i64(*axes)
+
+
+@given(slice_cases())
+def test_slice_inference_agrees_with_reference(case):
+    """Static inference equals the reference's shape; bounded inference contains it."""
+    shape, start, stop, step, axes = case
+    data = np.zeros(shape, np.float32)
+    result = run_vinify_node("Slice", 8, [data, start, stop, step, axes], (1, 2, 3, 4))[0]
+    static = inferred("Slice", 8, f"f32[{','.join(map(str, shape))}]", start, stop, step, axes)
+    assert static == f"f32[{','.join(map(str, result.shape))}]"
+    bounded = make_node("Slice", 8, "f32[" + ",".join(f"0..{n + 2}" for n in shape) + "]",
+                        start, stop, step, axes)
+    assert bounded.outputs[0].shape.accepts(result.shape)
+
+
+@st.composite
+def strided_cases(draw):
+    shape = draw(st.lists(st.integers(1, 5), min_size=1, max_size=3))
+    count = draw(st.integers(1, len(shape) + 1))
+    flags = st.lists(st.integers(0, 1), min_size=count, max_size=count)
+    masks = {name: draw(flags) for name in ("begin_mask", "end_mask", "new_axis_mask")}
+    bound = st.integers(-6, 6)
+    begin, end = draw(st.lists(bound, min_size=count, max_size=count)), \
+        draw(st.lists(bound, min_size=count, max_size=count))
+    stride = draw(st.lists(st.integers(-2, 2).filter(bool), min_size=count, max_size=count))
+    return shape, masks, i64(*begin), i64(*end), i64(*stride)
+
+
+@given(strided_cases())
+def test_strided_slice_inference_agrees_with_reference(case):
+    shape, masks, begin, end, stride = case
+    data = np.zeros(shape, np.float32)
+    try:
+        result = run_vinify_node("StridedSlice", 1, [data, begin, end, stride], (1, 2, 3),
+                                 **masks)[0]
+    except TypeInferenceError as error:
+        assert "exceeds rank" in str(error)
+        return
+    bounded = make_node("StridedSlice", 1, "f32[" + ",".join(f"1..{n + 1}" for n in shape) + "]",
+                        begin, end, stride, **masks)
+    assert bounded.outputs[0].shape.accepts(result.shape)
