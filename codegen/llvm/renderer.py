@@ -306,9 +306,8 @@ class KernelBody:
         if node.op == "add":
             function = self.owner.declare(f"llvm.vector.reduce.fadd.{name}", F32,
                                           [F32, vector.type])
-            call = self.builder.call(function, [ir.Constant(F32, -0.0), vector])
-            call.fastmath = ("reassoc",) if hasattr(call, "fastmath") else None
-            return call
+            return self.builder.call(function, [ir.Constant(F32, -0.0), vector],
+                                     fastmath=("reassoc",))
         function = self.owner.declare(f"llvm.vector.reduce.fmax.{name}", F32, [vector.type])
         return self.builder.call(function, [vector])
 

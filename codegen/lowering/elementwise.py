@@ -137,18 +137,28 @@ def emit_broadcast_map(ctx: LoweringContext, out_value: Any, operands: list[tupl
     out = out or ctx.output(out_value)
     stride_sets = [broadcast_strides(shape, out_shape) for _, shape in operands]
     stride_sets.append(broadcast_strides(out_shape, out_shape))
-    extents, strides = collapse(list(out_shape), stride_sets)
-    buffers = [buffer for buffer, _ in operands] + [out]
-    lanes = ctx.target.vector_lanes
-    inner_ok = all(s[-1] in (0, 1) for s in strides) and out.dtype == "f32"
-    body = _map_body(buffers, extents, strides, formula, lanes if inner_ok else 1)
-    parallel = len(extents) > 1 and int(np.prod(out_shape)) >= PARALLEL_MIN_ELEMENTS
-    variables = [K.Var(f"i{d}") for d in range(len(extents) - 1)]
-    ctx.emit(stem, K.loop_nest(variables, extents[:-1], body, parallel_outer=parallel), source)
+    emit_strided_map(ctx, [buffer for buffer, _ in operands] + [out], list(out_shape),
+                     stride_sets, formula, stem, source)
     return out
 
 
-def _map_body(buffers, extents, strides, formula, lanes: int) -> list[K.Stmt]:
+def emit_strided_map(ctx: LoweringContext, buffers: list[K.Buffer], extents: list[int],
+                     stride_sets: list[list[int]], formula: Callable, stem: str, source: str,
+                     out_offset: int = 0) -> None:
+    """buffers[-1][out_offset + idx] = formula(operands) over `extents`, each operand (and the
+    output, last) addressed with its own element strides."""
+    extents, strides = collapse(extents, stride_sets)
+    lanes = ctx.target.vector_lanes
+    inner_ok = all(s[-1] in (0, 1) for s in strides[:-1]) and strides[-1][-1] == 1
+    inner_ok = inner_ok and buffers[-1].dtype == "f32"
+    body = _map_body(buffers, extents, strides, formula, lanes if inner_ok else 1, out_offset)
+    parallel = len(extents) > 1 and int(np.prod(extents)) >= PARALLEL_MIN_ELEMENTS
+    variables = [K.Var(f"i{d}") for d in range(len(extents) - 1)]
+    ctx.emit(stem, K.loop_nest(variables, extents[:-1], body, parallel_outer=parallel), source)
+
+
+def _map_body(buffers, extents, strides, formula, lanes: int, out_offset: int = 0
+              ) -> list[K.Stmt]:
     outer = [K.Var(f"i{d}") for d in range(len(extents) - 1)]
     inner = K.Var("j")
     inner_extent = extents[-1]
@@ -164,5 +174,6 @@ def _map_body(buffers, extents, strides, formula, lanes: int) -> list[K.Stmt]:
             values.append(K.Splat(K.Load(buffer, index), lanes))
         else:
             values.append(K.Load(buffer, index, lanes, mask))
-    store = K.Store(buffers[-1], K.index_of(coords, strides[-1]), formula(values), mask)
+    target = K.Binary("add", K.Const(out_offset), K.index_of(coords, strides[-1]))
+    store = K.Store(buffers[-1], target, formula(values), mask)
     return [K.Loop(inner, K.Const(0), K.Const(inner_extent), (store,), step=lanes)]

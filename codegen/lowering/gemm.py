@@ -53,8 +53,9 @@ def channel_vector(array: np.ndarray, out_shape: tuple, axis: int) -> np.ndarray
 
 
 def plan_epilogue(ctx: LoweringContext, node: Any, channel_axis: int,
-                  weights_constant: bool) -> Epilogue:
-    """Follows single-use successors that can be applied while the tile is in registers."""
+                  weights_constant: bool, claimed: set[int] = frozenset()) -> Epilogue:
+    """Follows single-use successors that can be applied while the tile is in registers
+    (never one another group has `claimed`)."""
     epilogue = Epilogue(nodes=[node])
     out_shape = static_shape(node.outputs[0])
     while True:
@@ -62,7 +63,7 @@ def plan_epilogue(ctx: LoweringContext, node: Any, channel_axis: int,
         if len(value.uses) != 1:
             return epilogue
         user, index = value.uses[0]
-        if not _absorb(ctx, epilogue, user, index, out_shape, channel_axis, weights_constant):
+        if id(user) in claimed or not _absorb(ctx, epilogue, user, index, out_shape, channel_axis, weights_constant):
             return epilogue
         epilogue.nodes.append(user)
 
@@ -73,8 +74,8 @@ def _absorb(ctx, epilogue: Epilogue, user, index: int, out_shape: tuple, axis: i
     if user.outputs[0].shape.is_static and static_shape(user.outputs[0]) != out_shape:
         return False
     linear_allowed = epilogue.residual is None and not epilogue.activations
-    if name == "BatchNormInference" and index == 0 and linear_allowed and weights_constant:
-        return _absorb_batch_norm(ctx, epilogue, user, out_shape, axis)
+    if name == "BatchNormInference" and linear_allowed and weights_constant:
+        return _absorb_batch_norm(ctx, epilogue, user, index, out_shape, axis)
     if name in ("Add", "Multiply") and linear_allowed:
         other = ctx.constant(user.inputs[1 - index])
         vector = None if other is None else channel_vector(other, out_shape, axis)
@@ -94,15 +95,16 @@ def _absorb(ctx, epilogue: Epilogue, user, index: int, out_shape: tuple, axis: i
     return False
 
 
-def _absorb_batch_norm(ctx, epilogue: Epilogue, user, out_shape: tuple, axis: int) -> bool:
-    params = [ctx.constant(v) for v in user.inputs[1:5]]
-    if any(p is None for p in params):
+def _absorb_batch_norm(ctx, epilogue: Epilogue, user, index: int, out_shape: tuple,
+                       axis: int) -> bool:
+    from vinify.codegen.lowering.normalization import batch_norm_parts, batch_norm_scale_shift
+
+    data_index, params = batch_norm_parts(ctx, user)
+    if index != data_index or any(p is None for p in params):
         return False
-    gamma, beta, mean, variance = (np.asarray(p, np.float64).reshape(-1) for p in params)
-    if gamma.size != out_shape[axis]:
+    if np.asarray(params[0]).size != out_shape[axis]:
         return False
-    scale = gamma / np.sqrt(variance + user.attrs["epsilon"])
-    _fold_linear(epilogue, scale, beta - mean * scale)
+    _fold_linear(epilogue, *batch_norm_scale_shift(user, params))
     return True
 
 

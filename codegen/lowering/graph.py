@@ -57,15 +57,17 @@ def plan_groups(graph: Any, ctx: LoweringContext) -> tuple[dict, set]:
     """Fused groups keyed by the id of their last node; ids of nodes a group absorbed."""
     groups: dict[int, tuple[Any, gemm.Epilogue]] = {}
     absorbed: set[int] = set()
+    claimed: set[int] = set()
     for node in graph.nodes():
-        if node.op.name not in GEMM_OPS or id(node) in absorbed:
+        if node.op.name not in GEMM_OPS or id(node) in claimed:
             continue
         _, axis, constant_weights = GEMM_OPS[node.op.name]
         if constant_weights is None:
             constant_weights = ctx.constant(node.inputs[1]) is not None
-        epilogue = gemm.plan_epilogue(ctx, node, axis, constant_weights)
+        epilogue = gemm.plan_epilogue(ctx, node, axis, constant_weights, claimed)
         groups[id(epilogue.nodes[-1])] = (node, epilogue)
         absorbed |= {id(n) for n in epilogue.nodes[:-1]}
+        claimed |= {id(n) for n in epilogue.nodes}
     return groups, absorbed
 
 

@@ -1,0 +1,75 @@
+"""BatchNormInference (not folded into a convolution) and LRN across channels."""
+
+from typing import Any
+
+import numpy as np
+from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.elementwise import emit_broadcast_map
+from vinify.errors import DeviceError
+
+
+def batch_norm_parts(ctx: LoweringContext, node: Any) -> tuple[int, list]:
+    """(index of the data input, [gamma, beta, mean, variance] constants or None) for both
+    versions: v1 takes (gamma, beta, data, mean, variance), v5 (data, gamma, beta, mean, var)."""
+    order = (2, 0, 1, 3, 4) if node.op.version == 1 else (0, 1, 2, 3, 4)
+    return order[0], [ctx.constant(node.inputs[i]) for i in order[1:]]
+
+
+def batch_norm_scale_shift(node: Any, params: list) -> tuple[np.ndarray, np.ndarray]:
+    gamma, beta, mean, variance = (np.asarray(p, np.float64).reshape(-1) for p in params)
+    scale = gamma / np.sqrt(variance + node.attrs["epsilon"])
+    return scale, beta - mean * scale
+
+
+@lowers("BatchNormInference")
+def lower_batch_norm(ctx: LoweringContext, node: Any) -> None:
+    data_index, params = batch_norm_parts(ctx, node)
+    if any(p is None for p in params):
+        raise DeviceError(f"CPU: {node.describe()}: batch-norm parameters must be constant")
+    scale, shift = batch_norm_scale_shift(node, params)
+    data = node.inputs[data_index]
+    shape = static_shape(data)
+    channel_shape = (scale.size,) + (1,) * (len(shape) - 2)
+    operands = [(ctx.buffer(data), shape),
+                (ctx.add_weights("bn_scale", scale.astype(np.float32)), channel_shape),
+                (ctx.add_weights("bn_shift", shift.astype(np.float32)), channel_shape)]
+    emit_broadcast_map(ctx, node.outputs[0], operands,
+                       lambda xs: K.Fma(xs[0], xs[1], xs[2]), "batchnorm", node.describe())
+
+
+@lowers("LRN")
+def lower_lrn(ctx: LoweringContext, node: Any) -> None:
+    """x / (bias + alpha/size * sum of x^2 over the channel window) ** beta, axes = [1]."""
+    axes = ctx.constant(node.inputs[1])
+    shape = static_shape(node.inputs[0])
+    if axes is None or [int(a) % len(shape) for a in np.asarray(axes).reshape(-1)] != [1]:
+        raise DeviceError(f"CPU: {node.describe()}: only LRN across channels (axes=[1])")
+    batch, channels = shape[0], shape[1]
+    plane = int(np.prod(shape[2:], dtype=np.int64))
+    lanes = ctx.target.vector_lanes
+    x, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
+    half = (node.attrs["size"] - 1) // 2
+    n, c, j, w = K.Var("n"), K.Var("c"), K.Var("j"), K.Var("w")
+    mask = K.LaneMask(K.Binary("sub", K.Const(plane), j), lanes)
+
+    def at(channel):
+        base = K.Binary("mul", K.Binary("add", K.Binary("mul", n, K.Const(channels)), channel),
+                        K.Const(plane))
+        return K.Binary("add", base, j)
+
+    total = K.Var("total", "f32", lanes)
+    square = K.Load(x, at(w), lanes, mask)
+    low = K.Binary("max", K.Binary("sub", c, K.Const(half)), K.Const(0))
+    high = K.Binary("min", K.Binary("add", c, K.Const(half + 1)), K.Const(channels))
+    window = K.Loop(w, low, high, (K.Let(total, K.Fma(square, square, total)),))
+    scale = node.attrs["alpha"] / node.attrs["size"]
+    base = K.Fma(total, K.Const(scale, "f32", lanes), K.Const(node.attrs["bias"], "f32", lanes))
+    power = K.Binary("pow", base, K.Const(node.attrs["beta"], "f32", lanes))
+    result = K.Binary("div", K.Load(x, at(c), lanes, mask), power)
+    row = K.Loop(j, K.Const(0), K.Const(plane), (
+        K.Let(total, K.Const(0.0, "f32", lanes)), window, K.Store(out, at(c), result, mask)),
+        step=lanes)
+    body = [K.Loop(c, K.Const(0), K.Const(channels), (
+        K.Loop(n, K.Const(0), K.Const(batch), (row,)),), parallel=True)]
+    ctx.emit("lrn", body, node.describe())

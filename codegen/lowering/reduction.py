@@ -1,0 +1,119 @@
+"""Reductions over one contiguous block of axes (ReduceMean/Sum/Max) and Softmax/LogSoftmax.
+
+A tensor is viewed as [outer, reduced, inner]. With inner == 1 the reduced axis is contiguous and
+read as vectors folded at the end; otherwise the inner axis is vectorized and the reduced axis
+looped over. Softmax makes three passes: max, sum of exp(x - max) (written out), scale.
+"""
+
+from typing import Any
+
+import numpy as np
+from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.errors import DeviceError
+
+REDUCE = {"ReduceMean": "add", "ReduceSum": "add", "ReduceMax": "max"}
+
+
+def split_axes(shape: tuple, axes: list[int]) -> tuple[int, int, int]:
+    """(outer, reduced, inner) sizes when `axes` are one contiguous block."""
+    axes = sorted(set(axes))
+    if axes and axes != list(range(axes[0], axes[-1] + 1)):
+        raise ValueError("reduced axes are not contiguous")
+    first, last = (axes[0], axes[-1] + 1) if axes else (0, 0)
+    size = lambda dims: int(np.prod(dims, dtype=np.int64))  # noqa: E731
+    return size(shape[:first]), size(shape[first:last]), size(shape[last:])
+
+
+def _identity(op: str, lanes: int) -> K.Const:
+    return K.Const(0.0 if op == "add" else float("-inf"), "f32", lanes)
+
+
+@lowers("ReduceMean", "ReduceSum", "ReduceMax")
+def lower_reduce(ctx: LoweringContext, node: Any) -> None:
+    shape = static_shape(node.inputs[0])
+    axes = ctx.constant(node.inputs[1])
+    if axes is None:
+        raise DeviceError(f"CPU: {node.describe()}: reduction axes must be constant")
+    try:
+        outer, reduced, inner = split_axes(
+            shape, [int(a) % max(len(shape), 1) for a in np.asarray(axes).reshape(-1)])
+    except ValueError:
+        raise DeviceError(f"CPU: {node.describe()}: only one contiguous block of axes") from None
+    op = REDUCE[node.op.name]
+    scale = 1.0 / reduced if node.op.name == "ReduceMean" and reduced else 1.0
+    x, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
+    lanes = ctx.target.vector_lanes
+    o, r, i = K.Var("o"), K.Var("r"), K.Var("i")
+    if inner == 1:
+        acc = K.Var("acc", "f32", lanes)
+        mask = K.LaneMask(K.Binary("sub", K.Const(reduced), r), lanes)
+        value = K.Load(x, K.Binary("add", K.Binary("mul", o, K.Const(reduced)), r), lanes, mask)
+        value = K.Select(mask, value, _identity(op, lanes))
+        result = K.Binary("mul", K.ReduceLanes(op, acc), K.Const(scale, "f32"))
+        body = (K.Let(acc, _identity(op, lanes)),
+                K.Loop(r, K.Const(0), K.Const(reduced), (K.Let(acc, K.Binary(op, acc, value)),),
+                       step=lanes),
+                K.Store(out, o, result))
+    else:
+        acc = K.Var("acc", "f32", lanes)
+        mask = K.LaneMask(K.Binary("sub", K.Const(inner), i), lanes)
+        index = K.Binary("add", K.Binary("mul", K.Binary(
+            "add", K.Binary("mul", o, K.Const(reduced)), r), K.Const(inner)), i)
+        value = K.Load(x, index, lanes, mask)
+        target = K.Binary("add", K.Binary("mul", o, K.Const(inner)), i)
+        body = (K.Loop(i, K.Const(0), K.Const(inner), (
+            K.Let(acc, _identity(op, lanes)),
+            K.Loop(r, K.Const(0), K.Const(reduced), (K.Let(acc, K.Binary(op, acc, value)),)),
+            K.Store(out, target, K.Binary("mul", acc, K.Const(scale, "f32", lanes)), mask)),
+            step=lanes),)
+    ctx.emit("reduce", [K.Loop(o, K.Const(0), K.Const(outer), body, parallel=outer > 1)],
+             node.describe())
+
+
+@lowers("Softmax", "LogSoftmax")
+def lower_softmax(ctx: LoweringContext, node: Any) -> None:
+    shape = static_shape(node.inputs[0])
+    axis = node.attrs["axis"] % max(len(shape), 1)
+    outer, reduced, inner = split_axes(shape, [axis])
+    x, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
+    lanes = ctx.target.vector_lanes if inner == 1 else 1
+    o, i, r = K.Var("o"), K.Var("i"), K.Var("r")
+    mask = K.LaneMask(K.Binary("sub", K.Const(reduced), r), lanes) if lanes > 1 else None
+
+    def at(position):
+        row = K.Binary("add", K.Binary("mul", o, K.Const(reduced)), position)
+        return K.Binary("add", K.Binary("mul", row, K.Const(inner)), i)
+
+    low = _identity("max", lanes)
+    value = K.Load(x, at(r), lanes, mask)
+    if mask is not None:
+        value = K.Select(mask, value, low)
+    peak, total = K.Var("peak", "f32", lanes), K.Var("total", "f32", lanes)
+    fold = (lambda v, op: K.ReduceLanes(op, v)) if lanes > 1 else (lambda v, op: v)
+    top = K.Var("top", "f32")
+    shifted = K.Binary("sub", value, K.Splat(top, lanes) if lanes > 1 else top)
+    exp = K.Unary("exp", shifted)
+    if mask is not None:
+        exp = K.Select(mask, exp, K.Const(0.0, "f32", lanes))
+    log_mode = node.op.name == "LogSoftmax"
+    sum_var = K.Var("sum", "f32")
+    norm = K.Splat(sum_var, lanes) if lanes > 1 else sum_var
+    stored = K.Load(out, at(r), lanes, mask)
+    final = (K.Binary("sub", shifted, K.Unary("log", norm)) if log_mode
+             else K.Binary("div", stored, norm))
+    body = (
+        K.Let(peak, low),
+        K.Loop(r, K.Const(0), K.Const(reduced), (K.Let(peak, K.Binary("max", peak, value)),),
+               step=lanes),
+        K.Let(top, fold(peak, "max")),
+        K.Let(total, K.Const(0.0, "f32", lanes)),
+        K.Loop(r, K.Const(0), K.Const(reduced), (
+            K.Store(out, at(r), exp, mask), K.Let(total, K.Binary("add", total, exp))),
+            step=lanes),
+        K.Let(sum_var, fold(total, "add")),
+        K.Loop(r, K.Const(0), K.Const(reduced), (K.Store(out, at(r), final, mask),), step=lanes),
+    )
+    nest = K.Loop(o, K.Const(0), K.Const(outer), (
+        K.Loop(i, K.Const(0), K.Const(inner), body),), parallel=outer > 1)
+    ctx.emit("softmax", [nest], node.describe())
