@@ -12,7 +12,8 @@ from vinify.errors import DeviceError, PropertyError
 from vinify.runtime import properties as props
 from vinify.runtime.compiled_model import CompiledModel
 from vinify.runtime.device import Device, Executable
-from vinify.runtime.registry import DeviceRegistry, split_meta_name
+from vinify.runtime.devices.meta import MetaDevice
+from vinify.runtime.registry import META_DEVICES, DeviceRegistry, split_meta_name
 
 GLOBAL = ""  # the key of properties that apply to every device
 
@@ -51,7 +52,7 @@ class Core:
         if not isinstance(device, str):
             raise PropertyError("set_property takes (device name, dict) or a dict")
         checked = props.check_config(properties, device or "all devices")
-        if device:
+        if device and split_meta_name(device)[0] not in META_DEVICES:
             self.registry.get(device)  # an unknown device is an error here, not at compile
         self._properties.setdefault(device, {}).update(checked)
 
@@ -78,6 +79,17 @@ class Core:
             return (1, 64, 1)
         raise PropertyError(f"property {name} belongs to a compiled model, not to {device.name}")
 
+    def _target_config(self, meta_name: str, explicit: dict[str, Any]):
+        """How a meta device's target gets its config: its own, then the meta device's."""
+        base, _ = split_meta_name(meta_name)
+        meta_settings = {**self._properties.get(base, {}), **self._properties.get(meta_name, {}),
+                         **explicit}
+
+        def config_for(target: str, _meta_config: dict[str, Any]) -> dict[str, Any]:
+            return {**self._config_for(target), **meta_settings}
+
+        return config_for
+
     def _config_for(self, device_name: str, config: dict[str, Any] | None = None
                     ) -> dict[str, Any]:
         base, _ = split_meta_name(device_name)
@@ -98,8 +110,11 @@ class Core:
                       config: dict[str, Any] | None = None) -> CompiledModel:
         if isinstance(model, (str, Path, bytes, bytearray)):
             model = self.read_model(model)
-        config = self._config_for(device_name, config)
+        explicit = props.check_config(config, device_name)
+        config = self._config_for(device_name, explicit)
         device = self.registry.get(device_name)
+        if isinstance(device, MetaDevice):
+            device.target_config = self._target_config(device_name, explicit)
         executable = self._compile(device, device_name, model, config)
         return CompiledModel(executable, device_name, config, getattr(model, "name", ""))
 

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 from vinify.errors import DeviceError
 from vinify.runtime.device import Device, Executable
+from vinify.runtime.devices.meta import MetaDevice
 from vinify.runtime.dynamic_shapes import compile_for_device
 
 AUTO_PRIORITY = ("CPU", "GPU", "VPU", "TEMPLATE")
@@ -54,14 +55,10 @@ class AutoExecutable(Executable):
         return [self.active_name]
 
 
-class AutoDevice(Device):
+class AutoDevice(MetaDevice):
     """Built per name (`AUTO` or `AUTO:GPU,CPU`) by the registry."""
 
     name = "AUTO"
-
-    def __init__(self, registry: Any, targets: list[str]):
-        self.registry = registry
-        self.targets = targets
 
     def full_name(self) -> str:
         return "AUTO" + (f" ({', '.join(self.targets)})" if self.targets else "")
@@ -99,13 +96,16 @@ class AutoDevice(Device):
         best_name, best = usable[0]
         fast = [(n, d) for n, d in usable[1:] if d.compiles_fast]
         if best.compiles_fast or not fast or not config.get("ENABLE_STARTUP_FALLBACK", True):
-            executable = AutoExecutable(best_name, compile_for_device(best, graph, config))
+            executable = AutoExecutable(best_name, compile_for_device(
+                best, graph, self.config_for(best_name, config)))
             executable.ready.set()
             return executable
         fast_name, fast_device = fast[0]
-        executable = AutoExecutable(fast_name, compile_for_device(fast_device, graph, config))
+        executable = AutoExecutable(fast_name, compile_for_device(
+            fast_device, graph, self.config_for(fast_name, config)))
         thread = threading.Thread(target=_compile_in_background, name=f"vinify-auto-{best_name}",
-                                  args=(executable, best_name, best, graph, config), daemon=True)
+                                  args=(executable, best_name, best, graph,
+                                        self.config_for(best_name, config)), daemon=True)
         thread.start()
         return executable
 

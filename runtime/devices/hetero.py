@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 from vinify.errors import DeviceError
 from vinify.runtime.device import Device, Executable
+from vinify.runtime.devices.meta import MetaDevice
 from vinify.runtime.devices.template import ports_of
 from vinify.runtime.dynamic_shapes import compile_for_device
 
@@ -162,14 +163,10 @@ def _on_device(device: str, records: list) -> list:
     return [replace(r, exec_type=f"{device}:{r.exec_type}") for r in records]
 
 
-class HeteroDevice(Device):
+class HeteroDevice(MetaDevice):
     """Built per name (`HETERO:GPU,CPU`) by the registry, around the target devices."""
 
     name = "HETERO"
-
-    def __init__(self, registry: Any, targets: list[str]):
-        self.registry = registry
-        self.targets = targets
 
     def full_name(self) -> str:
         return f"HETERO ({', '.join(self.targets)})"
@@ -186,5 +183,6 @@ class HeteroDevice(Device):
         by_name = dict(devices)
         for index, stage in enumerate(stages):
             subgraph = stage_graph(stage, index)
-            stage.executable = compile_for_device(by_name[stage.device], subgraph, config)
+            stage.executable = compile_for_device(by_name[stage.device], subgraph,
+                                                  self.config_for(stage.device, config))
         return HeteroExecutable(graph, stages)

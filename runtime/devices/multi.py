@@ -9,7 +9,8 @@ from typing import Any, Sequence
 
 import numpy as np
 from vinify.errors import DeviceError
-from vinify.runtime.device import Device, Executable
+from vinify.runtime.device import Executable
+from vinify.runtime.devices.meta import MetaDevice
 from vinify.runtime.dynamic_shapes import compile_for_device
 
 
@@ -52,14 +53,10 @@ class MultiExecutable(Executable):
         return [name for name, _ in self.executables]
 
 
-class MultiDevice(Device):
+class MultiDevice(MetaDevice):
     """Built per name (`MULTI:CPU,TEMPLATE`) by the registry, around the target devices."""
 
     name = "MULTI"
-
-    def __init__(self, registry: Any, targets: list[str]):
-        self.registry = registry
-        self.targets = targets
 
     def full_name(self) -> str:
         return f"MULTI ({', '.join(self.targets)})"
@@ -71,6 +68,7 @@ class MultiDevice(Device):
     def compile(self, graph: Any, config: dict[str, Any]) -> Executable:
         if len(set(self.targets)) != len(self.targets):
             raise DeviceError(f"MULTI lists a device twice: {self.targets}")
-        executables = [(name, compile_for_device(self.registry.get(name), graph, config))
+        executables = [(name, compile_for_device(self.registry.get(name), graph,
+                                                self.config_for(name, config)))
                        for name in self.targets]
         return MultiExecutable(executables)

@@ -150,3 +150,26 @@ def test_auto_without_startup_fallback_waits_for_the_chosen_device():
     auto = core.compile_model(two_input_model(), "AUTO:SLOW,TEMPLATE",
                               {"ENABLE_STARTUP_FALLBACK": False})
     assert auto.get_property("EXECUTION_DEVICES") == ["SLOW"]
+
+
+def test_targets_of_meta_devices_keep_their_own_properties():
+    class Recording(AddOnlyDevice):
+        def __init__(self):
+            self.configs = []
+
+        def compile(self, graph, config):
+            self.configs.append(config)
+            return super().compile(graph, config)
+
+    recording = Recording()
+    core = core_with(ADDONLY=recording)
+    core.set_property({"INFERENCE_NUM_THREADS": 1})
+    core.set_property("ADDONLY", {"INFERENCE_NUM_THREADS": 2, "PERFORMANCE_HINT": "THROUGHPUT"})
+    core.set_property("HETERO", {"PERFORMANCE_HINT": "LATENCY"})
+    core.compile_model(two_input_model(), "HETERO:ADDONLY,TEMPLATE", {"ENABLE_PROFILING": True})
+    assert recording.configs and all(
+        (c["INFERENCE_NUM_THREADS"], c["PERFORMANCE_HINT"], c["ENABLE_PROFILING"])
+        == (2, "LATENCY", True) for c in recording.configs)
+    recording.configs.clear()
+    core.compile_model(two_input_model(), "AUTO:ADDONLY,TEMPLATE")  # ADDONLY lacks Multiply
+    assert recording.configs == []
