@@ -1,0 +1,143 @@
+"""A hypothesis strategy for small random graphs that give passes something to do.
+
+The graphs mix elementwise ops, MatMul, Reshape, Transpose, Concat, Convolution and batch norms
+with constants chosen to trigger rewrites (ones, zeros, per-channel scales, double transposes,
+repeated subexpressions, constant subgraphs). Values stay bounded (tanh/sigmoid, small weights)
+so that reference results compare with tight tolerances.
+"""
+
+import numpy as np
+from hypothesis import strategies as st
+from vinify import ir
+
+UNARY = ("Relu", "Sigmoid", "Tanh", "Abs", "Negative")
+BINARY = ("Add", "Subtract", "Multiply", "Maximum")
+
+
+class _Builder:
+    def __init__(self, draw):
+        self.draw = draw
+        channels = draw(st.integers(1, 3))
+        height, width = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        self.x = ir.parameter("x", "f32", [1, channels, height, width])
+        self.pool = [self.x.outputs[0]]
+
+    def array(self, shape, special=True) -> np.ndarray:
+        kind = self.draw(st.sampled_from(["random", "ones", "zeros"] if special else ["random"]))
+        if kind == "ones":
+            return np.ones(shape, np.float32)
+        if kind == "zeros":
+            return np.zeros(shape, np.float32)
+        seed = self.draw(st.integers(0, 2**16))
+        return np.random.default_rng(seed).uniform(-1, 1, shape).astype(np.float32)
+
+    def pick(self, rank: int | None = None):
+        choices = [v for v in self.pool if rank is None or v.shape.rank == rank]
+        return self.draw(st.sampled_from(choices)) if choices else None
+
+    def add(self, node) -> None:
+        self.pool.append(node.outputs[0])
+
+    def step(self) -> None:
+        kind = self.draw(st.sampled_from(["unary", "binary", "constant", "channel", "transpose",
+                                          "reshape", "concat", "conv", "matmul", "batchnorm",
+                                          "repeat", "folded"]))
+        getattr(self, "_" + kind)()
+
+    def _unary(self):
+        self.add(ir.make(self.draw(st.sampled_from(UNARY)), 1, [self.pick()]))
+
+    def _binary(self):
+        a = self.pick()
+        same = [v for v in self.pool if v.shape == a.shape]
+        self.add(ir.make(self.draw(st.sampled_from(BINARY)), 1, [a, self.draw(st.sampled_from(same))]))
+
+    def _constant(self):
+        a = self.pick()
+        shape = a.shape.to_tuple()[self.draw(st.integers(0, a.shape.rank)):]
+        constant = ir.constant(self.array(shape))
+        operands = [a, constant] if self.draw(st.booleans()) else [constant, a]
+        self.add(ir.make(self.draw(st.sampled_from(BINARY)), 1, operands))
+
+    def _channel(self):
+        a = self.pick(4)
+        if a is None:
+            return
+        shape = (1, a.shape[1].get_length(), 1, 1)
+        self.add(ir.make(self.draw(st.sampled_from(["Multiply", "Add"])), 1,
+                         [a, ir.constant(self.array(shape))]))
+
+    def _transpose(self):
+        a = self.pick()
+        perm = self.draw(st.permutations(list(range(a.shape.rank))))
+        self.add(ir.make("Transpose", 1, [a, ir.constant(np.array(perm, np.int64))]))
+
+    def _reshape(self):
+        a = self.pick()
+        dims = list(a.shape.to_tuple())
+        target = self.draw(st.sampled_from([[-1], [dims[0], -1], dims[::-1], dims]))
+        self.add(ir.make("Reshape", 1, [a, ir.constant(np.array(target, np.int64))],
+                         special_zero=False))
+
+    def _concat(self):
+        a = self.pick()
+        same = [v for v in self.pool if v.shape == a.shape]
+        axis = self.draw(st.integers(0, a.shape.rank - 1))
+        self.add(ir.make("Concat", 1, [a, self.draw(st.sampled_from(same))], axis=axis))
+
+    def _conv(self):
+        a = self.pick(4)
+        if a is None:
+            return
+        channels, kernel = a.shape[1].get_length(), self.draw(st.sampled_from([1, 3]))
+        out = self.draw(st.integers(1, 3))
+        weights = self.array((out, channels, kernel, kernel), special=False) * 0.5
+        pad = kernel // 2
+        self.add(ir.make("Convolution", 1, [a, ir.constant(weights)], strides=[1, 1],
+                         pads_begin=[pad, pad], pads_end=[pad, pad], dilations=[1, 1]))
+
+    def _matmul(self):
+        a = self.pick(2)
+        if a is None:
+            a = ir.make("Reshape", 1, [self.pick(), ir.constant(np.array([1, -1], np.int64))],
+                        special_zero=False).outputs[0]
+        inner, out = a.shape[1].get_length(), self.draw(st.integers(1, 4))
+        transpose_b = self.draw(st.booleans())
+        shape = (out, inner) if transpose_b else (inner, out)
+        weights = ir.constant(self.array(shape, special=False) * 0.5)
+        self.add(ir.make("MatMul", 1, [a, weights], transpose_b=transpose_b))
+
+    def _batchnorm(self):
+        a = self.pick(4)
+        if a is None:
+            return
+        channels = a.shape[1].get_length()
+        stats = [self.array((channels,), special=False) for _ in range(3)]
+        variance = np.abs(self.array((channels,), special=False)) + 0.5
+        self.add(ir.make("BatchNormInference", 5, [a] + [ir.constant(s) for s in stats] +
+                         [ir.constant(variance)], epsilon=1e-3))
+
+    def _repeat(self):
+        node = self.pick().node
+        if node.op.name in ("Parameter", "Constant"):
+            return
+        self.add(ir.make(node.op.name, node.op.version, node.inputs, **node.attrs))
+
+    def _folded(self):
+        a = self.pick()
+        shape = a.shape.to_tuple()
+        constant = ir.make("Add", 1, [ir.constant(self.array(shape)), ir.constant(self.array(shape))])
+        self.add(ir.make("Multiply", 1, [a, ir.make("Tanh", 1, [constant])]))
+
+
+@st.composite
+def random_graphs(draw, max_steps: int = 10) -> ir.Graph:
+    builder = _Builder(draw)
+    for _ in range(draw(st.integers(1, max_steps))):
+        builder.step()
+    outputs = [builder.pool[-1]]
+    extra = draw(st.sampled_from(builder.pool))
+    if extra is not outputs[0] and extra.node.op.name != "Parameter":
+        outputs.append(extra)
+    bounded = [ir.make("Tanh", 1, [value]) for value in outputs]
+    return ir.Graph([builder.x], bounded, name="random")
