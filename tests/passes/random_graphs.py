@@ -50,7 +50,8 @@ class _Builder:
     def _binary(self):
         a = self.pick()
         same = [v for v in self.pool if v.shape == a.shape]
-        self.add(ir.make(self.draw(st.sampled_from(BINARY)), 1, [a, self.draw(st.sampled_from(same))]))
+        other = self.draw(st.sampled_from(same))
+        self.add(ir.make(self.draw(st.sampled_from(BINARY)), 1, [a, other]))
 
     def _constant(self):
         a = self.pick()
@@ -126,7 +127,8 @@ class _Builder:
     def _folded(self):
         a = self.pick()
         shape = a.shape.to_tuple()
-        constant = ir.make("Add", 1, [ir.constant(self.array(shape)), ir.constant(self.array(shape))])
+        left, right = ir.constant(self.array(shape)), ir.constant(self.array(shape))
+        constant = ir.make("Add", 1, [left, right])
         self.add(ir.make("Multiply", 1, [a, ir.make("Tanh", 1, [constant])]))
 
 
