@@ -64,3 +64,20 @@ def test_random_avg_pools_match_onnxruntime(geometry, ceil, include_pad, seed):
                              pads_begin=geometry["pads_begin"], pads_end=geometry["pads_end"],
                              **{"exclude-pad": not include_pad})[0]
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+@given(geometries(), st.integers(1, 2), st.integers(0, 2**31 - 1))
+def test_random_transposed_convolutions_match_onnxruntime(geometry, groups, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal([1, 2 * groups] + geometry["spatial"]).astype(np.float32)
+    w = rng.standard_normal([2 * groups, 3] + geometry["kernel"]).astype(np.float32)
+    output_padding = [min(s, d) - 1 for s, d in zip(geometry["strides"], geometry["dilations"])]
+    expected = run_onnx_node("ConvTranspose", {"x": x, "w": w}, group=groups,
+                             strides=geometry["strides"], dilations=geometry["dilations"],
+                             pads=geometry["pads_begin"] + geometry["pads_end"],
+                             output_padding=output_padding)[0]
+    attrs = {k: geometry[k] for k in ("strides", "dilations", "pads_begin", "pads_end")}
+    grouped = w.reshape([groups, 2, 3] + geometry["kernel"])
+    actual = run_vinify_node("GroupConvolutionBackpropData", 1, [x, grouped],
+                             output_padding=output_padding, **attrs)[0]
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4)
