@@ -43,13 +43,15 @@ class AsyncInferQueue:
         """`callback(request, userdata)` runs after each job, on the stream thread."""
         self._callback = callback
 
-    def start_async(self, inputs: Any = None, userdata: Any = None) -> None:
-        """Runs a job on the next free request (waits for one if all are busy)."""
+    def start_async(self, inputs: Any = None, userdata: Any = None,
+                    share_inputs: bool = False) -> None:
+        """Runs a job on the next free request (waits for one if all are busy); the inputs are
+        copied unless share_inputs is True."""
         index = self._idle.get()
         with self._all_idle:
             self._busy += 1
         try:
-            self._requests[index].start_async(inputs, userdata)
+            self._requests[index].start_async(inputs, userdata, share_inputs)
         except BaseException:  # bad inputs: the request never started, give it back
             self._make_on_idle(index)()
             raise

@@ -62,11 +62,19 @@ class InferRequest:
         finally:
             self._lock.release()
 
-    def start_async(self, inputs: Any = None, userdata: Any = None) -> None:
-        """Validates the inputs now, then runs the inference on a stream thread."""
+    def start_async(self, inputs: Any = None, userdata: Any = None,
+                    share_inputs: bool = False) -> None:
+        """Validates the inputs now, then runs the inference on a stream thread.
+
+        The inputs are copied unless share_inputs is True: a caller that refills its buffer
+        for the next job while this one runs must not change this job's result.
+        """
         self._acquire()
         try:
             arrays = self._prepare(inputs)
+            if not share_inputs:
+                arrays = [np.array(array, copy=True) for array in arrays]
+                self._inputs = list(arrays)
         except BaseException:
             self._lock.release()
             raise

@@ -99,3 +99,18 @@ def test_bad_inputs_are_refused_and_the_request_comes_back():
 def test_negative_jobs_is_an_error():
     with pytest.raises(InferenceError, match="jobs >= 0"):
         AsyncInferQueue(compile_on(), -1)
+
+
+def test_a_buffer_refilled_after_start_does_not_change_the_job():
+    compiled = compile_on("SLOW", {"NUM_STREAMS": 2}, SLOW=SlowDevice)
+    queue = AsyncInferQueue(compiled, 2)
+    buffer = {"a": A.copy(), "b": B.copy()}
+    outputs = {}
+    queue.set_callback(lambda request, userdata: outputs.update({userdata: request.results["y"]}))
+    queue.start_async(buffer, userdata="first")
+    buffer["a"][:] = 100.0  # the next frame arrives while the first job still runs
+    queue.start_async(buffer, userdata="second")
+    queue.wait_all()
+    np.testing.assert_allclose(outputs["first"], expected_two_input(A, B)[0], rtol=1e-6)
+    np.testing.assert_allclose(outputs["second"], expected_two_input(A * 0 + 100, B)[0],
+                               rtol=1e-6)
