@@ -4,6 +4,8 @@ import numpy as np
 import openvino.opset1 as ov1
 import openvino.opset11 as ov11
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from vinify.errors import TypeInferenceError
 from vinify.ops.interpolate import source_coordinates, triangle_weights
 
@@ -147,3 +149,19 @@ def test_pillow_modes_match_openvino(mode, sizes):
     actual = run_vinify_node("Interpolate", 11, [x, target, AXES], constant_inputs=(1, 2),
                              mode=mode, shape_calculation_mode="sizes", cube_coeff=-0.5)[0]
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+
+
+@given(st.lists(st.integers(1, 7), min_size=2, max_size=2),
+       st.lists(st.integers(1, 12), min_size=2, max_size=2),
+       st.sampled_from(["nearest", "linear_onnx", "cubic"]),
+       st.sampled_from(["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel"]),
+       st.sampled_from(["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]))
+def test_random_resizes_match_onnxruntime(spatial, sizes, mode, coordinates, nearest):
+    x = RNG.standard_normal([1, 1] + spatial).astype(np.float32)
+    expected = _onnx_resize(x, sizes=[1, 1] + sizes, mode=mode.replace("_onnx", ""),
+                            coordinate_transformation_mode=coordinates, nearest_mode=nearest)
+    actual = run_vinify_node("Interpolate", 11, [x, np.array(sizes, np.int64), AXES],
+                             constant_inputs=(1, 2), mode=mode, nearest_mode=nearest,
+                             shape_calculation_mode="sizes",
+                             coordinate_transformation_mode=coordinates)[0]
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5)
