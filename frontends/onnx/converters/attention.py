@@ -1,0 +1,27 @@
+"""ONNX Attention (opset 23+) onto vinify's internal Attention op (no OpenVINO op covers its
+caches, softcap and qk_matmul_output modes)."""
+
+from vinify.frontends.onnx.context import NodeContext
+from vinify.frontends.onnx.registry import converter
+
+
+@converter("Attention", since=23)
+def attention(ctx: NodeContext):
+    q, k, v = ctx.input(0), ctx.input(1), ctx.input(2)
+    mask, past_key, past_value = (ctx.optional_input(i) for i in (3, 4, 5))
+    nonpad = ctx.optional_input(6)
+    if (past_key is None) != (past_value is None):
+        raise ctx.error("past_key and past_value must be given together")
+    inputs = [q, k, v] + [x for x in (mask, past_key, past_value, nonpad) if x is not None]
+    # softmax_precision needs no attribute: the reference computes softmax in f64 anyway
+    node = ctx.make("Attention", 1, *inputs,
+                    is_causal=bool(ctx.attr("is_causal", 0)),
+                    kv_num_heads=ctx.attr("kv_num_heads", 0),
+                    q_num_heads=ctx.attr("q_num_heads", 0),
+                    qk_matmul_output_mode=ctx.attr("qk_matmul_output_mode", 0),
+                    scale=ctx.attr("scale", 0.0), softcap=ctx.attr("softcap", 0.0),
+                    left_window_size=ctx.attr("left_window_size", -1),
+                    right_window_size=ctx.attr("right_window_size", -1),
+                    has_attn_mask=mask is not None, has_past=past_key is not None,
+                    has_nonpad_kv_seqlen=nonpad is not None)
+    return list(node.outputs)
