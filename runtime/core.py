@@ -94,7 +94,7 @@ class Core:
                     ) -> dict[str, Any]:
         base, _ = split_meta_name(device_name)
         merged = dict(self._properties.get(GLOBAL, {}))
-        for key in dict.fromkeys((base, base.split(".", 1)[0], device_name)):
+        for key in dict.fromkeys((base.split(".", 1)[0], base, device_name)):  # general first
             merged.update(self._properties.get(key, {}))
         merged.update(props.check_config(config, device_name))
         return merged

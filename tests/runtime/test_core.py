@@ -206,3 +206,14 @@ def test_query_model_names_the_device_of_each_node():
     placement = core.query_model(two_input_model(), "HETERO:ADDONLY,TEMPLATE")
     assert placement == {"mul": "TEMPLATE", "add": "ADDONLY", "relu": "TEMPLATE",
                          "sub": "ADDONLY", "sigmoid": "TEMPLATE"}
+
+
+def test_properties_of_a_device_index_override_the_device_ones():
+    core = Core()
+    core.set_property("TEMPLATE", {"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": 2})
+    core.set_property("TEMPLATE.1", {"PERFORMANCE_HINT": "LATENCY"})
+    first = core.compile_model(two_input_model(), "TEMPLATE.1")
+    assert first.get_property("PERFORMANCE_HINT") == "LATENCY"
+    assert first.get_property("NUM_STREAMS") == 2
+    assert core.compile_model(two_input_model(), "TEMPLATE").get_property(
+        "PERFORMANCE_HINT") == "THROUGHPUT"
