@@ -5,6 +5,9 @@ known at compile time (`ctx.const`), inference uses its values so static shapes 
 when it is not, the input's own shape still tells how many values there are (the output rank).
 """
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 from vinify.op import InferContext
 from vinify.shapes import DYNAMIC, DYNAMIC_RANK, Dimension, PartialShape
@@ -62,3 +65,95 @@ def divide_dim(dim: Dimension, divisor: int) -> Dimension:
     high = None if dim.max is None else dim.max // divisor
     low = -(-dim.min // divisor)
     return Dimension(min(low, high) if high is not None else low, high)
+
+
+@dataclass(frozen=True, eq=False)
+class DimensionOf:
+    """An entry of a shape vector that is dimension `axis` of `source`'s shape (via ShapeOf).
+
+    Shape subgraphs (ShapeOf -> Gather -> Concat -> Reshape) carry dynamic dimensions that no
+    constant can; keeping where they came from lets Reshape keep them and cancel them against
+    its own input's dimensions when it resolves a -1.
+    """
+
+    dim: Dimension
+    source: Any
+    axis: int
+
+
+ShapeEntry = int | DimensionOf
+_TRACE_DEPTH = 16
+
+
+def shape_entries(ctx: InferContext, index: int) -> list[ShapeEntry] | None:
+    """The values of 1-D shape input `index`: ints where known, DimensionOf where they come
+    from a dynamic dimension; None when neither is known."""
+    if index >= len(ctx.input_types):
+        return None
+    return _entries_of(ctx.node.inputs[index], _TRACE_DEPTH)
+
+
+def _entries_of(value, depth: int) -> list[ShapeEntry] | None:
+    from vinify.ir import constant_value
+
+    array = constant_value(value)
+    if array is not None:
+        return [int(v) for v in np.asarray(array).reshape(-1)] if array.ndim <= 1 else None
+    if depth == 0:
+        return None
+    node = value.node
+    rule = _ENTRY_RULES.get(node.op.name)
+    return rule(node, depth - 1) if rule is not None else None
+
+
+def _shape_of_entries(node, depth: int) -> list[ShapeEntry] | None:
+    source = node.inputs[0]
+    if not source.shape.rank_is_static:
+        return None
+    return [d.min if d.is_static else DimensionOf(d, source, axis)
+            for axis, d in enumerate(source.shape)]
+
+
+def _concat_entries(node, depth: int) -> list[ShapeEntry] | None:
+    parts = [_entries_of(v, depth) for v in node.inputs]
+    if any(p is None for p in parts):
+        return None
+    return [entry for part in parts for entry in part]
+
+
+def _gather_entries(node, depth: int) -> list[ShapeEntry] | None:
+    from vinify.ir import constant_value
+
+    indices, axis = constant_value(node.inputs[1]), constant_value(node.inputs[2])
+    if indices is None or axis is None or int(np.asarray(axis).reshape(-1)[0]) not in (0, -1):
+        return None
+    entries = _entries_of(node.inputs[0], depth)
+    if entries is None or indices.ndim > 1 or node.attrs.get("batch_dims", 0):
+        return None
+    picked = [int(i) for i in np.asarray(indices).reshape(-1)]
+    if any(not -len(entries) <= i < len(entries) for i in picked):
+        return None
+    return [entries[i] for i in picked]
+
+
+def _passthrough_entries(node, depth: int) -> list[ShapeEntry] | None:
+    """Ops that keep the values of a vector or scalar: Convert, Squeeze, Unsqueeze, Reshape."""
+    source = node.inputs[0]
+    if not source.shape.rank_is_static or source.shape.rank > 1:
+        return None
+    return _entries_of(source, depth)
+
+
+_ENTRY_RULES = {
+    "ShapeOf": _shape_of_entries,
+    "Concat": _concat_entries,
+    "Gather": _gather_entries,
+    "Convert": _passthrough_entries,
+    "Squeeze": _passthrough_entries,
+    "Unsqueeze": _passthrough_entries,
+    "Reshape": _passthrough_entries,
+}
+
+
+def entry_dim(entry: ShapeEntry) -> Dimension:
+    return entry.dim if isinstance(entry, DimensionOf) else Dimension.of(entry)

@@ -1,50 +1,79 @@
 """Shape manipulation ops: Reshape, Squeeze, Unsqueeze, ShapeOf, Broadcast, Tile, Convert.
 
 Each keeps its data and changes only how it is laid out or typed. Shapes and axes arrive as
-inputs; inference reads them with `ctx.const` so that static shapes stay static.
+inputs; inference reads them with `ctx.const` so that static shapes stay static, and follows
+shape subgraphs (`shape_entries`) so that dynamic dimensions pass through Reshape.
 """
 
 import numpy as np
 from vinify.op import Attr, InferContext, Op, register
-from vinify.ops.shape_inputs import const_ints, dynamic_shape, require_integral, vector_length
+from vinify.ops.shape_inputs import (
+    DimensionOf,
+    ShapeEntry,
+    const_ints,
+    dynamic_shape,
+    entry_dim,
+    require_integral,
+    shape_entries,
+    vector_length,
+)
 from vinify.ops.shape_rules import broadcast_shapes, normalize_axes
 from vinify.shapes import DYNAMIC, DYNAMIC_RANK, Dimension, PartialShape, TensorType
 from vinify.types import i32, i64
 
 
-def _reshape_dims(ctx: InferContext, data: PartialShape, target: list[int]) -> list[Dimension]:
-    """The output dimensions for a target with 0 (copy, if special_zero) and one -1 entry."""
+def _reshape_entries(ctx: InferContext, data: PartialShape, target: list[ShapeEntry]) -> list:
+    """Target entries as Dimension, DimensionOf (kept dynamic dimension) or None (the -1)."""
     special_zero = ctx.attrs["special_zero"]
-    dims: list[Dimension | None] = []
+    entries: list = []
     for axis, size in enumerate(target):
-        if size == 0 and special_zero:
+        if isinstance(size, DimensionOf):
+            entries.append(size)
+        elif size == 0 and special_zero:
             if data.rank_is_static and axis >= data.rank:
                 raise ctx.error(f"special zero at axis {axis} is beyond input rank {data.rank}")
-            dims.append(data[axis])
+            entries.append(DimensionOf(data[axis], ctx.node.inputs[0], axis))
         elif size == -1:
-            dims.append(None)
+            entries.append(None)
         elif size < 0:
-            raise ctx.error(f"target shape {target} has a negative dimension {size}")
+            raise ctx.error(f"target shape {_show(target)} has a negative dimension {size}")
         else:
-            dims.append(Dimension(size, size))
-    if dims.count(None) > 1:
-        raise ctx.error(f"target shape {target} has more than one -1")
-    return _resolve_minus_one(ctx, data, dims, target)
+            entries.append(Dimension(size, size))
+    if entries.count(None) > 1:
+        raise ctx.error(f"target shape {_show(target)} has more than one -1")
+    return entries
 
 
-def _resolve_minus_one(ctx: InferContext, data: PartialShape, dims: list, target: list[int]):
-    known = [d for d in dims if d is not None]
-    if not data.is_static or not all(d.is_static for d in known):
-        return [DYNAMIC if d is None else d for d in dims]
-    total = int(np.prod(data.to_tuple(), dtype=np.int64))
-    part = int(np.prod([d.min for d in known], dtype=np.int64))
-    if None not in dims:
+def _show(target: list[ShapeEntry]) -> str:
+    return "[" + ", ".join(str(entry_dim(e)) if isinstance(e, DimensionOf) else str(e)
+                           for e in target) + "]"
+
+
+def _as_dim(entry) -> Dimension:
+    return entry.dim if isinstance(entry, DimensionOf) else entry
+
+
+def _resolve_minus_one(ctx: InferContext, data: PartialShape, entries: list, target: list):
+    """Output dimensions: the -1 is what remains of the input's element count once equal
+    dimensions (the same input axis on both sides) cancel; `?` if that is not static."""
+    if not data.rank_is_static:
+        return [DYNAMIC if e is None else _as_dim(e) for e in entries]
+    cancelled = {e.axis for e in entries if isinstance(e, DimensionOf)
+                 and e.source is ctx.node.inputs[0]}
+    rest_in = [d for axis, d in enumerate(data) if axis not in cancelled]
+    rest_out = [_as_dim(e) for e in entries if e is not None and not (
+        isinstance(e, DimensionOf) and e.source is ctx.node.inputs[0])]
+    if not all(d.is_static for d in rest_in + rest_out):
+        return [DYNAMIC if e is None else _as_dim(e) for e in entries]
+    total = int(np.prod([d.min for d in rest_in], dtype=np.int64))
+    part = int(np.prod([d.min for d in rest_out], dtype=np.int64))
+    if None not in entries:
         if part != total:
-            raise ctx.error(f"cannot reshape {data} ({total} elements) to {target}")
-        return dims
+            raise ctx.error(f"cannot reshape {data} to {_show(target)}: element counts differ")
+        return [_as_dim(e) for e in entries]
     if part == 0 or total % part:
-        raise ctx.error(f"cannot reshape {data} ({total} elements) to {target}")
-    return [Dimension(total // part, total // part) if d is None else d for d in dims]
+        raise ctx.error(f"cannot reshape {data} to {_show(target)}: element counts differ")
+    return [Dimension.of(total // part) if e is None else _as_dim(e) for e in entries]
 
 
 @register
@@ -59,12 +88,13 @@ class Reshape(Op):
     def infer(cls, ctx: InferContext) -> list[TensorType]:
         require_integral(ctx, 1)
         elem = ctx.element_type(0)
-        target = const_ints(ctx, 1)
-        if target is None:
-            return [TensorType(elem, dynamic_shape(vector_length(ctx, 1)))]
         if ctx.shape(1).rank_is_static and ctx.shape(1).rank > 1:
             raise ctx.error(f"target shape must be 1-D, got {ctx.shape(1)}")
-        dims = _reshape_dims(ctx, ctx.shape(0), target)
+        target = shape_entries(ctx, 1)
+        if target is None:
+            return [TensorType(elem, dynamic_shape(vector_length(ctx, 1)))]
+        entries = _reshape_entries(ctx, ctx.shape(0), target)
+        dims = _resolve_minus_one(ctx, ctx.shape(0), entries, target)
         return [TensorType(elem, PartialShape(tuple(dims)))]
 
     @classmethod
@@ -280,31 +310,30 @@ class Tile(Op):
         return np.tile(data, [int(r) for r in repeats.reshape(-1)])
 
 
-def _numpy_target(ctx: InferContext, data: PartialShape, target: list[int]) -> PartialShape:
+def _numpy_target(ctx: InferContext, data: PartialShape, target: PartialShape) -> PartialShape:
     """Broadcast of data to exactly the target shape (right-aligned, data dims 1 or equal)."""
-    out = PartialShape.of(target)
     if not data.rank_is_static:
-        return out
-    if data.rank > len(target):
+        return target
+    if data.rank > target.rank:
         raise ctx.error(f"cannot broadcast {data} to the lower-rank target {target}")
-    for dim, size in zip(reversed(tuple(data)), reversed(target)):
-        if not (dim.contains(size) or dim.contains(1)):
+    for dim, size in zip(reversed(tuple(data)), reversed(tuple(target))):
+        if not (dim.compatible(size) or dim.contains(1)):
             raise ctx.error(f"cannot broadcast {data} to {target}")
-    return out
+    return target
 
 
-def _explicit_target(ctx: InferContext, data: PartialShape, target: list[int]) -> PartialShape:
+def _explicit_target(ctx: InferContext, data: PartialShape, target: PartialShape) -> PartialShape:
     mapping = const_ints(ctx, 2) if len(ctx.input_types) == 3 else None
     if mapping is None:
         raise ctx.error("mode 'explicit' needs a constant axes_mapping input")
     if data.rank_is_static and len(mapping) != data.rank:
         raise ctx.error(f"axes_mapping {mapping} must have one axis per input dimension of {data}")
-    if mapping != sorted(mapping) or any(not 0 <= a < len(target) for a in mapping):
+    if mapping != sorted(mapping) or any(not 0 <= a < target.rank for a in mapping):
         raise ctx.error(f"axes_mapping {mapping} must be increasing axes of the target {target}")
     for dim, axis in zip(data, mapping):
-        if not (dim.contains(target[axis]) or dim.contains(1)):
+        if not (dim.compatible(target[axis]) or dim.contains(1)):
             raise ctx.error(f"input {data} does not fit target {target} through {mapping}")
-    return PartialShape.of(target)
+    return target
 
 
 class BroadcastBase(Op):
@@ -314,15 +343,16 @@ class BroadcastBase(Op):
     def infer(cls, ctx: InferContext) -> list[TensorType]:
         require_integral(ctx, 1)
         elem, data, mode = ctx.element_type(0), ctx.shape(0), ctx.attrs["mode"]
-        target = const_ints(ctx, 1)
-        if target is None:
+        entries = shape_entries(ctx, 1)
+        if entries is None:
             return [TensorType(elem, cls._unknown_target(ctx, data, mode))]
-        if any(t < 0 for t in target):
-            raise ctx.error(f"target shape {target} has a negative dimension")
+        if any(isinstance(e, int) and e < 0 for e in entries):
+            raise ctx.error(f"target shape {_show(entries)} has a negative dimension")
+        target = PartialShape(tuple(entry_dim(e) for e in entries))
         if mode == "explicit":
             return [TensorType(elem, _explicit_target(ctx, data, target))]
         if mode == "bidirectional":
-            return [TensorType(elem, broadcast_shapes(ctx, data, PartialShape.of(target)))]
+            return [TensorType(elem, broadcast_shapes(ctx, data, target))]
         return [TensorType(elem, _numpy_target(ctx, data, target))]
 
     @classmethod

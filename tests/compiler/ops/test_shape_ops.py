@@ -32,7 +32,8 @@ def test_reshape_without_special_zero_uses_literal_zero():
 
 
 @pytest.mark.parametrize("shape, target, expected", [
-    ("f32[?,3,4]", i64(0, -1), "f32[?,?]"),
+    ("f32[?,3,4]", i64(0, -1), "f32[?,12]"),
+    ("f32[?,3,?]", i64(0, -1), "f32[?,?]"),
     ("f32[1..8,3,4]", i64(0, 12), "f32[1..8,12]"),
     ("f32[2,3,4]", i64(-1, 2), "f32[12,2]"),
     ("f32[...]", i64(3, -1), "f32[3,?]"),
@@ -129,6 +130,9 @@ def test_broadcast_inference():
     assert inferred("Broadcast", 3, "f32[?,1]", i64(2, 5, 4)) == "f32[2,5,4]"
     assert inferred("Broadcast", 3, "f32[1..3,1]", i64(1, 4), mode="bidirectional") == "f32[1..3,4]"
     assert inferred("Broadcast", 3, "f32[3]", "i64[4]") == "f32[?,?,?,?]"
+    like = ir.make("ShapeOf", 3, [ir.parameter("x", "f32", ["?", "1..5"])])
+    zeros = ir.make("Broadcast", 3, [ir.constant(np.float32(0)), like])
+    assert str(zeros.outputs[0].type) == "f32[?,1..5]"
     with pytest.raises(TypeInferenceError, match="node 'op' \\(Broadcast<1>\\).*cannot"):
         inferred("Broadcast", 1, "f32[3]", i64(2, 4))
 
@@ -152,3 +156,31 @@ def test_convert_truncates_like_onnx_cast():
     like = run_vinify_node("ConvertLike", 1, [data, np.zeros(1, np.float16)])[0]
     assert like.dtype == np.float16
     assert inferred("ConvertLike", 1, "f32[?,2]", "u8[1]") == "u8[?,2]"
+
+
+def test_attention_head_split_runs_on_template_with_dynamic_batch():
+    """ShapeOf -> Gather -> Concat -> Reshape -> Transpose, the shape subgraph of attention."""
+    import vinify
+
+    x = ir.parameter("x", "f32", ["?", 5, 8])
+    dims = ir.make("ShapeOf", 3, [x])
+    batch_and_length = ir.make("Gather", 8, [dims, ir.constant(i64(0, 1)), ir.constant(i64(0))])
+    target = ir.make("Concat", 1, [batch_and_length, ir.constant(i64(2, 4))], axis=0)
+    heads = ir.make("Reshape", 1, [x, target], special_zero=False)
+    out = ir.make("Transpose", 1, [heads, ir.constant(i64(0, 2, 1, 3))], name="heads")
+    assert str(out.outputs[0].type) == "f32[?,2,5,4]"
+    flat_target = ir.make("Concat", 1, [ir.make("Gather", 8, [dims, ir.constant(i64(0)),
+                                                              ir.constant(i64(0))]),
+                                        ir.constant(i64(-1))], axis=0)
+    flat = ir.make("Reshape", 1, [x, flat_target], special_zero=False)
+    assert str(flat.outputs[0].type) == "f32[?,40]"
+    other = ir.parameter("y", "f32", ["?", 5])
+    foreign = ir.make("Gather", 8, [ir.make("ShapeOf", 3, [other]), ir.constant(i64(0)),
+                                    ir.constant(i64(0))])
+    unrelated = ir.make("Concat", 1, [foreign, ir.constant(i64(-1))], axis=0)
+    assert str(ir.make("Reshape", 1, [x, unrelated], special_zero=False).outputs[0].type) == \
+        "f32[?,?]"
+    graph = ir.Graph([x], [out])
+    data = RNG.standard_normal((3, 5, 8)).astype(np.float32)
+    result = list(vinify.compile_model(graph, "TEMPLATE")({"x": data}).values())[0]
+    np.testing.assert_array_equal(result, data.reshape(3, 5, 2, 4).transpose(0, 2, 1, 3))
