@@ -57,6 +57,12 @@ class PerShapeExecutable(Executable):
     def execution_devices(self) -> list[str]:
         return [self.device.name]
 
+    def export(self) -> bytes:
+        from vinify.errors import DeviceError
+
+        raise DeviceError(f"{self.device.name} compiles this dynamic-shape model once per input "
+                          "shape, so there is no single blob: reshape it to static shapes first")
+
 
 def has_dynamic_inputs(graph: Any) -> bool:
     return any(not value.shape.is_static for value in graph.inputs)

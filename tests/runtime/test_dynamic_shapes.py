@@ -3,7 +3,7 @@ shape on demand (bounded LRU), and Model.reshape (vinify.reshape) changes input 
 
 import numpy as np
 import pytest
-from vinify.errors import InferenceError, IRError, TypeInferenceError
+from vinify.errors import DeviceError, InferenceError, IRError, TypeInferenceError
 from vinify.ir import Graph, constant, make, parameter
 from vinify.reshape import reshape, reshaped
 from vinify.runtime import Core
@@ -59,6 +59,8 @@ def test_static_shape_device_compiles_each_shape_once_with_a_bounded_cache():
     compiled(np.zeros((3, 8, 4), np.float32))
     assert device.compiled_shapes[-1] == ((3, 8, 4),) and compiled.executable.compiles == 5
     assert compiled.executable.cached_shapes == [((1, 1, 4),), ((7, 2, 4),), ((3, 8, 4),)]
+    with pytest.raises(DeviceError, match="reshape it to static shapes first"):
+        compiled.export_model()
 
 
 def test_static_model_on_static_device_compiles_once():
