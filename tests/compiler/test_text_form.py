@@ -59,3 +59,12 @@ def test_parse_errors_name_the_item_and_the_line(broken, message, line):
     with pytest.raises(ParseError, match=message) as info:
         parse(broken)
     assert info.value.line == line
+
+
+def test_attribute_names_with_dashes_round_trip():
+    x = ir.parameter("x", "f32", [1, 1, 4, 4])
+    pool = ir.make("AvgPool", 1, [x], strides=[1, 1], pads_begin=[0, 0], pads_end=[0, 0],
+                   kernel=[2, 2], **{"exclude-pad": True})
+    text = print_graph(ir.Graph([x], [pool]))
+    assert "exclude-pad=true" in text
+    assert print_graph(parse(text)) == text
