@@ -8,6 +8,7 @@ capture so that the control-flow converter can feed it. Model-local functions, a
 the standard defines as a function of other ops, are inlined node by node.
 """
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -264,8 +265,10 @@ def _group_unsupported(entries: list[tuple]) -> list[tuple]:
     return [(op, dom, ver, ", ".join(names)) for (op, dom, ver), names in grouped.items()]
 
 
+@functools.lru_cache(maxsize=None)
 def standard_function(op_type: str, domain: str, opset: int) -> FunctionProto | None:
-    """The function body the ONNX standard gives `op_type` at `opset`, if it defines one."""
+    """The function body the ONNX standard gives `op_type` at `opset`, if it defines one, with
+    the schema's attribute defaults attached (function bodies refer to them by name)."""
     if opset <= 0:
         return None
     try:
@@ -275,9 +278,19 @@ def standard_function(op_type: str, domain: str, opset: int) -> FunctionProto | 
     if not schema.has_function or schema.deprecated:
         return None
     try:
-        return schema.function_body
+        body = schema.function_body
     except Exception:  # schemas without a static body (context dependent)
         return None
+    function = FunctionProto()
+    function.CopyFrom(body)
+    declared = {a.name for a in function.attribute_proto}
+    for name, attribute in schema.attributes.items():
+        default = attribute.default_value
+        if name not in declared and default.type != AttributeProto.UNDEFINED:
+            copy = function.attribute_proto.add()
+            copy.CopyFrom(default)
+            copy.name = name
+    return function
 
 
 def _call_attributes(node: NodeProto, function: FunctionProto) -> dict[str, AttributeProto]:

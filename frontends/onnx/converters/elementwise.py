@@ -63,12 +63,11 @@ def pow_(ctx: NodeContext):
 
 @converter("Mod", since=10)
 def mod(ctx: NodeContext):
-    """fmod=0: the result takes the divisor's sign (integers only); fmod=1: the dividend's."""
+    """fmod=0: the result takes the divisor's sign (Python %); fmod=1: the dividend's (C fmod).
+    """
     a, b = ctx.input(0), ctx.input(1)
     if ctx.attr("fmod", 0):
         return ctx.make("Mod", 1, a, b).outputs[0]
-    if a.element_type.is_float:
-        raise ctx.error("fmod=0 is defined for integer inputs only")
     return ctx.make("FloorMod", 1, a, b).outputs[0]
 
 
