@@ -99,8 +99,8 @@ def scatter_reduce(result: np.ndarray, index: tuple, updates: np.ndarray, reduct
     np.add.at(total, index, updates.astype(np.float64))
     divisor = counts + (1 if use_init_val else 0)
     mean = np.where(counts > 0, total / np.maximum(divisor, 1), total)
-    if result.dtype.kind in "iu":
-        mean = np.floor(mean)
+    if result.dtype.kind in "iu":  # integer means truncate toward zero, as OpenVINO's do
+        mean = np.trunc(mean)
     return mean.astype(result.dtype)
 
 

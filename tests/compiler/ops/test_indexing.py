@@ -117,3 +117,15 @@ def test_non_zero_matches_onnx():
     np.testing.assert_array_equal(actual, expected)
     assert inferred("NonZero", 3, "f32[3,1..4]", output_type="i32") == "i32[2,0..12]"
     assert inferred("NonZero", 3, "f32[...]") == "i64[?,?]"
+
+
+def test_gather_out_of_range_indices_give_zero_like_openvino():
+    data = np.arange(1.0, 4.0, dtype=np.float32)
+    indices = i64(5, -7, 1, -1)
+
+    def build(x):
+        return ov_ops.gather(x, ov_ops.constant(indices), ov_ops.constant(np.int64(0)))
+
+    expected = run_openvino(build, [data])[0]
+    actual = run_vinify_node("Gather", 8, [data, indices, i64(0).reshape(())], (1, 2))[0]
+    np.testing.assert_array_equal(actual, expected)

@@ -92,3 +92,20 @@ def test_scatter_inference():
     with pytest.raises(TypeInferenceError, match="node 'op'.*one shape"):
         inferred("ScatterElementsUpdate", 3, "f32[4,5]", "i64[2,2]", "f32[2,3]",
                  i64(0).reshape(()))
+
+
+def test_scatter_elements_integer_mean_matches_openvino():
+    data = np.array([[10, -10, 7]], np.int32)
+    indices = i64(0, 1, 1).reshape(1, 3)
+    updates = np.array([[1, -1, -2]], np.int32)
+
+    def build(x):
+        return ov_ops.scatter_elements_update(x, ov_ops.constant(indices),
+                                              ov_ops.constant(updates),
+                                              ov_ops.constant(np.int64(1)), "mean")
+
+    expected = run_openvino(build, [data])[0]
+    actual = run_vinify_node("ScatterElementsUpdate", 12,
+                             [data, indices, updates, i64(1).reshape(())], (1, 3),
+                             reduction="mean")[0]
+    np.testing.assert_array_equal(actual, expected)

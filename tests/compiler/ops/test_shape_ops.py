@@ -184,3 +184,14 @@ def test_attention_head_split_runs_on_template_with_dynamic_batch():
     data = RNG.standard_normal((3, 5, 8)).astype(np.float32)
     result = list(vinify.compile_model(graph, "TEMPLATE")({"x": data}).values())[0]
     np.testing.assert_array_equal(result, data.reshape(3, 5, 2, 4).transpose(0, 2, 1, 3))
+
+
+def test_convert_to_unsigned_wraps_like_openvino():
+    import openvino.opset14 as ov_ops
+
+    from tests.compiler.ops.ort_reference import run_openvino
+
+    data = np.array([-1.7, 2.9, 300.5, 256.0], np.float32)
+    expected = run_openvino(lambda x: ov_ops.convert(x, "u8"), [data])[0]
+    actual = run_vinify_node("Convert", 1, [data], destination_type="u8")[0]
+    np.testing.assert_array_equal(actual, expected)
