@@ -4,9 +4,10 @@ Assignment: a node's `rt_info["affinity"]` wins when set (it must name one of th
 otherwise the first target, in the order given, whose `supported_nodes` contains the node.
 Constants go with the nodes that use them (copied into each part that needs them).
 
-Split: the compute nodes, in topological order, are cut into stages wherever the device changes;
-each stage becomes a subgraph whose parameters are the values it reads from earlier stages (or
-the model's inputs) and whose results are the values later stages or the model's outputs read.
+Split: the compute nodes, in a topological order that stays on one device as long as it can,
+are cut into stages wherever the device changes; each stage becomes a subgraph whose parameters
+are the values it reads from earlier stages (or the model's inputs) and whose results are the
+values later stages or the model's outputs read.
 Stages run in order, passing arrays between devices.
 """
 
@@ -57,11 +58,35 @@ class Stage:
     executable: Executable | None = None
 
 
+def grouped_order(graph: Any, assignment: dict[int, str]) -> list:
+    """The compute nodes in a topological order that stays on one device as long as it can
+    (fewer device changes, so fewer stages and fewer tensors passed between devices)."""
+    nodes = [n for n in graph.nodes() if id(n) in assignment]
+    position = {id(n): i for i, n in enumerate(nodes)}
+    waiting = {id(n): len({id(v.node) for v in n.inputs if id(v.node) in position})
+               for n in nodes}
+    users: dict[int, list] = {id(n): [] for n in nodes}
+    for node in nodes:
+        for producer in {id(v.node) for v in node.inputs if id(v.node) in position}:
+            users[producer].append(node)
+    ready = [n for n in nodes if waiting[id(n)] == 0]
+    order, device = [], None
+    while ready:
+        same = [n for n in ready if assignment[id(n)] == device]
+        node = min(same or ready, key=lambda n: position[id(n)])
+        ready.remove(node)
+        order.append(node)
+        device = assignment[id(node)]
+        for user in users[id(node)]:
+            waiting[id(user)] -= 1
+            if waiting[id(user)] == 0:
+                ready.append(user)
+    return order
+
+
 def plan_stages(graph: Any, assignment: dict[int, str]) -> list[Stage]:
     stages: list[Stage] = []
-    for node in graph.nodes():
-        if id(node) not in assignment:
-            continue
+    for node in grouped_order(graph, assignment):
         if not stages or stages[-1].device != assignment[id(node)]:
             stages.append(Stage(assignment[id(node)]))
         stages[-1].nodes.append(node)
