@@ -7,10 +7,10 @@ HETERO stage.
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vinify.runtime import Core
 
 from tests.compiler.graph_strategies import graph_cases
 from tests.runtime.toy_devices import StaticShapeDevice
-from vinify.runtime import Core
 
 
 @settings(max_examples=40)
