@@ -1,7 +1,8 @@
 """MULTI:A,B — every target compiles the whole model; requests are spread across them.
 
-Each inference goes to the target with the fewest inferences in flight (ties: the earlier in
-the list), so two requests running at once land on two devices. `runs` counts per target.
+Each inference goes to the target with the fewest inferences in flight (ties: round-robin), so
+two requests running at once land on two devices and back-to-back ones alternate. `runs`
+counts the inferences per target.
 """
 
 import threading
@@ -22,11 +23,15 @@ class MultiExecutable(Executable):
         self.runs = {name: 0 for name, _ in executables}
         self.min_streams = len(executables)  # one request per device can run at once
         self._in_flight = [0] * len(executables)
+        self._next = 0  # ties go round-robin, so back-to-back requests alternate too
         self._lock = threading.Lock()
 
     def _take(self) -> int:
         with self._lock:
-            index = min(range(len(self._in_flight)), key=lambda i: self._in_flight[i])
+            count = len(self._in_flight)
+            rotation = [(self._next + i) % count for i in range(count)]
+            index = min(rotation, key=lambda i: self._in_flight[i])
+            self._next = (index + 1) % count
             self._in_flight[index] += 1
             self.runs[self.executables[index][0]] += 1
             return index

@@ -96,6 +96,9 @@ def test_multi_spreads_concurrent_requests_over_its_devices():
         np.testing.assert_allclose(request.results["y"], expected_two_input(A * scale, B)[0],
                                    rtol=1e-6)
     assert multi.executable.runs == {"SLOW": 1, "TEMPLATE": 1}
+    for _ in range(4):
+        multi({"a": A, "b": B})
+    assert multi.executable.runs == {"SLOW": 3, "TEMPLATE": 3}
 
 
 def test_multi_rejects_a_device_listed_twice():
