@@ -57,6 +57,9 @@ def flatten(ctx: NodeContext) -> Value:
         return reshape(ctx, data, [outer, int(np.prod(dims[axis:], dtype=np.int64))])
     if axis == 0:
         return reshape(ctx, data, [1, -1])
+    tail = data.shape.dims[axis:]
+    if all(d.is_static for d in tail) and int(np.prod([d.min for d in tail])) > 0:
+        return reshape(ctx, data, [-1, int(np.prod([d.min for d in tail], dtype=np.int64))])
     outer = as_value(ctx.make("ReduceProd", 1, slice_dims(ctx, shape_of(ctx, data), 0, axis),
                               i64_const(ctx, [0]), keep_dims=True))
     return reshape(ctx, data, concat(ctx, [outer, i64_const(ctx, [-1])]))
