@@ -28,7 +28,7 @@ def random_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     arrays = []
     for value in graph.inputs:
-        shape = value.shape.to_tuple()
+        shape = tuple(d.get_length() if d.is_static else 2 for d in value.shape)
         arrays.append(rng.standard_normal(shape).astype(value.element_type.dtype))
     return arrays
 

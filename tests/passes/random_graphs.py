@@ -3,7 +3,8 @@
 The graphs mix elementwise ops, MatMul, Reshape, Transpose, Concat, Convolution and batch norms
 with constants chosen to trigger rewrites (ones, zeros, per-channel scales, double transposes,
 repeated subexpressions, constant subgraphs). Values stay bounded (tanh/sigmoid, small weights)
-so that reference results compare with tight tolerances.
+so that reference results compare with tight tolerances. Half of the graphs have a dynamic batch
+dimension (`?`), so passes meet dynamic shapes too; the inputs then use a batch of 2.
 """
 
 import numpy as np
@@ -19,7 +20,8 @@ class _Builder:
         self.draw = draw
         channels = draw(st.integers(1, 3))
         height, width = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-        self.x = ir.parameter("x", "f32", [1, channels, height, width])
+        batch = "?" if draw(st.booleans()) else 1
+        self.x = ir.parameter("x", "f32", [batch, channels, height, width])
         self.pool = [self.x.outputs[0]]
 
     def array(self, shape, special=True) -> np.ndarray:
@@ -31,8 +33,10 @@ class _Builder:
         seed = self.draw(st.integers(0, 2**16))
         return np.random.default_rng(seed).uniform(-1, 1, shape).astype(np.float32)
 
-    def pick(self, rank: int | None = None):
-        choices = [v for v in self.pool if rank is None or v.shape.rank == rank]
+    def pick(self, rank: int | None = None, static_from: int | None = None):
+        """A value from the pool (of `rank`, with static dims from `static_from` on)."""
+        choices = [v for v in self.pool if (rank is None or v.shape.rank == rank) and
+                   (static_from is None or all(d.is_static for d in v.shape.dims[static_from:]))]
         return self.draw(st.sampled_from(choices)) if choices else None
 
     def add(self, node) -> None:
@@ -55,7 +59,10 @@ class _Builder:
 
     def _constant(self):
         a = self.pick()
-        shape = a.shape.to_tuple()[self.draw(st.integers(0, a.shape.rank)):]
+        start = self.draw(st.integers(0, a.shape.rank))
+        if not all(d.is_static for d in a.shape.dims[start:]):
+            return
+        shape = tuple(d.get_length() for d in a.shape.dims[start:])
         constant = ir.constant(self.array(shape))
         operands = [a, constant] if self.draw(st.booleans()) else [constant, a]
         self.add(ir.make(self.draw(st.sampled_from(BINARY)), 1, operands))
@@ -75,6 +82,11 @@ class _Builder:
 
     def _reshape(self):
         a = self.pick()
+        if not a.shape.is_static:
+            target = self.draw(st.sampled_from([[-1], [0, -1]] if a.shape.rank > 1 else [[-1]]))
+            self.add(ir.make("Reshape", 1, [a, ir.constant(np.array(target, np.int64))],
+                             special_zero=True))
+            return
         dims = list(a.shape.to_tuple())
         target = self.draw(st.sampled_from([[-1], [dims[0], -1], dims[::-1], dims]))
         self.add(ir.make("Reshape", 1, [a, ir.constant(np.array(target, np.int64))],
@@ -98,10 +110,9 @@ class _Builder:
                          pads_begin=[pad, pad], pads_end=[pad, pad], dilations=[1, 1]))
 
     def _matmul(self):
-        a = self.pick(2)
+        a = self.pick(2, static_from=1)
         if a is None:
-            a = ir.make("Reshape", 1, [self.pick(), ir.constant(np.array([1, -1], np.int64))],
-                        special_zero=False).outputs[0]
+            return
         inner, out = a.shape[1].get_length(), self.draw(st.integers(1, 4))
         transpose_b = self.draw(st.booleans())
         shape = (out, inner) if transpose_b else (inner, out)
@@ -125,8 +136,10 @@ class _Builder:
         self.add(ir.make(node.op.name, node.op.version, node.inputs, **node.attrs))
 
     def _folded(self):
-        a = self.pick()
-        shape = a.shape.to_tuple()
+        a = self.pick(static_from=1)
+        if a is None:
+            return
+        shape = tuple(d.get_length() for d in a.shape.dims[1:])
         left, right = ir.constant(self.array(shape)), ir.constant(self.array(shape))
         constant = ir.make("Add", 1, [left, right])
         self.add(ir.make("Multiply", 1, [a, ir.make("Tanh", 1, [constant])]))
