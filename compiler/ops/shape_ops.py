@@ -1,4 +1,4 @@
-"""Shape manipulation ops: Reshape, Squeeze, Unsqueeze, ShapeOf, Broadcast, Tile, Convert.
+"""Shape manipulation ops: Reshape, Squeeze, Unsqueeze, ShapeOf, Broadcast, Tile.
 
 Each keeps its data and changes only how it is laid out or typed. Shapes and axes arrive as
 inputs; inference reads them with `ctx.const` so that static shapes stay static, and follows
@@ -240,45 +240,6 @@ class ShapeOfV3(ShapeOfBase):
     @classmethod
     def output_type(cls, ctx: InferContext):
         return ctx.attrs["output_type"]
-
-
-@register
-class Convert(Op):
-    """Elementwise conversion to destination_type (float to integer truncates toward zero)."""
-
-    name, version = "Convert", 1
-    attributes = (Attr("destination_type", "type"),)
-
-    @classmethod
-    def infer(cls, ctx: InferContext) -> list[TensorType]:
-        return [TensorType(ctx.attrs["destination_type"], ctx.shape(0))]
-
-    @classmethod
-    def evaluate(cls, attrs: dict, data: np.ndarray) -> np.ndarray:
-        return convert_array(data, attrs["destination_type"].dtype)
-
-
-def convert_array(data: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """numpy conversion with C++ semantics: truncation, wrap-around for integers."""
-    if data.dtype.kind == "f" and np.dtype(dtype).kind in "iu":
-        return np.trunc(data.astype(np.float64)).astype(np.int64).astype(dtype)
-    return data.astype(dtype)
-
-
-@register
-class ConvertLike(Op):
-    """Converts the first input to the element type of the second."""
-
-    name, version = "ConvertLike", 1
-    num_inputs = (2, 2)
-
-    @classmethod
-    def infer(cls, ctx: InferContext) -> list[TensorType]:
-        return [TensorType(ctx.element_type(1), ctx.shape(0))]
-
-    @classmethod
-    def evaluate(cls, attrs: dict, data: np.ndarray, like: np.ndarray) -> np.ndarray:
-        return convert_array(data, like.dtype)
 
 
 @register

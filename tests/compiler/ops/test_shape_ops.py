@@ -1,4 +1,4 @@
-"""Reshape, Squeeze, Unsqueeze, ShapeOf, Broadcast, Tile, Convert: numbers against onnxruntime
+"""Reshape, Squeeze, Unsqueeze, ShapeOf, Broadcast, Tile: numbers against onnxruntime
 and numpy, shape inference for static, dynamic, bounded and dynamic-rank inputs, and errors."""
 
 import numpy as np
@@ -147,17 +147,6 @@ def test_tile_matches_onnx_and_aligns_repeats():
         "f32[3,?,2..4]"
 
 
-def test_convert_truncates_like_onnx_cast():
-    data = np.array([-1.7, -0.5, 0.5, 2.9, 300.0], np.float32)
-    expected = run_onnx_node("Cast", {"x": data}, to=6)[0]  # int32
-    actual = run_vinify_node("Convert", 1, [data], destination_type="i32")[0]
-    np.testing.assert_array_equal(actual, expected)
-    assert actual.dtype == np.int32
-    like = run_vinify_node("ConvertLike", 1, [data, np.zeros(1, np.float16)])[0]
-    assert like.dtype == np.float16
-    assert inferred("ConvertLike", 1, "f32[?,2]", "u8[1]") == "u8[?,2]"
-
-
 def test_attention_head_split_runs_on_template_with_dynamic_batch():
     """ShapeOf -> Gather -> Concat -> Reshape -> Transpose, the shape subgraph of attention."""
     import vinify
@@ -184,14 +173,3 @@ def test_attention_head_split_runs_on_template_with_dynamic_batch():
     data = RNG.standard_normal((3, 5, 8)).astype(np.float32)
     result = list(vinify.compile_model(graph, "TEMPLATE")({"x": data}).values())[0]
     np.testing.assert_array_equal(result, data.reshape(3, 5, 2, 4).transpose(0, 2, 1, 3))
-
-
-def test_convert_to_unsigned_wraps_like_openvino():
-    import openvino.opset14 as ov_ops
-
-    from tests.compiler.ops.ort_reference import run_openvino
-
-    data = np.array([-1.7, 2.9, 300.5, 256.0], np.float32)
-    expected = run_openvino(lambda x: ov_ops.convert(x, "u8"), [data])[0]
-    actual = run_vinify_node("Convert", 1, [data], destination_type="u8")[0]
-    np.testing.assert_array_equal(actual, expected)
