@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from vinify.errors import ModelFileError, VinifyError
 from vinify.ir import Graph, Node, Value
+from vinify.irfile.body_ports import has_bodies, read_body_node
 from vinify.irfile.document import LayerSpec, Network, parse_xml, read_network
 from vinify.irfile.xml_values import (
     OP_OF_LAYER_TYPE,
@@ -42,7 +43,7 @@ def read_ir(path: str | Path, weights: str | Path | None = None, **options: Any)
     weights_path = Path(weights) if weights is not None else path.with_suffix(".bin")
     blob = _read_bytes(weights_path) if weights_path.is_file() else None
     network = read_network(root, path, name_outputs_by_layer=version == "10")
-    graph = _GraphReader(path, blob).read(network, root.get("name", "graph"))
+    graph = GraphReader(path, blob).read(network, root.get("name", "graph"))
     graph.rt_info = _read_model_rt_info(root.find("rt_info"))
     return graph
 
@@ -54,46 +55,55 @@ def _read_bytes(path: Path) -> bytes:
         raise ModelFileError(f"{path}: cannot read: {error.strerror or error}") from None
 
 
-class _GraphReader:
+class GraphReader:
+    """Builds one graph (the model, or a body graph) from its checked network."""
+
     def __init__(self, path: Path, blob: bytes | None):
         self.path = path
         self.blob = blob
         self.values: dict[tuple[int, int], Value] = {}
+        self.nodes: dict[int, Node] = {}  # layer id -> node
 
     def read(self, network: Network, name: str) -> Graph:
-        parameters: dict[int, Node] = {}
-        results: dict[int, Node] = {}
         for layer in network.order:
             inputs = [self.values[network.sources[(layer.id, port.id)]] for port in layer.inputs]
-            node = self.build(layer, inputs)
-            if node.op.name == "Parameter":
-                parameters[layer.id] = node
-            if node.op.name == "Result":
-                results[layer.id] = node
-            for port, value in zip(layer.outputs, node.outputs):
+            node, port_values = self.build(layer, inputs)
+            self.nodes[layer.id] = node
+            for port, value in zip(layer.outputs, port_values):
                 self.values[(layer.id, port.id)] = value
-        in_file_order = [layer.id for layer in network.layers]
-        return Graph([parameters[i] for i in in_file_order if i in parameters],
-                     [results[i] for i in in_file_order if i in results], name=name)
+        in_file_order = [self.nodes[layer.id] for layer in network.layers]
+        return Graph([n for n in in_file_order if n.op.name == "Parameter"],
+                     [n for n in in_file_order if n.op.name == "Result"], name=name)
 
-    def build(self, layer: LayerSpec, inputs: list[Value]) -> Node:
+    def read_body(self, element, name: str) -> tuple[Graph, dict[int, Node]]:
+        """A body graph (its own layer ids and edges, the same weights) and its layers' nodes."""
+        reader = GraphReader(self.path, self.blob)
+        graph = reader.read(read_network(element, self.path), name)
+        return graph, reader.nodes
+
+    def build(self, layer: LayerSpec, inputs: list[Value]) -> tuple[Node, list[Value]]:
+        """The layer's node and the value behind each of its output ports."""
         where = layer.where(self.path)
+        port_values = None
         try:
             if layer.type == "Const":
                 node = self.constant(layer, where)
             elif _is_decompression(layer, inputs):
                 node = _decompressed_constant(layer, inputs[0])
+            elif has_bodies(layer):
+                node, port_values = read_body_node(self, layer, inputs, where)
             else:
                 node = self.operation(layer, inputs, where)
         except ModelFileError:
             raise
         except VinifyError as error:
             raise ModelFileError(f"{where}: {error}") from None
-        _check_ports(layer, node, where)
+        port_values = node.outputs if port_values is None else port_values
+        _check_ports(layer, port_values, where)
         node.rt_info.update({k: v for k, v in layer.rt_info.items() if k != DECOMPRESSION})
         if node.op.name == "Parameter" and layer.outputs and layer.outputs[0].layout:
             node.rt_info["layout"] = layer.outputs[0].layout
-        return node
+        return node, port_values
 
     def operation(self, layer: LayerSpec, inputs: list[Value], where: str) -> Node:
         op = resolve_op(layer.type, layer.version, where)
@@ -200,9 +210,9 @@ def _output_names(layer: LayerSpec) -> list[str | None]:
     return [port.names[0] if port.names else None for port in layer.outputs]
 
 
-def _check_ports(layer: LayerSpec, node: Node, where: str) -> None:
+def _check_ports(layer: LayerSpec, values: list[Value], where: str) -> None:
     """The file's port precisions and dims must agree with what vinify infers."""
-    for port, value in zip(layer.outputs, node.outputs):
+    for port, value in zip(layer.outputs, values):
         if port.element_type is not None and port.element_type != value.element_type:
             raise ModelFileError(f"{where}: output port {port.id} says {port.element_type} but "
                                  f"the op produces {value.element_type}")

@@ -14,7 +14,7 @@ Both files are built in memory first and renamed into place, so a failed save le
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from vinify.errors import IRError, ModelFileError
@@ -55,6 +55,25 @@ class Layer:
     inputs: list[Port] = field(default_factory=list)
     outputs: list[Port] = field(default_factory=list)
     extra: list[tuple[str, str]] = field(default_factory=list)  # attributes of <layer> itself
+    # body-graph ops: port maps (before the ports) and bodies (after them), rendered at an indent
+    port_maps: Callable[[str], list[str]] | None = None
+    bodies: Callable[[str], list[str]] | None = None
+
+
+class Weights:
+    """The .bin being built: constant bytes at 64-bit offsets, identical bytes stored once."""
+
+    def __init__(self):
+        self.blob = bytearray()
+        self.offsets: dict[bytes, int] = {}
+
+    def store(self, data: bytes) -> int:
+        offset = self.offsets.get(data)
+        if offset is None:
+            offset = len(self.blob)
+            self.offsets[data] = offset
+            self.blob += data
+        return offset
 
 
 def write_ir(graph: Graph, path: str | Path, weights: str | Path | None = None,
@@ -68,25 +87,26 @@ def write_ir(graph: Graph, path: str | Path, weights: str | Path | None = None,
 
 def serialize(graph: Graph, compress_to_fp16: bool = True) -> tuple[str, bytes]:
     """The XML text and the weights of `graph`; nothing touches the disk."""
-    builder = _NetBuilder(compress_to_fp16)
+    weights = Weights()
+    builder = NetBuilder(compress_to_fp16, weights)
     builder.add_graph(graph)
-    lines = ['<?xml version="1.0"?>', f'<net name={_quote(graph.name)} version="11">']
+    lines = ['<?xml version="1.0"?>', f'<net name={quote(graph.name)} version="11">']
     lines += builder.render("\t")
     lines += _render_rt_info(graph.rt_info, "\t")
     lines.append("</net>")
-    return "\n".join(lines) + "\n", bytes(builder.blob)
+    return "\n".join(lines) + "\n", bytes(weights.blob)
 
 
-class _NetBuilder:
-    """Turns nodes into layers and edges; collects constant bytes into one deduplicated blob."""
+class NetBuilder:
+    """Turns one graph's nodes into layers and edges; constants go to the shared Weights."""
 
-    def __init__(self, compress_to_fp16: bool):
+    def __init__(self, compress_to_fp16: bool, weights: Weights):
         self.compress = compress_to_fp16
+        self.weights = weights
         self.layers: list[Layer] = []
         self.edges: list[tuple[int, int, int, int]] = []
         self.source: dict[int, tuple[int, int]] = {}  # id(Value) -> (layer id, port id)
-        self.blob = bytearray()
-        self.offsets: dict[bytes, int] = {}
+        self.layer_ids: dict[int, int] = {}  # id(Node) -> layer id
         self.names: set[str] = set()
 
     def add_graph(self, graph: Graph) -> None:
@@ -94,16 +114,17 @@ class _NetBuilder:
         ordered = [n for n in nodes if n.op.name != "Result"] + list(graph.results)
         for node in ordered:
             if node.bodies:
-                raise IRError(f"{node.describe()}: saving body graphs to IR files is not "
-                              "supported yet")
-            if node.op.name == "Constant":
+                from vinify.irfile.body_ports import write_body_node
+
+                write_body_node(self, node)
+            elif node.op.name == "Constant":
                 self.add_constant(node)
             else:
                 self.add_node(node)
 
-    def add_node(self, node: Node) -> None:
+    def add_node(self, node: Node, with_data: bool = True) -> Layer:
         layer = self.new_layer(node, self.layer_name(node), _layer_type(node), _version(node))
-        for attr in _attributes_in_file_order(node):
+        for attr in _attributes_in_file_order(node) if with_data else ():
             value = node.attrs[attr.name]
             if value is not None:
                 layer.data.append((attr.name, format_attribute(attr, value)))
@@ -118,6 +139,7 @@ class _NetBuilder:
             self.add_outputs(layer, node.outputs)
         if node.op.name == "Parameter" and isinstance(node.rt_info.get(LAYOUT), str):
             layer.outputs[0].layout = node.rt_info[LAYOUT]
+        return layer
 
     def add_constant(self, node: Node) -> None:
         array: np.ndarray = node.attrs["value"]
@@ -143,11 +165,7 @@ class _NetBuilder:
 
     def constant_data(self, array: np.ndarray, node: Node) -> list[tuple[str, str]]:
         data = _constant_bytes(array, node)
-        offset = self.offsets.get(data)
-        if offset is None:
-            offset = len(self.blob)
-            self.offsets[data] = offset
-            self.blob += data
+        offset = self.weights.store(data)
         value = node.outputs[0]
         elem = value.element_type if array.dtype == value.element_type.dtype else f16
         shape = ", ".join(str(n) for n in array.shape)
@@ -158,6 +176,7 @@ class _NetBuilder:
         layer = Layer(len(self.layers), name, layer_type, version)
         self.layers.append(layer)
         self.names.add(name)
+        self.layer_ids[id(node)] = layer.id
         return layer
 
     def layer_name(self, node: Node) -> str:
@@ -176,11 +195,11 @@ class _NetBuilder:
     def render(self, indent: str) -> list[str]:
         lines = [f"{indent}<layers>"]
         for layer in self.layers:
-            lines += _render_layer(layer, indent * 2)
+            lines += _render_layer(layer, indent + "\t")
         lines.append(f"{indent}</layers>")
         lines.append(f"{indent}<edges>")
         for edge in sorted(self.edges):
-            lines.append(f'{indent * 2}<edge from-layer="{edge[0]}" from-port="{edge[1]}" '
+            lines.append(f'{indent}\t<edge from-layer="{edge[0]}" from-port="{edge[1]}" '
                          f'to-layer="{edge[2]}" to-port="{edge[3]}" />')
         lines.append(f"{indent}</edges>")
         return lines
@@ -235,20 +254,22 @@ def _constant_bytes(array: np.ndarray, node: Node) -> bytes:
 
 
 def _render_layer(layer: Layer, indent: str) -> list[str]:
-    head = (f'{indent}<layer id="{layer.id}" name={_quote(layer.name)} type={_quote(layer.type)} '
-            f'version={_quote(layer.version)}')
-    head += "".join(f" {key}={_quote(value)}" for key, value in layer.extra) + ">"
+    head = (f'{indent}<layer id="{layer.id}" name={quote(layer.name)} type={quote(layer.type)} '
+            f'version={quote(layer.version)}')
+    head += "".join(f" {key}={quote(value)}" for key, value in layer.extra) + ">"
     lines = [head]
     inner = indent + "\t"
     if layer.data:
-        attributes = " ".join(f"{key}={_quote(value)}" for key, value in layer.data)
+        attributes = " ".join(f"{key}={quote(value)}" for key, value in layer.data)
         lines.append(f"{inner}<data {attributes} />")
     if layer.rt_info:
         lines.append(f"{inner}<rt_info>")
         for key, value in layer.rt_info:
-            text = "" if value is None else f" value={_quote(value)}"
-            lines.append(f'{inner}\t<attribute name={_quote(key)} version="0"{text} />')
+            text = "" if value is None else f" value={quote(value)}"
+            lines.append(f'{inner}\t<attribute name={quote(key)} version="0"{text} />')
         lines.append(f"{inner}</rt_info>")
+    if layer.port_maps is not None:
+        lines += layer.port_maps(inner)
     for tag, ports, first in (("input", layer.inputs, 0),
                               ("output", layer.outputs, len(layer.inputs))):
         if ports:
@@ -256,6 +277,8 @@ def _render_layer(layer: Layer, indent: str) -> list[str]:
             for offset, port in enumerate(ports):
                 lines += _render_port(port, first + offset, inner + "\t")
             lines.append(f"{inner}</{tag}>")
+    if layer.bodies is not None:
+        lines += layer.bodies(inner)
     lines.append(f"{indent}</layer>")
     return lines
 
@@ -263,14 +286,14 @@ def _render_layer(layer: Layer, indent: str) -> list[str]:
 def _render_port(port: Port, port_id: int, indent: str) -> list[str]:
     head = f'{indent}<port id="{port_id}" precision="{port.precision}"'
     if port.names:
-        head += f" names={_quote(escape_tensor_names(port.names))}"
+        head += f" names={quote(escape_tensor_names(port.names))}"
     dims = port.shape.dims or ()
     if not dims and port.layout is None:
         return [head + " />"]
     lines = [head + ">"]
     lines += [f"{indent}\t<dim>{format_port_dim(dim)}</dim>" for dim in dims]
     if port.layout is not None:
-        layout = _quote(port.layout)
+        layout = quote(port.layout)
         lines += [f"{indent}\t<rt_info>",
                   f'{indent}\t\t<attribute name="layout" version="0" layout={layout} />',
                   f"{indent}\t</rt_info>"]
@@ -296,9 +319,9 @@ def _render_rt_entries(entries: dict[str, Any], indent: str) -> list[str]:
             lines += _render_rt_entries(value, indent + "\t")
             lines.append(f"{indent}</{key}>")
         elif _is_tag_name(key):
-            lines.append(f"{indent}<{key} value={_quote(str(value))} />")
+            lines.append(f"{indent}<{key} value={quote(str(value))} />")
         else:
-            lines.append(f"{indent}<info name={_quote(key)} value={_quote(str(value))} />")
+            lines.append(f"{indent}<info name={quote(key)} value={quote(str(value))} />")
     return lines
 
 
@@ -307,7 +330,7 @@ def _is_tag_name(text: str) -> bool:
         c.isalnum() or c in "_-." for c in text) and text != "info"
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     escaped = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
                .replace("\t", "&#9;"))
