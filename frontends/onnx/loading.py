@@ -37,14 +37,14 @@ def load_model(model: Any, base_dir: str | Path | None = None, check: bool = Tru
                                        and not proto.graph.output):
         raise ModelFileError(f"{loaded.source}: not an ONNX model (no graph, no opset imports)")
     check_graph_structure(proto.graph, loaded.source)
-    if check:
-        _run_checker(proto, loaded.source)
     if any(uses_external_data(t) for t in tensors_of_model(proto)):
         if isinstance(model, ModelProto):  # never modify the caller's object
             copy = ModelProto()
             copy.CopyFrom(proto)
             loaded.proto = proto = copy
         load_external_data(proto, loaded.base_dir, loaded.source)
+    if check:  # after loading: the checker would look for external files itself
+        _run_checker(proto, loaded.source)
     return loaded
 
 

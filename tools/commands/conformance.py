@@ -14,6 +14,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--report", type=Path, default=None, help="write a JSON report here")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per case")
     parser.add_argument("--verbose", action="store_true", help="print each case as it runs")
+    parser.add_argument("--write-passes", type=Path, default=None,
+                        help="write the passing cases (kind/name, one a line) to this file")
 
 
 def run(args) -> int:
@@ -35,6 +37,9 @@ def run(args) -> int:
     print_report(report)
     if args.report is not None:
         atomic_write(args.report, json.dumps(report.to_json(), indent=1).encode())
+    if args.write_passes is not None:
+        keys = sorted(f"{r.kind}/{r.name}" for r in report.results if r.passed)
+        atomic_write(args.write_passes, ("\n".join(keys) + "\n").encode())
     return 0
 
 
