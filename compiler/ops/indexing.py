@@ -1,4 +1,5 @@
-"""Indexing ops: Gather (1, 7, 8), GatherND (5, 8), GatherElements, Select, OneHot, NonZero.
+"""Indexing ops: Gather (1, 7, 8), GatherND (5, 8), GatherElements, Select, OneHot (1, 16),
+NonZero and GatherTree.
 
 Gathers read elements at index tensors; the scatters that write them live in `scatter`.
 """
@@ -7,7 +8,7 @@ import numpy as np
 from vinify.op import Attr, InferContext, Op, register
 from vinify.ops.elementwise import AUTO_BROADCAST
 from vinify.ops.shape_inputs import const_ints, intersect, require_integral
-from vinify.ops.shape_rules import broadcast_shapes, normalize_axis
+from vinify.ops.shape_rules import broadcast_shapes, normalize_axis, require_rank
 from vinify.shapes import DYNAMIC, DYNAMIC_RANK, Dimension, PartialShape, TensorType
 from vinify.types import boolean, i32, i64
 
@@ -297,3 +298,70 @@ class NonZero(Op):
         if data.ndim == 0:
             return np.zeros((0, int(data != 0)), dtype=np.int64)
         return np.array(np.nonzero(data), dtype=np.int64).reshape(data.ndim, -1)
+
+
+@register
+class OneHotV16(OneHot):
+    """OneHot<1> with negative_indices_mode: 'normalize' counts indices in [-depth, -1] from
+    the end; 'ignore_negative' (the default, as in OneHot<1>) leaves their rows off."""
+
+    name, version = "OneHot", 16
+    attributes = (Attr("axis", "int"),
+                  Attr("negative_indices_mode", "str", "ignore_negative",
+                       ("ignore_negative", "normalize")))
+
+    @classmethod
+    def evaluate(cls, attrs: dict, indices: np.ndarray, depth: np.ndarray, on: np.ndarray,
+                 off: np.ndarray) -> np.ndarray:
+        if attrs["negative_indices_mode"] == "normalize":
+            size = int(depth.reshape(-1)[0])
+            indices = np.where((indices < 0) & (indices >= -size), indices + size, indices)
+        return super().evaluate(attrs, indices, depth, on, off)
+
+
+@register
+class GatherTree(Op):
+    """Beam-search backtracking: the full id sequence of each beam, following parent indices
+    backwards from max_seq_len; positions after the first end_token become end_token."""
+
+    name, version = "GatherTree", 1
+    num_inputs = (4, 4)
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        elem = ctx.same_element_type(0, 1, 2, 3)
+        for index, rank in ((0, 3), (1, 3), (2, 1)):
+            require_rank(ctx, index, rank)
+        require_rank(ctx, 3, 0)
+        steps, parents = ctx.shape(0), ctx.shape(1)
+        if steps.rank_is_static and parents.rank_is_static:
+            dims = [intersect(ctx, a, b, f"step_ids/parent_idx axis {i}")
+                    for i, (a, b) in enumerate(zip(steps, parents))]
+            return [TensorType(elem, PartialShape(tuple(dims)))]
+        return [TensorType(elem, steps if steps.rank_is_static else parents)]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, steps: np.ndarray, parents: np.ndarray, lengths: np.ndarray,
+                 end_token: np.ndarray) -> np.ndarray:
+        time, batch, beams = steps.shape
+        end = end_token.reshape(())
+        out = np.full(steps.shape, end, dtype=steps.dtype)
+        for b in range(batch):
+            length = min(int(lengths[b]), time)
+            for w in range(beams):
+                out[:length, b, w] = _backtrack(steps[:, b], parents[:, b], w, length)
+                finished = np.cumsum(out[:length, b, w] == end) > 0
+                after_end = np.concatenate([[False], finished[:-1]]) if length else finished
+                out[:length, b, w][after_end] = end
+        return out
+
+
+def _backtrack(steps: np.ndarray, parents: np.ndarray, beam: int, length: int) -> np.ndarray:
+    ids = np.empty(length, dtype=steps.dtype)
+    parent = beam
+    for t in range(length - 1, -1, -1):
+        if not 0 <= parent < steps.shape[1]:
+            raise ValueError(f"parent index {parent} at step {t} is out of range")
+        ids[t] = steps[t, parent]
+        parent = int(parents[t, parent])
+    return ids

@@ -293,3 +293,18 @@ class ReverseSequence(Op):
             result[b, :count] = moved[b, :count][::-1]
         return np.moveaxis(result, (0, 1), (batch_axis, seq_axis))
 
+
+
+@register
+class Identity(Op):
+    """Returns its input unchanged (a copy)."""
+
+    name, version = "Identity", 16
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        return [ctx.input_types[0]]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, data: np.ndarray) -> np.ndarray:
+        return data.copy()

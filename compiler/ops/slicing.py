@@ -201,3 +201,54 @@ class _EvaluateErrors:
     @staticmethod
     def error(message: str) -> ValueError:
         return ValueError(message)
+
+
+@register
+class SliceScatter(Op):
+    """A copy of data whose data[start:stop:step] (along axes) is replaced by updates."""
+
+    name, version = "SliceScatter", 15
+    num_inputs = (5, 6)
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        ctx.same_element_type(0, 1)
+        require_integral(ctx, 2, 3, 4, 5)
+        region = Slice.infer(_SliceView(ctx))[0].shape
+        updates = ctx.shape(1)
+        if not region.compatible(updates):
+            raise ctx.error(f"updates of shape {updates} do not fit the slice {region}")
+        return [ctx.input_types[0]]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, data: np.ndarray, updates: np.ndarray, start: np.ndarray,
+                 stop: np.ndarray, step: np.ndarray, axes: np.ndarray | None = None):
+        index = [slice(None)] * data.ndim
+        axis_list = range(start.size) if axes is None else axes.reshape(-1)
+        for a, b, e, s in zip(axis_list, start.reshape(-1), stop.reshape(-1), step.reshape(-1)):
+            index[int(a) % data.ndim] = slice(int(b), int(e), int(s))
+        result = data.copy()
+        result[tuple(index)] = updates
+        return result
+
+
+class _SliceView:
+    """SliceScatter's inference context seen as Slice's: data, start, stop, step[, axes]."""
+
+    def __init__(self, ctx: InferContext):
+        self._ctx = ctx
+        self._inputs = [0] + list(range(2, len(ctx.input_types)))
+        self.input_types = [ctx.input_types[i] for i in self._inputs]
+        self.attrs = ctx.attrs
+
+    def error(self, message: str):
+        return self._ctx.error(message)
+
+    def shape(self, index: int):
+        return self._ctx.shape(self._inputs[index])
+
+    def element_type(self, index: int):
+        return self._ctx.element_type(self._inputs[index])
+
+    def const(self, index: int):
+        return self._ctx.const(self._inputs[index])

@@ -6,7 +6,7 @@ followed by a crop. They are exact inverses for matching pads and crops.
 """
 
 import numpy as np
-from vinify.op import InferContext, Op, register
+from vinify.op import Attr, InferContext, Op, register
 from vinify.ops.shape_inputs import const_ints, require_integral
 from vinify.shapes import DYNAMIC, DYNAMIC_RANK, Dimension, PartialShape, TensorType
 
@@ -127,3 +127,68 @@ class SpaceToBatch(Op):
         batch = padded.shape[0] * int(np.prod(blocks))
         return moved.reshape([batch] + [length // size for size, length in
                                         zip(blocks[1:], padded.shape[1:])]).copy()
+
+
+def _patch_geometry(length: int, size: int, stride: int, rate: int, auto_pad: str):
+    """(output length, padding before) of one spatial axis, TensorFlow style."""
+    extent = (size - 1) * rate + 1
+    if auto_pad == "valid":
+        return max((length - extent) // stride + 1, 0), 0
+    count = -(-length // stride)
+    total = max((count - 1) * stride + extent - length, 0)
+    return count, total // 2 if auto_pad == "same_upper" else total - total // 2
+
+
+def _patch_dim(dim: Dimension, size: int, stride: int, rate: int, auto_pad: str) -> Dimension:
+    if dim.is_static:
+        return Dimension.of(_patch_geometry(dim.min, size, stride, rate, auto_pad)[0])
+    low = _patch_geometry(dim.min, size, stride, rate, auto_pad)[0]
+    high = None if dim.max is None else _patch_geometry(dim.max, size, stride, rate, auto_pad)[0]
+    return Dimension(low, high)
+
+
+@register
+class ExtractImagePatches(Op):
+    """Image patches [N, C, H, W] -> [N, C*sizes[0]*sizes[1], out_rows, out_cols]; the patch
+    depth is ordered (row, column, channel) as TensorFlow's extract_image_patches does."""
+
+    name, version = "ExtractImagePatches", 3
+    attributes = (Attr("sizes", "ints"), Attr("strides", "ints"), Attr("rates", "ints"),
+                  Attr("auto_pad", "str", choices=("valid", "same_upper", "same_lower")))
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        for key in ("sizes", "strides", "rates"):
+            values = ctx.attrs[key]
+            if len(values) != 2 or any(v < 1 for v in values):
+                raise ctx.error(f"{key} must be two positive values, got {list(values)}")
+        shape = ctx.shape(0)
+        if not shape.rank_is_static:
+            return [TensorType(ctx.element_type(0), PartialShape((DYNAMIC,) * 4))]
+        if shape.rank != 4:
+            raise ctx.error(f"data must have rank 4 (N, C, H, W), got {shape}")
+        sizes, strides, rates = (ctx.attrs[k] for k in ("sizes", "strides", "rates"))
+        depth = shape[1] * (sizes[0] * sizes[1])
+        spatial = [_patch_dim(shape[2 + i], sizes[i], strides[i], rates[i], ctx.attrs["auto_pad"])
+                   for i in range(2)]
+        return [TensorType(ctx.element_type(0), PartialShape((shape[0], depth, *spatial)))]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, data: np.ndarray) -> np.ndarray:
+        sizes, strides, rates = attrs["sizes"], attrs["strides"], attrs["rates"]
+        batch, channels = data.shape[:2]
+        rows = _patch_geometry(data.shape[2], sizes[0], strides[0], rates[0], attrs["auto_pad"])
+        cols = _patch_geometry(data.shape[3], sizes[1], strides[1], rates[1], attrs["auto_pad"])
+        reach = [(n - 1) * s + (k - 1) * r + 1 for n, s, k, r in
+                 ((rows[0], strides[0], sizes[0], rates[0]), (cols[0], strides[1], sizes[1],
+                                                              rates[1]))]
+        padded = np.zeros((batch, channels, max(reach[0], data.shape[2] + rows[1]),
+                           max(reach[1], data.shape[3] + cols[1])), data.dtype)
+        padded[:, :, rows[1]:rows[1] + data.shape[2], cols[1]:cols[1] + data.shape[3]] = data
+        out = np.empty((batch, sizes[0], sizes[1], channels, rows[0], cols[0]), data.dtype)
+        for i in range(sizes[0]):
+            for j in range(sizes[1]):
+                top, left = i * rates[0], j * rates[1]
+                out[:, i, j] = padded[:, :, top:top + (rows[0] - 1) * strides[0] + 1:strides[0],
+                                      left:left + (cols[0] - 1) * strides[1] + 1:strides[1]]
+        return out.reshape(batch, sizes[0] * sizes[1] * channels, rows[0], cols[0])

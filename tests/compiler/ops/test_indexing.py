@@ -129,3 +129,36 @@ def test_gather_out_of_range_indices_give_zero_like_openvino():
     expected = run_openvino(build, [data])[0]
     actual = run_vinify_node("Gather", 8, [data, indices, i64(0).reshape(())], (1, 2))[0]
     np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.parametrize("mode", ["ignore_negative", "normalize"])
+def test_one_hot_v16_negative_indices_match_openvino(mode):
+    import openvino.opset16 as ov16
+
+    indices = i64(-1, 0, 2, -3, -4, 3)
+    scalars = [np.array(v, np.float32) for v in (2.0, -1.0)]
+
+    def build(x):
+        return ov16.one_hot(x, ov_ops.constant(np.int64(3)), ov_ops.constant(scalars[0]),
+                            ov_ops.constant(scalars[1]), axis=-1, negative_indices_mode=mode)
+
+    expected = run_openvino(build, [indices])[0]
+    actual = run_vinify_node("OneHot", 16, [indices, i64(3).reshape(()), *scalars], (1, 2, 3),
+                             axis=-1, negative_indices_mode=mode)[0]
+    np.testing.assert_array_equal(actual, expected)
+
+
+def test_gather_tree_matches_openvino():
+    import openvino.opset1 as ov1
+
+    steps = RNG.integers(1, 6, (5, 2, 3)).astype(np.int32)
+    parents = RNG.integers(0, 3, (5, 2, 3)).astype(np.int32)
+    lengths = np.array([5, 3], np.int32)
+    end = np.array(4, np.int32)
+    expected = run_openvino(ov1.gather_tree, [steps, parents, lengths, end])[0]
+    actual = run_vinify_node("GatherTree", 1, [steps, parents, lengths, end])[0]
+    np.testing.assert_array_equal(actual, expected)
+    assert inferred("GatherTree", 1, "f32[?,2,3]", "f32[5,?,3]", "f32[2]", "f32[]") == \
+        "f32[5,2,3]"
+    with pytest.raises(TypeInferenceError, match="node 'op' \\(GatherTree<1>\\).*rank"):
+        inferred("GatherTree", 1, "f32[5,2]", "f32[5,2]", "f32[2]", "f32[]")

@@ -112,3 +112,10 @@ def test_reverse_sequence_matches_onnx():
     np.testing.assert_array_equal(actual, expected)
     with pytest.raises(TypeInferenceError, match="node 'op' \\(ReverseSequence<1>\\)"):
         inferred("ReverseSequence", 1, "f32[4,3]", "i64[5]", batch_axis=1, seq_axis=0)
+
+
+def test_identity_copies():
+    actual = run_vinify_node("Identity", 16, [DATA])[0]
+    np.testing.assert_array_equal(actual, DATA)
+    assert actual is not DATA
+    assert inferred("Identity", 16, "i8[?,1..3]") == "i8[?,1..3]"

@@ -140,3 +140,20 @@ def test_strided_slice_inference_agrees_with_reference(case):
     bounded = make_node("StridedSlice", 1, "f32[" + ",".join(f"1..{n + 1}" for n in shape) + "]",
                         begin, end, stride, **masks)
     assert bounded.outputs[0].shape.accepts(result.shape)
+
+
+def test_slice_scatter_matches_openvino():
+    import openvino.opset15 as ov15
+
+    updates = RNG.standard_normal((4, 2, 6)).astype(np.float32)
+    vectors = [i64(-1), i64(0), i64(-3), i64(1)]  # start, stop, step, axes
+
+    def build(data, new):
+        return ov15.slice_scatter(data, new, *[ov_ops.constant(v) for v in vectors])
+
+    expected = run_openvino(build, [DATA, updates])[0]
+    actual = run_vinify_node("SliceScatter", 15, [DATA, updates] + vectors, (2, 3, 4, 5))[0]
+    np.testing.assert_array_equal(actual, expected)
+    assert inferred("SliceScatter", 15, "f32[4,?,6]", "f32[4,2,6]", *vectors) == "f32[4,?,6]"
+    with pytest.raises(TypeInferenceError, match="node 'op' \\(SliceScatter<15>\\).*fit"):
+        inferred("SliceScatter", 15, "f32[4,5,6]", "f32[4,3,6]", *vectors)

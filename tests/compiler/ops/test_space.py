@@ -49,3 +49,25 @@ def test_space_batch_inference():
         "f32[?,?,?]"
     with pytest.raises(TypeInferenceError, match="node 'op' \\(SpaceToBatch<2>\\).*divisible"):
         inferred("SpaceToBatch", 2, "f32[1,4,4]", BLOCK, PADS_BEGIN, PADS_END)
+
+
+@pytest.mark.parametrize("auto_pad", ["valid", "same_upper", "same_lower"])
+@pytest.mark.parametrize("sizes, strides, rates", [
+    ([2, 2], [1, 1], [1, 1]), ([3, 2], [2, 3], [2, 1]), ([1, 3], [3, 1], [1, 2])])
+def test_extract_image_patches_matches_openvino(auto_pad, sizes, strides, rates):
+    import openvino.opset3 as ov3
+
+    data = RNG.standard_normal((2, 3, 7, 6)).astype(np.float32)
+    expected = run_openvino(
+        lambda x: ov3.extract_image_patches(x, sizes, strides, rates, auto_pad), [data])[0]
+    actual = run_vinify_node("ExtractImagePatches", 3, [data], sizes=sizes, strides=strides,
+                             rates=rates, auto_pad=auto_pad)[0]
+    np.testing.assert_array_equal(actual, expected)
+
+
+def test_extract_image_patches_inference():
+    assert inferred("ExtractImagePatches", 3, "f32[?,3,10..20,?]", sizes=[3, 3],
+                    strides=[5, 5], rates=[1, 1], auto_pad="valid") == "f32[?,27,2..4,?]"
+    with pytest.raises(TypeInferenceError, match="node 'op' \\(ExtractImagePatches<3>\\)"):
+        inferred("ExtractImagePatches", 3, "f32[1,3,8]", sizes=[3, 3], strides=[1, 1],
+                 rates=[1, 1], auto_pad="valid")
