@@ -65,3 +65,75 @@ def reshaper(rng: np.random.Generator):
 
 
 MODELS = {"mlp": mlp, "convnet": convnet, "reshaper": reshaper}
+
+
+def _typed(name: str, elem, shape) -> onnx.ValueInfoProto:
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def if_branches(rng: np.random.Generator):
+    """If: x + x when c, else x * x."""
+    then_graph = helper.make_graph([helper.make_node("Add", ["x", "x"], ["doubled"])], "then", [],
+                                   [_tensor("doubled", [2])])
+    else_graph = helper.make_graph([helper.make_node("Mul", ["x", "x"], ["squared"])], "else",
+                                   [], [_tensor("squared", [2])])
+    node = helper.make_node("If", ["c"], ["y"], then_branch=then_graph, else_branch=else_graph)
+    model = _model([node], [_typed("c", TensorProto.BOOL, []), _tensor("x", [2])],
+                   [_tensor("y", [2])], {})
+    return model, {"c": np.array(False), "x": rng.standard_normal(2).astype(np.float32)}
+
+
+def loop_accumulate(rng: np.random.Generator):
+    """Loop: a carried sum, the condition passed through, and a per-iteration output."""
+    body = helper.make_graph(
+        [helper.make_node("Add", ["acc", "x"], ["acc_out"]),
+         helper.make_node("Identity", ["cond"], ["cond_out"]),
+         helper.make_node("Mul", ["acc", "acc"], ["square"])], "body",
+        [_typed("i", TensorProto.INT64, []), _typed("cond", TensorProto.BOOL, []),
+         _tensor("acc", [2])],
+        [_typed("cond_out", TensorProto.BOOL, []), _tensor("acc_out", [2]),
+         _tensor("square", [2])])
+    node = helper.make_node("Loop", ["trip", "keep_going", "start"], ["total", "squares"],
+                            body=body)
+    model = _model([node], [_typed("trip", TensorProto.INT64, []),
+                            _typed("keep_going", TensorProto.BOOL, []), _tensor("start", [2]),
+                            _tensor("x", [2])],
+                   [_tensor("total", [2]), _tensor("squares", [None, 2])], {})
+    inputs = {"trip": np.array(3, np.int64), "keep_going": np.array(True),
+              "start": rng.standard_normal(2).astype(np.float32),
+              "x": rng.standard_normal(2).astype(np.float32)}
+    return model, inputs
+
+
+def scan_reverse(rng: np.random.Generator):
+    """Scan (a TensorIterator): a running sum read backwards, outputs stacked on axis 1."""
+    body = helper.make_graph(
+        [helper.make_node("Add", ["s", "xi"], ["s_out"]),
+         helper.make_node("Mul", ["xi", "xi"], ["y"])], "body",
+        [_tensor("s", [2]), _tensor("xi", [2])], [_tensor("s_out", [2]), _tensor("y", [2])])
+    node = helper.make_node("Scan", ["s0", "xs"], ["s_final", "ys"], body=body,
+                            num_scan_inputs=1, scan_input_directions=[1], scan_output_axes=[1])
+    model = _model([node], [_tensor("s0", [2]), _tensor("xs", [3, 2])],
+                   [_tensor("s_final", [2]), _tensor("ys", [2, 3])], {})
+    return model, {"s0": rng.standard_normal(2).astype(np.float32),
+                   "xs": rng.standard_normal((3, 2)).astype(np.float32)}
+
+
+def recurrent(kind: str):
+    """ONNX LSTM / GRU / RNN over a [5, 1, 3] sequence with hidden size 4."""
+    gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[kind]
+
+    def build(rng: np.random.Generator):
+        weights = {"W": rng.standard_normal((1, gates * 4, 3)).astype(np.float32) * 0.5,
+                   "R": rng.standard_normal((1, gates * 4, 4)).astype(np.float32) * 0.5,
+                   "B": rng.standard_normal((1, gates * 8)).astype(np.float32) * 0.1}
+        node = helper.make_node(kind, ["X", "W", "R", "B"], ["Y", "Y_h"], hidden_size=4)
+        model = _model([node], [_tensor("X", [5, 1, 3])],
+                       [_tensor("Y", [5, 1, 1, 4]), _tensor("Y_h", [1, 1, 4])], weights)
+        return model, {"X": rng.standard_normal((5, 1, 3)).astype(np.float32)}
+
+    return build
+
+
+BODY_MODELS = {"if": if_branches, "loop": loop_accumulate, "scan": scan_reverse}
+RNN_MODELS = {kind.lower(): recurrent(kind) for kind in ("LSTM", "GRU", "RNN")}
