@@ -20,7 +20,6 @@ without bias fuses with a zero bias.
 """
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 from vinify.ir import Graph, Node, Value, constant, make
@@ -167,7 +166,3 @@ class FuseConvBiasActivation(Pass):
     def run(self, graph: Graph) -> None:
         apply_rewrites(graph, fusion_rewrites())
 
-
-def fused_summary(node: Node) -> dict[str, Any]:
-    """What a fused node holds, for reports and tests."""
-    return {"op": node.op.name, "inputs": len(node.inputs), "activation": node.attrs["activation"]}

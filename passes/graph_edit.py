@@ -11,6 +11,7 @@ Every rewrite goes through `replace_value`, so the invariants a user relies on h
 
 from typing import Container, Iterable
 
+import numpy as np
 from vinify.ir import Graph, Node, Value
 
 PROVENANCE = "provenance"
@@ -121,7 +122,5 @@ def feeds_result(value: Value) -> bool:
 def float_attribute(array) -> float:
     """A one-element constant as a float attribute, by its shortest decimal form in its own
     precision (an f32 1e-05 stays 1e-05 rather than becoming 9.999999747378752e-06)."""
-    import numpy as np
-
     scalar = np.asarray(array).reshape(-1)[0]
     return float(str(scalar))

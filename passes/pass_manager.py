@@ -18,6 +18,7 @@ PassContext): `verify` checks the IR after every pass, `timing` records seconds 
 import sys
 import time
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, TextIO
 
 from vinify.errors import IRError, VerificationError, VinifyError
@@ -106,7 +107,10 @@ class PassManager:
     verify:       run vinify.verify after every pass; a failure names the pass that broke the IR.
     timing:       record each pass's wall time in `self.timing`.
     print_after:  names of passes after which the text form is written to `stream`.
+    dump_dir:     a folder that receives the IR (`NN-pass-name.vir`, constants inline) after the
+                  passes in print_after, or after every pass when print_after is empty.
     disabled:     names of passes to skip.
+    observers:    callables (pass, graph) run after each pass: user instruments.
     """
 
     pipeline: list["str | Pass"]
@@ -115,6 +119,7 @@ class PassManager:
     print_after: Iterable[str] = ()
     disabled: Iterable[str] = ()
     stream: TextIO | None = None
+    dump_dir: str | Path | None = None
     observers: list[Callable[[Pass, Graph], None]] = field(default_factory=list)
     timing: PassTiming = field(default_factory=PassTiming)
 
@@ -130,7 +135,7 @@ class PassManager:
 
         disabled = set(self.disabled)
         dump_after = set(self.print_after)
-        for item in self.passes:
+        for position, item in enumerate(self.passes):
             if item.name in disabled:
                 continue
             start = time.perf_counter()
@@ -143,12 +148,21 @@ class PassManager:
                 except VerificationError as error:
                     raise PassError(f"after pass '{item.name}': {error}") from None
             if item.name in dump_after:
-                self._dump(item, graph)
+                self._print(item, graph)
+            if self.dump_dir is not None and (not dump_after or item.name in dump_after):
+                self._write(position, item, graph)
             for observer in self.observers:
                 observer(item, graph)
         return graph
 
-    def _dump(self, item: Pass, graph: Graph) -> None:
+    def _write(self, position: int, item: Pass, graph: Graph) -> None:
+        from vinify.api import write_text_model
+
+        folder = Path(self.dump_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text_model(graph, folder / f"{position:02d}-{item.name}.vir")
+
+    def _print(self, item: Pass, graph: Graph) -> None:
         from vinify.text import print_graph
 
         stream = self.stream or sys.stderr

@@ -68,7 +68,7 @@ class _Builder:
         self.add(ir.make(self.draw(st.sampled_from(BINARY)), 1, operands))
 
     def _channel(self):
-        a = self.pick(4)
+        a = self.pick(4, static_from=1)
         if a is None:
             return
         shape = (1, a.shape[1].get_length(), 1, 1)
@@ -99,7 +99,7 @@ class _Builder:
         self.add(ir.make("Concat", 1, [a, self.draw(st.sampled_from(same))], axis=axis))
 
     def _conv(self):
-        a = self.pick(4)
+        a = self.pick(4, static_from=1)
         if a is None:
             return
         channels, kernel = a.shape[1].get_length(), self.draw(st.sampled_from([1, 3]))
@@ -120,7 +120,7 @@ class _Builder:
         self.add(ir.make("MatMul", 1, [a, weights], transpose_b=transpose_b))
 
     def _batchnorm(self):
-        a = self.pick(4)
+        a = self.pick(4, static_from=1)
         if a is None:
             return
         channels = a.shape[1].get_length()

@@ -120,3 +120,19 @@ def test_running_the_common_pipeline_twice_changes_nothing_more():
     graph = PassManager(COMMON, verify=True).run(parse(TEXT))
     once = ir_text(graph)
     assert ir_text(PassManager(COMMON, verify=True).run(graph)) == once
+
+
+def test_dump_dir_receives_the_ir_after_each_pass(tmp_path):
+    PassManager(["simplify-algebra", "test-relu-to-sigmoid"], dump_dir=tmp_path).run(parse(TEXT))
+    files = sorted(path.name for path in tmp_path.iterdir())
+    assert files == ["00-simplify-algebra.vir", "01-test-relu-to-sigmoid.vir"]
+    dumped = parse((tmp_path / files[1]).read_text())
+    assert [n.op.name for n in dumped.nodes()] == ["Parameter", "Sigmoid", "Result"]
+
+
+def test_observers_see_every_pass():
+    seen = []
+    PassManager(["simplify-algebra", "eliminate-dead-code"],
+                observers=[lambda item, graph: seen.append((item.name, len(graph.nodes())))]
+                ).run(parse(TEXT))
+    assert seen == [("simplify-algebra", 3), ("eliminate-dead-code", 3)]

@@ -17,6 +17,8 @@ def add_arguments(parser) -> None:
                         help="print the IR after this pass (repeatable or comma-separated)")
     parser.add_argument("--disable", action="append", default=[], metavar="PASS",
                         help="skip this pass (repeatable or comma-separated)")
+    parser.add_argument("--dump-dir", metavar="DIR",
+                        help="write the IR after each --print-after pass (or every pass) to DIR")
     parser.add_argument("--timing", action="store_true", help="report the time of each pass")
     parser.add_argument("--no-verify", action="store_true",
                         help="do not verify the IR after each pass")
@@ -47,7 +49,7 @@ def run(args) -> int:
     pipeline = _names([args.passes]) if args.passes else pipeline_for(args.device)
     manager = PassManager(pipeline, verify=not args.no_verify, timing_enabled=args.timing,
                           print_after=_names(args.print_after), disabled=_names(args.disable),
-                          stream=sys.stderr)
+                          stream=sys.stderr, dump_dir=args.dump_dir)
     manager.run(graph)
     if args.timing:
         print(manager.timing.report(), file=sys.stderr)
