@@ -145,3 +145,33 @@ def test_type_propagation_refines_stale_types_static_and_dynamic():
           %r = Relu<1>(%x) : f32[2,?]
           Result<1>(%r)
         }""", "propagate-types")
+
+
+def test_fp16_compression_text_form_and_what_it_leaves_alone():
+    values = ", ".join(str(0.5 * i) for i in range(16))
+    graph = run_passes(f"""
+        graph "g" {{
+          %x = Parameter<1>() {{element_type=f32, shape=[16]}} : f32[16]
+          %w = Constant<1>() {{value=tensor<f32[16]: [{values}]>}} : f32[16]
+          %y = Multiply<1>(%x, %w) : f32[16]
+          Result<1>(%y)
+        }}""", "compress-weights-fp16")
+    assert_ir(graph, f"""
+        graph "g" {{
+          %x = Parameter<1>() {{element_type=f32, shape=[16]}} : f32[16]
+          %0 = Constant<1>() {{value=tensor<f16[16]: [{values}]>}} : f16[16] name="w/fp16"
+          %w = Convert<1>(%0) {{destination_type=f32}} : f32[16]
+          %y = Multiply<1>(%x, %w) : f32[16]
+          Result<1>(%y)
+        }}""")
+    assert graph.outputs[0].node.inputs[1].node.rt_info["decompression"] is True
+    ints = ", ".join(str(i) for i in range(16))
+    assert_unchanged(f"""
+        graph "g" {{
+          %x = Parameter<1>() {{element_type=i32, shape=[16]}} : i32[16]
+          %w = Constant<1>() {{value=tensor<i32[16]: [{ints}]>}} : i32[16]
+          %y = Multiply<1>(%x, %w) : i32[16]
+          Result<1>(%y)
+          %h = Constant<1>() {{value=tensor<f16[16]: [{values}]>}} : f16[16]
+          Result<1>(%h)
+        }}""", "compress-weights-fp16")
