@@ -185,3 +185,46 @@ def _bias(attrs: dict, shape: tuple, mask, nonpad, past: int) -> np.ndarray:
     if attrs["right_window_size"] >= 0:
         hidden |= keys > positions + attrs["right_window_size"]
     return np.where(hidden, -np.inf, bias)
+
+
+@register
+class BitCast(Op):
+    """The input's bytes reinterpreted as `destination_type` (same bit width, little endian)."""
+
+    name, version, domain = "BitCast", 1, "vinify"
+    attributes = (Attr("destination_type", "type"),)
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        source, target = ctx.element_type(0), ctx.attrs["destination_type"]
+        if source.bitwidth != target.bitwidth or target.dtype is None or source.dtype is None:
+            raise ctx.error(f"cannot reinterpret {source} as {target}: bit widths differ")
+        return [TensorType(target, ctx.shape(0))]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(x).view(attrs["destination_type"].dtype).reshape(x.shape)
+
+
+@register
+class CumProd(Op):
+    """Cumulative product along an axis (input 1, a scalar); exclusive and reverse as in
+    CumSum."""
+
+    name, version, domain = "CumProd", 1, "vinify"
+    num_inputs = (2, 2)
+    attributes = (Attr("exclusive", "bool", False), Attr("reverse", "bool", False))
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        return [ctx.input_types[0]]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, x: np.ndarray, axis: np.ndarray) -> np.ndarray:
+        axis = int(np.asarray(axis).reshape(-1)[0]) % max(x.ndim, 1)
+        data = np.flip(x, axis) if attrs["reverse"] else x
+        if attrs["exclusive"]:
+            ones = np.ones_like(np.take(data, [0], axis=axis))
+            data = np.concatenate([ones, np.delete(data, -1, axis=axis)], axis=axis)
+        result = np.cumprod(data, axis=axis, dtype=x.dtype)
+        return np.flip(result, axis) if attrs["reverse"] else result

@@ -40,3 +40,9 @@ def cast_like(ctx: NodeContext):
     if x.element_type == like.element_type:
         return x
     return ctx.make("ConvertLike", 1, _saturated(ctx, x, like.element_type), like)
+
+
+@converter("BitCast", since=26)
+def bit_cast(ctx: NodeContext):
+    target = element_type_of(ctx.attr("to"), f"ONNX node '{ctx.name}'")
+    return ctx.make("BitCast", 1, ctx.input(0), destination_type=target)

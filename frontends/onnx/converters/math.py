@@ -64,3 +64,9 @@ def clip_inputs(ctx: NodeContext):
     if high is not None:
         result = ctx.make("Minimum", 1, result, high).outputs[0]
     return result
+
+
+@converter("CumProd", since=26)
+def cum_prod(ctx: NodeContext):
+    return ctx.make("CumProd", 1, ctx.input(0), ctx.input(1),
+                    exclusive=bool(ctx.attr("exclusive", 0)), reverse=bool(ctx.attr("reverse", 0)))
