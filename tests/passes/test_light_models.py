@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 import pytest
 import vinify
-from vinify.passes import COMMON, PassManager
+from vinify.passes import COMMON, PassManager, pipeline_for
 
 LIGHT = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
 MODELS = sorted(path.name for path in LIGHT.glob("light_*.onnx"))
@@ -69,3 +69,18 @@ def test_common_pipeline_time_on_densenet121():
     seconds = time.perf_counter() - start
     print(f"densenet121 common pipeline: {seconds * 1000:.0f} ms\n{manager.timing.report()}")
     assert [name for name, _ in manager.timing.entries] == COMMON
+
+
+def test_cpu_pipeline_fuses_every_resnet50_convolution_with_the_same_numbers():
+    reference = _randomized(LIGHT / "light_resnet50.onnx")
+    optimized = _randomized(LIGHT / "light_resnet50.onnx")
+    PassManager(pipeline_for("CPU"), verify=True).run(optimized)
+    histogram = optimized.op_histogram()
+    assert histogram["FusedConvolution<1>"] == 53 and "Convolution<1>" not in histogram
+    assert "Add<1>" not in histogram and "Relu<1>" not in histogram  # biases, residuals, relus
+    fused = [n for n in optimized.nodes() if n.op.name == "FusedConvolution"]
+    assert sum(len(n.inputs) == 4 for n in fused) == 16  # one residual Add per bottleneck
+    data = np.random.default_rng(1).standard_normal((1, 3, 224, 224)).astype(np.float32)
+    want = vinify.compile_model(reference, "TEMPLATE")([data])[0]
+    got = vinify.compile_model(optimized, "TEMPLATE")([data])[0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-7)
