@@ -27,6 +27,7 @@ from vinify.ops.control_flow import with_bodies
 from vinify.shapes import PartialShape
 
 BODY_TAGS = ("body", "then_body", "else_body")
+MAX_BODY_DEPTH = 32  # bodies within bodies; deeper nesting is hostile, not a model
 
 
 def has_bodies(layer: LayerSpec) -> bool:
@@ -95,6 +96,8 @@ class _Body:
         element = layer.element.find(tag)
         if element is None:
             raise ModelFileError(f"{where}: the layer has no <{tag}>")
+        if reader.depth >= MAX_BODY_DEPTH:
+            raise ModelFileError(f"{where}: body graphs nest deeper than {MAX_BODY_DEPTH} levels")
         self.graph, self.nodes = reader.read_body(element, f"{layer.name}/{tag}")
         self.where = f"{where} <{tag}>"
 

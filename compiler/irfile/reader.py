@@ -58,9 +58,10 @@ def _read_bytes(path: Path) -> bytes:
 class GraphReader:
     """Builds one graph (the model, or a body graph) from its checked network."""
 
-    def __init__(self, path: Path, blob: bytes | None):
+    def __init__(self, path: Path, blob: bytes | None, depth: int = 0):
         self.path = path
         self.blob = blob
+        self.depth = depth  # how many bodies deep this graph is
         self.values: dict[tuple[int, int], Value] = {}
         self.nodes: dict[int, Node] = {}  # layer id -> node
 
@@ -77,7 +78,7 @@ class GraphReader:
 
     def read_body(self, element, name: str) -> tuple[Graph, dict[int, Node]]:
         """A body graph (its own layer ids and edges, the same weights) and its layers' nodes."""
-        reader = GraphReader(self.path, self.blob)
+        reader = GraphReader(self.path, self.blob, self.depth + 1)
         graph = reader.read(read_network(element, self.path), name)
         return graph, reader.nodes
 

@@ -87,3 +87,18 @@ def test_broken_port_maps_are_model_file_errors(if_file, old, new, message):
                        if old == "<then_body>" else text.replace(old, new, 1))
     with pytest.raises(ModelFileError, match=message):
         vinify.read_model(if_file)
+
+
+def test_bodies_nested_too_deep_are_refused(tmp_path):
+    """An If whose then-body holds an If whose then-body holds an If ... 40 levels down."""
+    level = ('<layer id="{id}" name="if{depth}" type="If" version="opset8">'
+             '<then_port_map /><else_port_map /><then_body>{inner}</then_body>'
+             '<else_body><layers /><edges /></else_body></layer>')
+    inner = "<layers /><edges />"
+    for depth in range(40, 0, -1):
+        inner = "<layers>" + level.format(id=0, depth=depth, inner=inner) + "</layers><edges />"
+    (tmp_path / "deep.xml").write_text(f'<?xml version="1.0"?><net name="deep" version="11">'
+                                       f'{inner}</net>')
+    with pytest.raises(ModelFileError, match=r"name='if33' type=If: body graphs nest deeper "
+                                             r"than 32 levels"):
+        vinify.read_model(tmp_path / "deep.xml")
