@@ -16,6 +16,7 @@ from vinify.runtime.device import Device
 BUILTIN_DEVICES = {
     "TEMPLATE": "vinify.runtime.devices.template:TemplateDevice",
     "CPU": "vinify.runtime.devices.cpu:CpuDevice",
+    "GPU": "vinify.runtime.devices.gpu:GpuDevice",
 }
 META_DEVICES = {
     "HETERO": "vinify.runtime.devices.hetero:HeteroDevice",

@@ -1,0 +1,66 @@
+"""GPU vs CPU latency on the light_* models (seeded random weights), with TEMPLATE as the judge.
+
+Prints one row per model: compile times, median latencies, the GPU/CPU latency ratio (above 1:
+GPU slower) and the largest GPU-TEMPLATE difference. Never a timed test: run it by hand,
+`python bench/bench_gpu.py [-m squeezenet resnet50] [-n 10]`.
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+
+def median_latency(compiled, image: np.ndarray, runs: int) -> float:
+    compiled(image)  # warm-up: first enqueues, caches
+    timings = []
+    for _ in range(runs):
+        begin = time.perf_counter()
+        compiled(image)
+        timings.append(time.perf_counter() - begin)
+    return float(np.median(timings))
+
+
+def measure(name: str, runs: int, devices: list[str]) -> dict:
+    import vinify
+    from vinify.tools.light_models import light_model_path, randomized
+
+    graph = vinify.convert_model(randomized(light_model_path(name)))
+    shape = graph.inputs[0].shape.to_tuple()
+    image = np.random.default_rng(1).random(shape).astype(np.float32)
+    row: dict = {"model": name}
+    outputs = {}
+    for device in devices:
+        started = time.perf_counter()
+        compiled = vinify.compile_model(graph, device)
+        row[f"{device} compile s"] = time.perf_counter() - started
+        outputs[device] = compiled(image)[0]
+        row[f"{device} ms"] = median_latency(compiled, image, runs) * 1e3
+    reference = vinify.compile_model(graph, "TEMPLATE")(image)[0]
+    row["GPU/CPU"] = row["GPU ms"] / row["CPU ms"] if "CPU ms" in row else float("nan")
+    row["max |GPU-TEMPLATE|"] = float(np.abs(outputs["GPU"] - reference).max())
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    from vinify.tools.light_models import LIGHT_MODELS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-m", "--models", nargs="*", default=list(LIGHT_MODELS))
+    parser.add_argument("-n", "--runs", type=int, default=10)
+    parser.add_argument("--no-cpu", action="store_true", help="GPU only (no ratio)")
+    args = parser.parse_args(argv)
+    devices = ["GPU"] if args.no_cpu else ["GPU", "CPU"]
+    columns = None
+    for name in args.models:
+        row = measure(name, args.runs, devices)
+        if columns is None:
+            columns = list(row)
+            print("  ".join(f"{c:>18}" for c in columns))
+        print("  ".join(f"{row[c]:>18.4g}" if isinstance(row[c], float) else f"{row[c]:>18}"
+                        for c in columns), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,327 @@
+"""Kernel IR -> C-family source text: the statements, scalar expressions and names every C-like
+target shares (OpenCL C today; a plain C target could reuse it).
+
+A kernel becomes one function whose body declares a typed pointer per buffer it touches (a
+space base plus a byte offset from the placement), then the statements as C loops. Expressions
+are rendered fully parenthesized. Operations whose C spelling would repeat an operand (max, min,
+integer abs, lane masks, vector loads) are small `static inline` helper functions emitted once
+per type, so no expression text is ever duplicated.
+
+Vectors (lanes > 1) have no portable C spelling: the hooks `vector_*` raise here and are filled
+in by targets that have vector types (OpenCL C `floatN`).
+
+Variable names are prefixed (`v_` for locals, `b_` for buffers) so a kernel IR name can never
+collide with a C keyword or builtin.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from vinify.codegen import kernel_ir as K
+
+C_SCALAR = {"f32": "float", "i64": "long", "i32": "int", "i8": "char", "u8": "uchar",
+            "i1": "int"}
+OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "rem": "%", "and": "&",
+             "or": "|", "xor": "^", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==",
+             "ne": "!="}
+FLOAT_FUNCTIONS = {"exp": "exp", "log": "log", "sqrt": "sqrt", "floor": "floor", "ceil": "ceil",
+                   "tanh": "tanh", "sin": "sin", "cos": "cos", "abs": "fabs"}
+
+
+@dataclass
+class KernelSource:
+    """One rendered kernel: its name and the function text."""
+
+    name: str
+    text: str
+
+
+@dataclass
+class Scope:
+    """Local variables declared in one C block (a name declared outside is only assigned)."""
+
+    names: set[str] = field(default_factory=set)
+
+
+class CStyleRenderer:
+    """Renders kernels to C-like functions; subclasses set the dialect's hooks."""
+
+    kernel_prefix = "void"
+    arena_type = "char*"
+    weights_type = "const char*"
+    indent_unit = "  "
+
+    def __init__(self, placement: dict):
+        self.placement = placement
+        self.helpers: dict[str, str] = {}  # helper name -> definition, in first-use order
+        self._scopes: list[Scope] = []
+        self._lines: list[str] = []
+
+    # -- names and types --------------------------------------------------------------------
+
+    @staticmethod
+    def var_name(name: str) -> str:
+        return "v_" + name
+
+    @staticmethod
+    def buffer_name(buffer: K.Buffer) -> str:
+        return "b_" + buffer.name
+
+    def ctype(self, dtype: str, lanes: int = 1) -> str:
+        if lanes == 1:
+            return C_SCALAR[dtype]
+        return self.vector_type(dtype, lanes)
+
+    def pointer_type(self, buffer: K.Buffer) -> str:
+        const = "const " if self.placement[buffer.name].space == "weights" else ""
+        return f"{const}{C_SCALAR[buffer.dtype]}*"
+
+    def helper(self, name: str, definition: str) -> str:
+        """Registers a helper function once; returns its name."""
+        self.helpers.setdefault(name, definition)
+        return name
+
+    # -- kernels ------------------------------------------------------------------------------
+
+    def render_kernel(self, kernel: K.Kernel) -> KernelSource:
+        self._lines, self._scopes = [], [Scope()]
+        signature = (f"{self.kernel_prefix} {kernel.name}({self.arena_type} arena, "
+                     f"{self.weights_type} weights)")
+        self._line(0, signature + " {")
+        if kernel.source:
+            self._line(1, "/* " + kernel.source.replace("*/", "* /")[:200] + " */")
+        buffers = {buffer.name: buffer for buffer in _all_buffers(kernel.body)}
+        for name in sorted(buffers):
+            self._declare_buffer(buffers[name])
+        self.kernel_body(kernel, 1)
+        self._line(0, "}")
+        return KernelSource(kernel.name, "\n".join(self._lines))
+
+    def kernel_body(self, kernel: K.Kernel, depth: int) -> None:
+        """Serial C: the parallel loop is an ordinary loop (targets with threads override)."""
+        self.statements(kernel.body, depth)
+
+    def _declare_buffer(self, buffer: K.Buffer) -> None:
+        place = self.placement[buffer.name]
+        base = "arena" if place.space == "arena" else "weights"
+        kind = self.pointer_type(buffer)
+        self._line(1, f"{kind} {self.buffer_name(buffer)} = ({kind})({base} + {place.offset});")
+
+    def _line(self, depth: int, text: str) -> None:
+        self._lines.append(self.indent_unit * depth + text)
+
+    # -- statements ---------------------------------------------------------------------------
+
+    def statements(self, statements, depth: int) -> None:
+        for statement in statements:
+            self.statement(statement, depth)
+
+    def statement(self, statement: K.Stmt, depth: int) -> None:
+        if isinstance(statement, K.Let):
+            self.let(statement, depth)
+        elif isinstance(statement, K.Store):
+            self._line(depth, self.store(statement) + ";")
+        elif isinstance(statement, K.Loop):
+            self.loop(statement, depth)
+        else:
+            raise TypeError(f"unknown kernel statement {statement!r}")
+
+    def let(self, statement: K.Let, depth: int) -> None:
+        name = self.var_name(statement.var.name)
+        value = self.expr(statement.value)
+        if any(name in scope.names for scope in self._scopes):
+            self._line(depth, f"{name} = {value};")
+            return
+        self._scopes[-1].names.add(name)
+        kind = self.ctype(statement.value.dtype, statement.value.lanes)
+        self._line(depth, f"{kind} {name} = {value};")
+
+    def loop(self, loop: K.Loop, depth: int) -> None:
+        var = self.var_name(loop.var.name)
+        start, stop = self.expr(loop.start), self.expr(loop.stop)
+        self._line(depth, f"for (long {var} = {start}; {var} < {stop}; {var} += {loop.step}) {{")
+        self.block(loop.body, depth + 1, {var})
+        self._line(depth, "}")
+
+    def block(self, statements, depth: int, names: set[str]) -> None:
+        self._scopes.append(Scope(set(names)))
+        self.statements(statements, depth)
+        self._scopes.pop()
+
+    def store(self, statement: K.Store) -> str:
+        pointer = self.buffer_name(statement.buffer)
+        value = self.expr(statement.value)
+        lanes = statement.value.lanes
+        if lanes > 1:
+            return self.vector_store(statement, pointer, value)
+        index = self.expr(statement.index)
+        if statement.mask is not None:
+            return f"if ({self.expr(statement.mask)}) {pointer}[{index}] = {value}"
+        return f"{pointer}[{index}] = {value}"
+
+    # -- expressions --------------------------------------------------------------------------
+
+    def expr(self, node: K.Expr) -> str:
+        method = getattr(self, "expr_" + type(node).__name__.lower())
+        return method(node)
+
+    def expr_const(self, node: K.Const) -> str:
+        scalar = self.scalar_literal(node.value, node.dtype)
+        if node.lanes == 1:
+            return scalar
+        if node.dtype == "i1":
+            scalar = "-1" if node.value else "0"
+        return self.vector_splat_text(scalar, node.dtype, node.lanes)
+
+    def scalar_literal(self, value, dtype: str) -> str:
+        if dtype == "f32":
+            return float_literal(float(value))
+        if dtype == "i64":
+            return f"{int(value)}L"
+        if dtype == "i1":
+            return "1" if value else "0"
+        if dtype in ("i32",):
+            return str(int(value))
+        return f"(({C_SCALAR[dtype]}){int(value)})"
+
+    def expr_var(self, node: K.Var) -> str:
+        return self.var_name(node.name)
+
+    def expr_binary(self, node: K.Binary) -> str:
+        a, b = self.expr(node.a), self.expr(node.b)
+        kind = self.ctype(node.a.dtype, node.lanes)
+        if node.op in ("max", "min"):
+            return f"{self.min_max_helper(node.op, node.a.dtype, node.lanes)}({a}, {b})"
+        if node.op == "pow":
+            return f"pow({a}, {b})"
+        if node.op in K.COMPARISONS and node.lanes > 1:
+            return self.vector_compare(node.op, a, b, node.a.dtype, node.lanes)
+        if node.op in ("add", "sub", "mul", "div", "rem") and node.a.dtype in ("i8", "u8"):
+            return f"(({kind})({a} {OPERATORS[node.op]} {b}))"  # C promotes to int
+        return f"({a} {OPERATORS[node.op]} {b})"
+
+    def min_max_helper(self, op: str, dtype: str, lanes: int) -> str:
+        kind = self.ctype(dtype, lanes)
+        name = f"vx_{op}_{kind}"
+        relation = ">" if op == "max" else "<"
+        pick = self.pick(f"a {relation} b", "a", "b", dtype, lanes)
+        return self.helper(name, f"static inline {kind} {name}({kind} a, {kind} b) "
+                                 f"{{ return {pick}; }}")
+
+    def pick(self, condition: str, if_true: str, if_false: str, dtype: str, lanes: int) -> str:
+        """`condition ? if_true : if_false` where the condition is a comparison of dtype."""
+        if lanes == 1:
+            return f"({condition}) ? {if_true} : {if_false}"
+        return self.vector_pick(condition, if_true, if_false, dtype, lanes)
+
+    def expr_unary(self, node: K.Unary) -> str:
+        a = self.expr(node.a)
+        if node.op == "neg":
+            return f"(-{a})"
+        if node.op == "not":
+            return f"(!{a})" if node.lanes == 1 else f"(~{a})"
+        if node.dtype != "f32" and node.op == "abs":
+            kind = self.ctype(node.dtype, node.lanes)
+            name = f"vx_iabs_{kind}"
+            pick = self.pick("a < 0", "-a", "a", node.dtype, node.lanes)
+            self.helper(name, f"static inline {kind} {name}({kind} a) {{ return {pick}; }}")
+            return f"{name}({a})"
+        return f"{FLOAT_FUNCTIONS[node.op]}({a})"
+
+    def expr_fma(self, node: K.Fma) -> str:
+        """A plain a*b+c: targets contract it into one instruction where the hardware has one,
+        while an explicit fma() call can become a library call (PoCL)."""
+        return f"({self.expr(node.a)} * {self.expr(node.b)} + {self.expr(node.c)})"
+
+    def expr_select(self, node: K.Select) -> str:
+        cond, a, b = self.expr(node.cond), self.expr(node.a), self.expr(node.b)
+        if node.lanes == 1:
+            return f"({cond} ? {a} : {b})"
+        return self.vector_select(cond, a, b, node.dtype, node.lanes)
+
+    def expr_cast(self, node: K.Cast) -> str:
+        a = self.expr(node.a)
+        if node.lanes > 1:
+            return self.vector_cast(a, node.a.dtype, node.dtype, node.lanes)
+        if node.dtype == "i1":
+            return f"({a} != 0)"
+        return f"(({C_SCALAR[node.dtype]}){a})"
+
+    def expr_splat(self, node: K.Splat) -> str:
+        a = self.expr(node.a)
+        if node.a.dtype == "i1":
+            a = f"-({a})"  # a true vector lane is all ones
+        return self.vector_splat_text(a, node.dtype, node.lanes)
+
+    def expr_load(self, node: K.Load) -> str:
+        pointer = self.buffer_name(node.buffer)
+        if node.lanes > 1:
+            return self.vector_load(node, pointer)
+        index = self.expr(node.index)
+        if node.mask is not None:
+            zero = self.scalar_literal(0, node.dtype)
+            return f"({self.expr(node.mask)} ? {pointer}[{index}] : {zero})"
+        return f"{pointer}[{index}]"
+
+    # -- vector hooks (targets with vector types override) ------------------------------------
+
+    def vector_type(self, dtype: str, lanes: int) -> str:
+        raise NotImplementedError(f"{type(self).__name__} renders scalar kernels only")
+
+    def vector_splat_text(self, scalar: str, dtype: str, lanes: int) -> str:
+        raise NotImplementedError(f"{type(self).__name__} renders scalar kernels only")
+
+    def vector_compare(self, op: str, a: str, b: str, dtype: str, lanes: int) -> str:
+        raise NotImplementedError(f"{type(self).__name__} renders scalar kernels only")
+
+    def vector_pick(self, condition: str, if_true: str, if_false: str, dtype: str,
+                    lanes: int) -> str:
+        raise NotImplementedError(f"{type(self).__name__} renders scalar kernels only")
+
+    def vector_select(self, cond: str, a: str, b: str, dtype: str, lanes: int) -> str:
+        raise NotImplementedError(f"{type(self).__name__} renders scalar kernels only")
+
+    def vector_cast(self, a: str, source: str, target: str, lanes: int) -> str:
+        raise NotImplementedError(f"{type(self).__name__} renders scalar kernels only")
+
+    def vector_load(self, node: K.Load, pointer: str) -> str:
+        raise NotImplementedError(f"{type(self).__name__} renders scalar kernels only")
+
+    def vector_store(self, statement: K.Store, pointer: str, value: str) -> str:
+        raise NotImplementedError(f"{type(self).__name__} renders scalar kernels only")
+
+
+def float_literal(value: float) -> str:
+    """The exact f32 value as a C float literal (the shortest decimal that reads back)."""
+    if math.isnan(value):
+        return "NAN"
+    if math.isinf(value):
+        return "INFINITY" if value > 0 else "(-INFINITY)"
+    text = repr(float(np.float32(value)))
+    if "e" not in text and "." not in text:
+        text += ".0"
+    return f"{text}f" if not text.startswith("-") else f"({text}f)"
+
+
+def _all_buffers(statements):
+    for statement in statements:
+        if isinstance(statement, K.Store):
+            yield statement.buffer
+            yield from _expr_buffers(statement.value)
+            yield from _expr_buffers(statement.index)
+            if statement.mask is not None:
+                yield from _expr_buffers(statement.mask)
+        elif isinstance(statement, K.Let):
+            yield from _expr_buffers(statement.value)
+        elif isinstance(statement, K.Loop):
+            yield from _all_buffers(statement.body)
+
+
+def _expr_buffers(expr: K.Expr):
+    if isinstance(expr, K.Load):
+        yield expr.buffer
+    for child in getattr(expr, "__dataclass_fields__", {}):
+        item = getattr(expr, child)
+        if isinstance(item, K.Expr):
+            yield from _expr_buffers(item)
