@@ -3,8 +3,9 @@
     x + 0, 0 + x, x - 0, x * 1, 1 * x, x / 1   ->  x      (when broadcasting keeps x's type)
     Transpose(Transpose(x, p1), p2)             ->  Transpose(x, p1[p2])  (or x if identity)
     Transpose(x, [0, 1, ..., n-1])              ->  x
-    Reshape(Reshape(x, s1), s2)                 ->  Reshape(x, s2)
-    Reshape(x, s) with the shape of x           ->  x
+    Reshape(Reshape(x, s1), s2)                 ->  Reshape(x, s2)   (static shapes; also any
+                                                    chain of Reshape/Squeeze/Unsqueeze)
+    Reshape/Squeeze/Unsqueeze(x) that keeps x's shape  ->  x
     Convert(x) to the element type of x         ->  x
 
 For example `%1 = Multiply<1>(%x, %one) : f32[2,3]` with `%one` all ones disappears and its users
@@ -25,6 +26,8 @@ def _same_type(match: Match, name: str = "x") -> Value | None:
     """`match[name]` if it has exactly the root's type (so replacing changes no shape)."""
     value = match[name]
     root_type = match.root.outputs[0].type
+    if not value.shape.rank_is_static:  # x * 1 may still broadcast a scalar x at run time
+        return None
     if value.type.element_type != root_type.element_type:
         return None
     if value.type.shape != root_type.shape:
@@ -82,16 +85,19 @@ def _reshape_noop(match: Match) -> Value | None:
 def _transpose_and_reshape_rewrites() -> list[Rewrite]:
     x = any_value("x")
     inner = op("Transpose", x, constant_pattern("inner"), single_use=True)
+    views = ("Reshape", "Squeeze", "Unsqueeze")
     return [
         Rewrite("transpose-identity", op("Transpose", x, constant_pattern("perm")),
                 _transpose_identity),
         Rewrite("transpose-transpose", op("Transpose", inner, constant_pattern("outer")),
                 _merge_transposes),
-        Rewrite("reshape-noop", op("Reshape", x, any_value()), _reshape_noop),
-        Rewrite("reshape-reshape",
-                op("Reshape", op("Reshape", x, any_value(), single_use=True), any_value()),
-                _merge_reshapes),
+        # a pattern with fewer inputs than the node constrains only the first ones: the data
+        Rewrite("reshape-noop", op(views, x), _reshape_noop),
+        Rewrite("reshape-reshape", op(views, op(views, x, single_use=True)), _merge_reshapes),
     ]
+
+
+
 
 
 def algebraic_rewrites() -> list[Rewrite]:

@@ -99,3 +99,40 @@ def test_graph_output_is_not_renamed_to_a_parameter():
           Result<1>(%y)
         }"""
     assert_unchanged(text, "simplify-algebra")
+
+
+def test_squeeze_unsqueeze_reshape_chains_become_one_reshape():
+    graph = assert_same_numbers("""
+        graph "g" {
+          %x = Parameter<1>() {element_type=f32, shape=[3,4]} : f32[3,4]
+          %a0 = Constant<1>() {value=tensor<i64[1]: [0]>} : i64[1]
+          %u = Unsqueeze<1>(%x, %a0) : f32[1,3,4]
+          %s = Squeeze<1>(%u, %a0) : f32[3,4]
+          %y = Relu<1>(%s) : f32[3,4]
+          %v = Unsqueeze<1>(%y, %a0) : f32[1,3,4]
+          %shape = Constant<1>() {value=tensor<i64[2]: [2, 6]>} : i64[2]
+          %r = Reshape<1>(%v, %shape) {special_zero=false} : f32[2,6]
+          Result<1>(%r)
+        }""", "simplify-algebra")
+    assert_ir(graph, """
+        graph "g" {
+          %x = Parameter<1>() {element_type=f32, shape=[3,4]} : f32[3,4]
+          %y = Relu<1>(%x) : f32[3,4]
+          %0 = Constant<1>() {value=tensor<i64[2]: [2, 6]>} : i64[2] name="r/Constant"
+          %r = Reshape<1>(%y, %0) {special_zero=false} : f32[2,6]
+          Result<1>(%r)
+        }""")
+
+
+def test_a_single_view_op_that_changes_the_shape_stays():
+    assert_unchanged("""
+        graph "g" {
+          %x = Parameter<1>() {element_type=f32, shape=[3,4]} : f32[3,4]
+          %a0 = Constant<1>() {value=tensor<i64[1]: [0]>} : i64[1]
+          %u = Unsqueeze<1>(%x, %a0) : f32[1,3,4]
+          %d = Parameter<1>() {element_type=f32, shape="[...]"} : f32[...]
+          %one = Constant<1>() {value=tensor<f32[1]: [1.0]>} : f32[1]
+          %m = Multiply<1>(%d, %one) : f32[...]
+          Result<1>(%u)
+          Result<1>(%m)
+        }""", "simplify-algebra")
