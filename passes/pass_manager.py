@@ -69,15 +69,36 @@ def lookup_pass(name: str) -> type[Pass]:
 
 
 def make_pass(spec: "str | Pass", **options: Any) -> Pass:
-    """A pass instance from a name (with options) or an instance (returned as is)."""
+    """A pass instance from a name (with options) or an instance (returned as is).
+
+    A name may carry options as text, `name:option=value:option=value` (how `vinify opt -p`
+    spells them); each value is converted to the option's declared type.
+    """
     if isinstance(spec, Pass):
         return spec
-    cls = lookup_pass(spec)
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(options) - known)
+    name, *texts = spec.split(":")
+    cls = lookup_pass(name)
+    declared = {f.name: f.type for f in fields(cls)}
+    for text in texts:
+        key, _, value = text.partition("=")
+        options[key] = _option_value(name, key, value, declared.get(key))
+    unknown = sorted(set(options) - set(declared))
     if unknown:
-        raise PassError(f"pass '{spec}' has no option(s) {unknown}; options: {sorted(known)}")
+        raise PassError(f"pass '{name}' has no option(s) {unknown}; options: {sorted(declared)}")
     return cls(**options)
+
+
+def _option_value(name: str, key: str, text: str, kind: Any) -> Any:
+    if kind is None:
+        return text  # reported as unknown by the caller
+    try:
+        if kind in (bool, "bool"):
+            if text not in ("true", "false"):
+                raise ValueError("expected true or false")
+            return text == "true"
+        return {"int": int, "float": float, "str": str}.get(kind, kind)(text)
+    except (TypeError, ValueError) as error:
+        raise PassError(f"pass '{name}': option '{key}' = {text!r}: {error}") from None
 
 
 def _load_builtin_passes() -> None:

@@ -136,3 +136,15 @@ def test_observers_see_every_pass():
                 observers=[lambda item, graph: seen.append((item.name, len(graph.nodes())))]
                 ).run(parse(TEXT))
     assert seen == [("simplify-algebra", 3), ("eliminate-dead-code", 3)]
+
+
+def test_options_can_be_written_in_the_pass_name():
+    from vinify.passes import make_pass
+
+    folding = make_pass("fold-constants:max_elements=12")
+    assert folding.max_elements == 12
+    assert make_pass("test-relu-to-sigmoid:replacement=Tanh").replacement == "Tanh"
+    with pytest.raises(PassError, match="option 'max_elements' = 'many'"):
+        make_pass("fold-constants:max_elements=many")
+    with pytest.raises(PassError, match="has no option"):
+        make_pass("fold-constants:size=3")

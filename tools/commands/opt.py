@@ -1,9 +1,10 @@
 """`vinify opt INPUT -p pass1,pass2`: run passes over a model and print the result as text IR.
 
 Like mlir-opt: the input is text IR (.vir) or any model vinify reads; without -p the common
-pipeline (plus --device's own passes) runs. --print-after dumps the IR after the named passes
-to stderr, --timing reports each pass's time on stderr, --disable skips passes by name, and
---list shows the registered passes.
+pipeline (plus --device's own passes) runs; a pass takes options as `name:option=value`
+(`-p fold-constants:max_elements=1000,eliminate-dead-code`). --print-after dumps the IR after
+the named passes to stderr, --timing reports each pass's time on stderr, --disable skips passes
+by name, and --list shows the registered passes.
 """
 
 import sys
