@@ -105,6 +105,7 @@ class KernelBody:
         self.owner = owner
         self.builder = builder
         self.bases: dict[str, ir.Value] = {}
+        self.cache: dict[int, tuple] = {}
         for space, index in SPACE_INDEX.items():
             slot = builder.gep(context, [I32(index)])
             self.bases[space] = builder.load(slot, name=space)
@@ -118,7 +119,10 @@ class KernelBody:
 
     def statement(self, statement: K.Stmt, env: dict) -> None:
         if isinstance(statement, K.Let):
-            env[statement.var.name] = self.expr(statement.value, env)
+            value = self.expr(statement.value, env)
+            if statement.var.name in env:  # a reassignment may make cached values stale
+                self.cache.clear()
+            env[statement.var.name] = value
         elif isinstance(statement, K.Store):
             self.store(statement, env)
         elif isinstance(statement, K.Loop):
@@ -198,8 +202,17 @@ class KernelBody:
     # -- expressions ------------------------------------------------------------------------
 
     def expr(self, node: K.Expr, env: dict) -> ir.Value:
-        method = getattr(self, "expr_" + type(node).__name__.lower())
-        return method(node, env)
+        """The value of `node`; an expression object met again in the same block and bindings
+        is not rendered twice (lowerings reuse objects for shared subexpressions)."""
+        if isinstance(node, (K.Var, K.Const)):
+            return getattr(self, "expr_" + type(node).__name__.lower())(node, env)
+        key = id(node)
+        cached = self.cache.get(key)
+        if cached is not None and cached[1] is self.builder.block and cached[2] is node:
+            return cached[0]
+        value = getattr(self, "expr_" + type(node).__name__.lower())(node, env)
+        self.cache[key] = (value, self.builder.block, node)
+        return value
 
     def expr_const(self, node: K.Const, env: dict) -> ir.Value:
         scalar = SCALAR[node.dtype]

@@ -169,7 +169,7 @@ def _conv_gemm(a, b, b_offset, out, out_offset, m_size, n_size, k_size, rows, la
 
     return GemmOperands(a=a, a_index=a_index, b=b, b_index=b_index,
                         b_masked=n_size % width != 0, c=out, c_index=c_index, m=m_size,
-                        n=n_size, k=k_size, rows=rows, **extras)
+                        n=n_size, k=k_size, rows=rows, a_row_step=1, **extras)
 
 
 def _offset_group(g: GemmOperands, group: K.Expr, a_stride: int, b_stride: int,

@@ -63,7 +63,8 @@ def plan_epilogue(ctx: LoweringContext, node: Any, channel_axis: int,
         if len(value.uses) != 1:
             return epilogue
         user, index = value.uses[0]
-        if id(user) in claimed or not _absorb(ctx, epilogue, user, index, out_shape, channel_axis, weights_constant):
+        if id(user) in claimed or not _absorb(ctx, epilogue, user, index, out_shape,
+                                              channel_axis, weights_constant):
             return epilogue
         epilogue.nodes.append(user)
 
@@ -136,77 +137,149 @@ class GemmOperands:
     bias: K.Buffer | None = None
     bias_per_row: bool = True
     bias_offset: K.Expr = K.Const(0)
+    a_row_step: int | None = None  # A(m0 + r, k) = A(m0, k) + r * a_row_step when affine
     residual: K.Buffer | None = None
     activations: list = field(default_factory=list)
 
 
-def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int) -> list[K.Stmt]:
-    """One register tile: zeroed accumulators, the k loop of FMAs, the epilogue and stores."""
+K_BLOCK = 128  # k steps per block: a 128 x 64 float block of B (32 KiB) stays in L1
+TILES_PER_THREAD = 8
+
+
+def tile_masks(g: GemmOperands, panel: K.Expr, lanes: int) -> list[K.Stmt]:
+    """Column masks of the panel's vectors, computed once per tile (not in the k loop)."""
     width = VECTORS * lanes
-    n0 = K.Binary("mul", panel, K.Const(width))
-    valid = K.Binary("min", K.Const(width), K.Binary("sub", K.Const(g.n), n0))
-    masks = [K.LaneMask(K.Binary("sub", valid, K.Const(v * lanes)), lanes)
-             for v in range(VECTORS)]
-    statements: list[K.Stmt] = [K.Let(K.Var(f"acc{r}_{v}", "f32", lanes),
-                                      K.Const(0.0, "f32", lanes))
-                                for r in range(g.rows) for v in range(VECTORS)]
-    k = K.Var("k")
-    step: list[K.Stmt] = []
-    for v in range(VECTORS):
-        index = g.b_index(panel, k, K.Const(v * lanes))
-        mask = masks[v] if g.b_masked else None
-        step.append(K.Let(K.Var(f"b{v}", "f32", lanes), K.Load(g.b, index, lanes, mask)))
+    valid = K.Var("valid")
+    statements: list[K.Stmt] = [K.Let(valid, K.Binary("min", K.Const(width), K.Binary(
+        "sub", K.Const(g.n), K.Binary("mul", panel, K.Const(width)))))]
+    return statements + [K.Let(K.Var(f"mask{v}", "i1", lanes),
+                               K.LaneMask(K.Binary("sub", valid, K.Const(v * lanes)), lanes))
+                         for v in range(VECTORS)]
+
+
+def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
+                    k_range: tuple[K.Expr, K.Expr], first: K.Expr, last: K.Expr
+                    ) -> list[K.Stmt]:
+    """One register tile over k in k_range: accumulators start at 0 on the first k block and
+    at C's partial sums after it; the epilogue is applied on the last block only. Shared index
+    arithmetic is bound to variables once, which keeps the generated code small."""
+    masks = [K.Var(f"mask{v}", "i1", lanes) for v in range(VECTORS)]
+    zero = K.Const(0.0, "f32", lanes)
+    n0 = K.Var("n0")
+    statements: list[K.Stmt] = [K.Let(n0, K.Binary("mul", panel, K.Const(VECTORS * lanes)))]
     for r in range(g.rows):
-        a = K.Splat(K.Load(g.a, g.a_index(m0, r, k)), lanes)
+        row = K.Var(f"row{r}")
+        statements.append(K.Let(row, K.Binary("min", K.Binary("add", m0, K.Const(r)),
+                                              K.Const(g.m - 1))))
+        row_start = K.Var(f"c{r}")
+        statements.append(K.Let(row_start, g.c_index(row, n0)))
         for v in range(VECTORS):
-            acc = K.Var(f"acc{r}_{v}", "f32", lanes)
-            step.append(K.Let(acc, K.Fma(a, K.Var(f"b{v}", "f32", lanes), acc)))
-    statements.append(K.Loop(k, K.Const(0), K.Const(g.k), tuple(step)))
-    statements += _epilogue_statements(g, m0, n0, masks, lanes)
+            index = K.Var(f"c{r}_{v}")
+            statements.append(K.Let(index, K.Binary("add", row_start, K.Const(v * lanes))))
+            partial = K.Load(g.c, index, lanes, masks[v])
+            statements.append(K.Let(K.Var(f"acc{r}_{v}", "f32", lanes),
+                                    K.Select(K.Splat(first, lanes), zero, partial)))
+    statements.append(K.Loop(K.Var("k"), k_range[0], k_range[1],
+                             tuple(_k_step(g, m0, panel, masks, lanes))))
+    statements += _epilogue_statements(g, m0, n0, masks, lanes, last)
     return statements
 
 
-def _epilogue_statements(g: GemmOperands, m0, n0, masks, lanes: int) -> list[K.Stmt]:
-    statements: list[K.Stmt] = []
+def _k_step(g: GemmOperands, m0: K.Expr, panel: K.Expr, masks: list, lanes: int
+            ) -> list[K.Stmt]:
+    """One k step: VECTORS loads of B, one broadcast of A per row, ROWS x VECTORS FMAs."""
+    k = K.Var("k")
+    b_base, a_base = K.Var("b_base"), K.Var("a_base")
+    step: list[K.Stmt] = [K.Let(b_base, g.b_index(panel, k, K.Const(0)))]
+    for v in range(VECTORS):
+        index = K.Binary("add", b_base, K.Const(v * lanes))
+        mask = masks[v] if g.b_masked else None
+        step.append(K.Let(K.Var(f"b{v}", "f32", lanes), K.Load(g.b, index, lanes, mask)))
+    if g.a_row_step is not None:
+        step.append(K.Let(a_base, g.a_index(m0, 0, k)))
     for r in range(g.rows):
-        row = K.Binary("add", m0, K.Const(r))
-        row_valid = K.Splat(K.Binary("lt", row, K.Const(g.m)), lanes)
-        clamped = K.Binary("min", row, K.Const(g.m - 1))
+        a_index = (K.Binary("add", a_base, K.Const(r * g.a_row_step))
+                   if g.a_row_step is not None else g.a_index(m0, r, k))
+        a = K.Splat(K.Load(g.a, a_index), lanes)
         for v in range(VECTORS):
-            column = K.Binary("add", n0, K.Const(v * lanes))
+            acc = K.Var(f"acc{r}_{v}", "f32", lanes)
+            step.append(K.Let(acc, K.Fma(a, K.Var(f"b{v}", "f32", lanes), acc)))
+    return step
+
+
+def _epilogue_statements(g: GemmOperands, m0, n0, masks, lanes: int, last: K.Expr
+                         ) -> list[K.Stmt]:
+    statements: list[K.Stmt] = [K.Let(K.Var("is_last", "i1", lanes), K.Splat(last, lanes))]
+    is_last = K.Var("is_last", "i1", lanes)
+    for r in range(g.rows):
+        row = K.Var(f"row{r}")
+        row_valid = K.Splat(K.Binary("lt", K.Binary("add", m0, K.Const(r)), K.Const(g.m)),
+                            lanes)
+        bias = None
+        if g.bias is not None and g.bias_per_row:
+            bias = K.Var(f"bias{r}", "f32", lanes)
+            statements.append(K.Let(bias, K.Splat(K.Load(
+                g.bias, K.Binary("add", g.bias_offset, row)), lanes)))
+        for v in range(VECTORS):
             mask = K.Binary("and", masks[v], row_valid)
-            value: K.Expr = K.Var(f"acc{r}_{v}", "f32", lanes)
-            if g.bias is not None and g.bias_per_row:
-                bias_index = K.Binary("add", g.bias_offset, clamped)
-                value = K.Binary("add", value, K.Splat(K.Load(g.bias, bias_index), lanes))
+            raw = K.Var(f"acc{r}_{v}", "f32", lanes)
+            index = K.Var(f"c{r}_{v}")
+            value: K.Expr = raw
+            if bias is not None:
+                value = K.Binary("add", value, bias)
             elif g.bias is not None:
+                column = K.Binary("add", n0, K.Const(v * lanes))
                 value = K.Binary("add", value, K.Load(g.bias, column, lanes, masks[v]))
-            index = g.c_index(clamped, column)
             if g.residual is not None:
                 value = K.Binary("add", value, K.Load(g.residual, index, lanes, mask))
             for formula in g.activations:
                 value = formula(value)
+            if value is not raw:
+                value = K.Select(is_last, value, raw)
             statements.append(K.Store(g.c, index, value, mask))
     return statements
 
 
+def blocking(g: GemmOperands, lanes: int, threads: int) -> tuple[int, int, int, int]:
+    """(k blocks, k block size, m panels per tile, m blocks) for this GEMM's shape."""
+    k_blocks = -(-g.k // K_BLOCK)
+    k_size = -(-g.k // k_blocks)
+    m_panels = -(-g.m // g.rows)
+    n_panels = -(-g.n // (VECTORS * lanes))
+    wanted = -(-TILES_PER_THREAD * threads // n_panels)
+    m_blocks = max(1, min(wanted, -(-m_panels // 4)))
+    per_block = -(-m_panels // m_blocks)
+    return k_blocks, k_size, per_block, -(-m_panels // per_block)
+
+
 def emit_gemm(ctx: LoweringContext, g: GemmOperands, stem: str, source: str,
               groups: int = 1, group_offsets: Callable | None = None) -> None:
-    """All tiles of (grouped) GEMMs as one kernel with a parallel loop over tiles."""
+    """All tiles of (grouped) GEMMs as one kernel with a parallel loop over tiles; a tile is one
+    column panel of C and a block of row panels, walked k block by k block."""
     lanes = ctx.target.vector_lanes
-    width = VECTORS * lanes
+    k_blocks, k_size, per_block, m_blocks = blocking(g, lanes, ctx.target.threads)
     m_panels = -(-g.m // g.rows)
-    n_panels = -(-g.n // width)
-    tile = K.Var("tile")
-    per_group = m_panels * n_panels
-    group = K.Var("group")
+    n_panels = -(-g.n // (VECTORS * lanes))
+    per_group = m_blocks * n_panels
+    tile, group, panel, block = K.Var("tile"), K.Var("group"), K.Var("panel"), K.Var("block")
+    kb, mp = K.Var("kb"), K.Var("mp")
     rest = K.Binary("rem", tile, K.Const(per_group))
-    m0 = K.Binary("mul", K.Binary("rem", rest, K.Const(m_panels)), K.Const(g.rows))
-    panel = K.Binary("div", rest, K.Const(m_panels))
-    body: list[K.Stmt] = [K.Let(group, K.Binary("div", tile, K.Const(per_group))),
-                          K.Let(K.Var("m0"), m0), K.Let(K.Var("panel"), panel)]
     operands = group_offsets(g, group) if group_offsets else g
-    body += tile_statements(operands, K.Var("m0"), K.Var("panel"), lanes)
+    k_start = K.Binary("mul", kb, K.Const(k_size))
+    k_stop = K.Binary("min", K.Binary("add", k_start, K.Const(k_size)), K.Const(g.k))
+    first = K.Binary("eq", kb, K.Const(0))
+    last = K.Binary("eq", kb, K.Const(k_blocks - 1))
+    m0 = K.Binary("mul", mp, K.Const(g.rows))
+    tile_body = tile_statements(operands, m0, panel, lanes, (k_start, k_stop), first, last)
+    block_start = K.Binary("mul", block, K.Const(per_block))
+    block_stop = K.Binary("min", K.Binary("add", block_start, K.Const(per_block)),
+                          K.Const(m_panels))
+    rows_loop = K.Loop(mp, block_start, block_stop, tuple(tile_body))
+    body: list[K.Stmt] = [K.Let(group, K.Binary("div", tile, K.Const(per_group))),
+                          K.Let(panel, K.Binary("div", rest, K.Const(m_blocks))),
+                          K.Let(block, K.Binary("rem", rest, K.Const(m_blocks)))]
+    body += tile_masks(operands, panel, lanes)
+    body.append(K.Loop(kb, K.Const(0), K.Const(k_blocks), (rows_loop,)))
     loop = K.Loop(tile, K.Const(0), K.Const(groups * per_group), tuple(body), parallel=True)
     ctx.emit(stem, [loop], source)
 
