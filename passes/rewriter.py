@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 from vinify.errors import IRError
 from vinify.ir import Graph, Node, Value
-from vinify.passes.graph_edit import feeds_result, is_dead, replace_value
+from vinify.passes.graph_edit import detach_dead_users, feeds_result, is_dead, replace_value
 from vinify.passes.pattern import Match, Pattern, first_match, root_names
 
 Replacement = Callable[[Match], "Value | None"]
@@ -40,6 +40,7 @@ def apply_rewrites(graph: Graph, rewrites: Sequence[Rewrite]) -> dict[str, int]:
         for name in root_names(rewrite.pattern) or (None,):
             by_op.setdefault(name, []).append(rewrite)
     fired = {rewrite.name: 0 for rewrite in rewrites}
+    detach_dead_users(graph)  # "single use" must count live users only
     # id -> node, holding every node seen so that no id is reused by a new node meanwhile
     existing = {id(node): node for node in graph.nodes()}
     worklist = deque(graph.nodes())

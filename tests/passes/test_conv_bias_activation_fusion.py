@@ -74,3 +74,16 @@ def test_no_fusion_for_shared_outputs_or_spatially_varying_bias():
           %b = Add<1>(%d, %bias) : f32[1,2,3,3]
           Result<1>(%b)
         }""", "fuse-conv-bias-activation")
+
+
+def test_a_dead_user_does_not_block_fusion():
+    graph = assert_same_numbers("""
+        graph "g" {
+          %x = Parameter<1>() {element_type=f32, shape=[1,2,3,3]} : f32[1,2,3,3]
+          %w = Constant<1>() {value=tensor<f32[2,2,1,1]: [1.0, -2.0, 0.5, 1.0]>} : f32[2,2,1,1]
+          %c = Convolution<1>(%x, %w) {strides=[1,1], pads_begin=[0,0], pads_end=[0,0], dilations=[1,1]} : f32[1,2,3,3]
+          %dead = Sigmoid<1>(%c) : f32[1,2,3,3]
+          %y = Relu<1>(%c) : f32[1,2,3,3]
+          Result<1>(%y)
+        }""", "fuse-conv-bias-activation")
+    assert [n.op.name for n in graph.nodes()][-2:] == ["FusedConvolution", "Result"]
