@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from vinify.ir import Graph, Node, Value, constant, make, parameter
 from vinify.passes.elementwise_ops import is_elementwise
-from vinify.passes.graph_edit import replace_value
+from vinify.passes.graph_edit import detach_dead_users, replace_value
 from vinify.passes.pass_manager import Pass, register_pass
 from vinify.text import print_graph
 
@@ -31,6 +31,7 @@ class FuseElementwise(Pass):
     min_ops: int = 2
 
     def run(self, graph: Graph) -> None:
+        detach_dead_users(graph)  # a dead user must not keep a producer out of a group
         grouped: set[int] = set()
         for node in reversed(graph.nodes()):
             if id(node) in grouped or not is_elementwise(node) or not node.outputs[0].uses:
