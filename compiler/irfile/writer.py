@@ -86,7 +86,11 @@ def write_ir(graph: Graph, path: str | Path, weights: str | Path | None = None,
 
 
 def serialize(graph: Graph, compress_to_fp16: bool = True) -> tuple[str, bytes]:
-    """The XML text and the weights of `graph`; nothing touches the disk."""
+    """The XML text and the weights of `graph`, which is verified first; nothing touches the
+    disk."""
+    from vinify.verify import verify
+
+    verify(graph)
     weights = Weights()
     builder = NetBuilder(compress_to_fp16, weights)
     builder.add_graph(graph)
@@ -131,6 +135,9 @@ class NetBuilder:
         layer.rt_info = _node_rt_info(node)
         for index, value in enumerate(node.inputs):
             layer.inputs.append(Port(precision_name(value.element_type), value.shape))
+            if id(value) not in self.source:
+                raise IRError(f"{node.describe()}: input {index} comes from "
+                              f"{value.node.describe()}, which is not part of the graph")
             producer_layer, producer_port = self.source[id(value)]
             self.edges.append((producer_layer, producer_port, layer.id, index))
         if node.op.name == "Result" and node.inputs[0].name:
@@ -144,9 +151,7 @@ class NetBuilder:
     def add_constant(self, node: Node) -> None:
         array: np.ndarray = node.attrs["value"]
         name = self.layer_name(node)
-        compressed = array.dtype == np.float32 and (self.compress or
-                                                    node.rt_info.get(DECOMPRESSION) is True)
-        if not compressed:
+        if not (self.compress and array.dtype == np.float32):
             layer = self.new_layer(node, name, "Const", "opset1")
             layer.data = self.constant_data(array, node)
             self.add_outputs(layer, node.outputs)

@@ -165,3 +165,11 @@ def test_model_rt_info_round_trips(tmp_path):
     graph.rt_info = {"framework": {"name": "vinify"}, "OpenVINO Runtime": "n/a", "note": "hi"}
     vinify.save_model(graph, tmp_path / "m.xml")
     assert vinify.read_model(tmp_path / "m.xml").rt_info == graph.rt_info
+
+
+def test_a_graph_that_does_not_verify_is_not_saved(tmp_path):
+    x, stray = parameter("x", "f32", [2]), parameter("stray", "f32", [2])
+    graph = Graph([x], [make("Add", 1, [x, stray], name="sum")])
+    with pytest.raises(IRError, match="'stray'.*not one of the graph's parameters"):
+        vinify.save_model(graph, tmp_path / "m.xml")
+    assert list(tmp_path.iterdir()) == []
