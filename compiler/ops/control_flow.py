@@ -35,20 +35,20 @@ def with_bodies(op: type[Op], bodies: Sequence) -> type[Op]:
     return type(op.__name__, (op,), {"body_graphs": tuple(bodies)})
 
 
-def _run_body(body, inputs: list[np.ndarray]) -> list[np.ndarray]:
+def run_body(body, inputs: list[np.ndarray]) -> list[np.ndarray]:
     from vinify.runtime.devices.template import evaluate_graph
 
     return evaluate_graph(body, inputs)
 
 
-def _bodies(cls, count: int):
+def bound_bodies(cls, count: int):
     bodies = getattr(cls, "body_graphs", ())
     if len(bodies) != count:
         raise NotImplementedError(f"{cls.key()} needs its {count} body graph(s) bound to run")
     return bodies
 
 
-def _node_bodies(ctx: InferContext, count: int):
+def node_bodies(ctx: InferContext, count: int):
     if len(ctx.node.bodies) != count:
         raise ctx.error(f"needs {count} body graph(s), got {len(ctx.node.bodies)}")
     return ctx.node.bodies
@@ -64,6 +64,13 @@ def merge_types(ctx: InferContext, a: TensorType, b: TensorType) -> TensorType:
     return TensorType(a.element_type, PartialShape(dims))
 
 
+def _carried_type(ctx: InferContext, initial: TensorType, updated: TensorType) -> TensorType:
+    """A loop-carried value's type; an optional initial value may be replaced by its content."""
+    if initial.element_type != updated.element_type and initial.element_type.kind == "optional":
+        return updated
+    return merge_types(ctx, initial, updated)
+
+
 @register
 class If(Op):
     name, version = "If", 8
@@ -77,7 +84,7 @@ class If(Op):
 
     @classmethod
     def infer(cls, ctx: InferContext) -> list[TensorType]:
-        then_body, else_body = _node_bodies(ctx, 2)
+        then_body, else_body = node_bodies(ctx, 2)
         if len(ctx.attrs["then_outputs"]) != len(ctx.attrs["else_outputs"]):
             raise ctx.error("then_outputs and else_outputs differ in length")
         for key, body in (("then_inputs", then_body), ("else_inputs", else_body)):
@@ -90,11 +97,11 @@ class If(Op):
 
     @classmethod
     def evaluate(cls, attrs: dict, cond: np.ndarray, *inputs: np.ndarray):
-        then_body, else_body = _bodies(cls, 2)
+        then_body, else_body = bound_bodies(cls, 2)
         arguments = (cond,) + inputs
         branch = "then" if bool(np.asarray(cond).reshape(-1)[0]) else "else"
         body = then_body if branch == "then" else else_body
-        results = _run_body(body, [arguments[i] for i in attrs[f"{branch}_inputs"]])
+        results = run_body(body, [arguments[i] for i in attrs[f"{branch}_inputs"]])
         return tuple(results[i] for i in attrs[f"{branch}_outputs"])
 
 
@@ -123,7 +130,7 @@ class Loop(Op):
 
     @classmethod
     def infer(cls, ctx: InferContext) -> list[TensorType]:
-        (body,) = _node_bodies(ctx, 1)
+        (body,) = node_bodies(ctx, 1)
         carried, scans = ctx.attrs["num_carried"], ctx.attrs["num_scan_outputs"]
         if len(body.outputs) != 1 + carried + scans:
             raise ctx.error(f"body has {len(body.outputs)} results, expected "
@@ -131,7 +138,7 @@ class Loop(Op):
         if len(body.parameters) != len(ctx.input_types):
             raise ctx.error(f"body has {len(body.parameters)} parameters for "
                             f"{len(ctx.input_types)} inputs")
-        types = [merge_types(ctx, ctx.input_types[2 + i], body.outputs[1 + i].type)
+        types = [_carried_type(ctx, ctx.input_types[2 + i], body.outputs[1 + i].type)
                  for i in range(carried)]
         for value in body.outputs[1 + carried:]:
             dims = value.shape.dims
@@ -142,7 +149,7 @@ class Loop(Op):
     @classmethod
     def evaluate(cls, attrs: dict, trip_count: np.ndarray, condition: np.ndarray,
                  *inputs: np.ndarray):
-        (body,) = _bodies(cls, 1)
+        (body,) = bound_bodies(cls, 1)
         count = attrs["num_carried"]
         carried, invariant = list(inputs[:count]), list(inputs[count:])
         trips = int(np.asarray(trip_count).reshape(-1)[0])
@@ -150,7 +157,7 @@ class Loop(Op):
         scans: list[list[np.ndarray]] = [[] for _ in range(attrs["num_scan_outputs"])]
         iteration = 0
         while iteration < trips and keep_going:
-            results = _run_body(body, [np.array(iteration, np.int64), np.array(keep_going),
+            results = run_body(body, [np.array(iteration, np.int64), np.array(keep_going),
                                        *carried, *invariant])
             keep_going = bool(np.asarray(results[0]).reshape(-1)[0])
             carried = list(results[1:1 + count])
@@ -175,7 +182,7 @@ class TensorIterator(Op):
 
     @classmethod
     def infer(cls, ctx: InferContext) -> list[TensorType]:
-        (body,) = _node_bodies(ctx, 1)
+        (body,) = node_bodies(ctx, 1)
         state, outputs = ctx.attrs["num_state"], ctx.attrs["scan_output_axes"]
         if len(body.outputs) != state + len(outputs):
             raise ctx.error(f"body has {len(body.outputs)} results, expected "
@@ -203,7 +210,7 @@ class TensorIterator(Op):
 
     @classmethod
     def evaluate(cls, attrs: dict, *inputs: np.ndarray):
-        (body,) = _bodies(cls, 1)
+        (body,) = bound_bodies(cls, 1)
         state_count = attrs["num_state"]
         axes, directions = attrs["scan_input_axes"], attrs["scan_input_directions"]
         state = list(inputs[:state_count])
@@ -215,7 +222,7 @@ class TensorIterator(Op):
             slices = [np.take(seq, length - 1 - step if (directions[i] if i < len(directions)
                                                          else 0) else step,
                               axis=axes[i] % seq.ndim) for i, seq in enumerate(sequences)]
-            results = _run_body(body, [*state, *slices, *invariant])
+            results = run_body(body, [*state, *slices, *invariant])
             state = list(results[:state_count])
             for parts, array in zip(scans, results[state_count:]):
                 parts.append(array)

@@ -221,7 +221,7 @@ def _run_stages(case: ConformanceCase, model: onnx.ModelProto, device: str) -> s
     graph = _attempt("convert", lambda: read_onnx_model(model, base_dir=base_dir))
     compiled = _attempt("compile", lambda: compile_model(graph, device))
     for inputs, expected in case.data_loader():
-        feeds = [_plain(x) for x in inputs]
+        feeds = [as_feed(value.element_type, x) for value, x in zip(graph.inputs, inputs)]
         results = _attempt("run", lambda: compiled(feeds).to_tuple())
         _attempt("compare", lambda: compare_outputs(expected, results, case.rtol, case.atol))
     return "ok"
@@ -235,29 +235,62 @@ def _plain(item: Any) -> Any:
     return item
 
 
+def as_feed(elem: Any, item: Any) -> Any:
+    """A case's input as vinify takes it: sequences and optionals become object containers."""
+    from vinify.ops.onnx_sequences import is_optional, is_sequence, item_type, make_container
+
+    if is_sequence(elem):
+        return make_container([as_feed(item_type(elem), x) for x in item])
+    if is_optional(elem):
+        return make_container([] if item is None else [as_feed(item_type(elem), item)])
+    return _plain(item)
+
+
 def compare_outputs(expected: list, actual: Iterable, rtol: float, atol: float) -> None:
     """Raises AssertionError naming the first output that differs (count, dtype, shape, values)."""
     actual = list(actual)
     if len(expected) != len(actual):
         raise AssertionError(f"{len(actual)} outputs, expected {len(expected)}")
     for index, (want, got) in enumerate(zip(expected, actual)):
-        want = _plain(want)
-        if not isinstance(want, np.ndarray):
-            raise AssertionError(f"output {index}: expected a {type(want).__name__}, which "
-                                 "vinify cannot produce")
-        got = np.asarray(got)
-        if got.dtype != want.dtype:
-            raise AssertionError(f"output {index}: dtype {got.dtype}, expected {want.dtype}")
-        if got.shape != want.shape:
-            raise AssertionError(f"output {index}: shape {got.shape}, expected {want.shape}")
-        if want.dtype.kind in "OUS":
-            if not np.array_equal(got.astype(object), want.astype(object)):
-                raise AssertionError(f"output {index}: values differ")
-            continue
-        if want.dtype.kind not in "fcbiu":  # ml_dtypes (bf16, f8, i4): compare as f32
-            got, want = got.astype(np.float32), want.astype(np.float32)
-        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True,
-                                   err_msg=f"output {index}")
+        compare_value(index, _plain(want), got, rtol, atol)
+
+
+def compare_value(index: Any, want: Any, got: Any, rtol: float, atol: float) -> None:
+    """One output: a tensor, a sequence (list) or an optional (None, or its content)."""
+    is_container = isinstance(got, np.ndarray) and got.dtype == object and got.ndim == 1 and \
+        all(isinstance(x, np.ndarray) or x is None for x in got)
+    if want is None:
+        if not (is_container and len(got) == 0):
+            raise AssertionError(f"output {index}: expected an empty optional")
+        return
+    if isinstance(want, list):
+        if not is_container or len(got) != len(want):
+            raise AssertionError(f"output {index}: expected a sequence of {len(want)}")
+        for position, (item, value) in enumerate(zip(want, got)):
+            compare_value(f"{index}[{position}]", _plain(item), value, rtol, atol)
+        return
+    if is_container and len(got) == 1 and isinstance(want, np.ndarray) and want.dtype != object:
+        got = got[0]  # an optional holding a tensor
+    if not isinstance(want, np.ndarray):
+        raise AssertionError(f"output {index}: expected a {type(want).__name__}, which "
+                             "vinify cannot produce")
+    _compare_tensor(index, want, got, rtol, atol)
+
+
+def _compare_tensor(index: Any, want: np.ndarray, got: Any, rtol: float, atol: float) -> None:
+    got = np.asarray(got)
+    if got.dtype != want.dtype:
+        raise AssertionError(f"output {index}: dtype {got.dtype}, expected {want.dtype}")
+    if got.shape != want.shape:
+        raise AssertionError(f"output {index}: shape {got.shape}, expected {want.shape}")
+    if want.dtype.kind in "OUS":
+        if not np.array_equal(got.astype(object), want.astype(object)):
+            raise AssertionError(f"output {index}: values differ")
+        return
+    if want.dtype.kind not in "fcbiu":  # ml_dtypes (bf16, f8, i4): compare as f32
+        got, want = got.astype(np.float32), want.astype(np.float32)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True,
+                               err_msg=f"output {index}")
 
 
 # ------------------------------------------------------------------------------- reports

@@ -3,6 +3,7 @@
 import numpy as np
 from onnx import TensorProto, TypeProto, ValueInfoProto, helper, numpy_helper
 from vinify.errors import ConversionError, IRError
+from vinify.ops.onnx_sequences import CONTAINER, optional_of, sequence_of
 from vinify.shapes import DYNAMIC, DYNAMIC_RANK, Dimension, PartialShape, TensorType
 from vinify.types import ElementType, element_type
 
@@ -36,12 +37,22 @@ def shape_of(type_proto: TypeProto) -> PartialShape:
 
 
 def tensor_type_of(info: ValueInfoProto, where: str) -> TensorType:
-    """The tensor type a graph input declares; sequences and optionals are refused here."""
-    kind = info.type.WhichOneof("value")
-    if kind != "tensor_type":
-        raise ConversionError(f"{where}: input '{info.name}' is of ONNX type {kind}; only tensor "
-                              "inputs can be graph parameters")
-    return TensorType(element_type_of(info.type.tensor_type.elem_type, where), shape_of(info.type))
+    """The type a graph input declares: a tensor, or a sequence/optional container."""
+    return value_type_of(info.type, f"{where}: input '{info.name}'")
+
+
+def value_type_of(type_proto: TypeProto, where: str) -> TensorType:
+    kind = type_proto.WhichOneof("value")
+    if kind == "tensor_type":
+        return TensorType(element_type_of(type_proto.tensor_type.elem_type, where),
+                          shape_of(type_proto))
+    if kind == "sequence_type":
+        item = value_type_of(type_proto.sequence_type.elem_type, where)
+        return TensorType(sequence_of(item.element_type), CONTAINER)
+    if kind == "optional_type":
+        item = value_type_of(type_proto.optional_type.elem_type, where)
+        return TensorType(optional_of(item.element_type), CONTAINER)
+    raise ConversionError(f"{where}: ONNX type {kind} is not supported")
 
 
 def tensor_to_array(tensor: TensorProto, where: str) -> np.ndarray:

@@ -15,7 +15,7 @@ from vinify.shapes import DYNAMIC_RANK, PartialShape, TensorType
 from vinify.types import boolean, i64
 
 
-def _make_with_bodies(ctx: NodeContext, op_name: str, version: int, inputs: list[Value],
+def make_with_bodies(ctx: NodeContext, op_name: str, version: int, inputs: list[Value],
                       bodies: list, **attrs) -> Node:
     op = with_bodies(lookup_op(op_name, version), [b.graph for b in bodies])
     node = Node(op, inputs, attrs, name=ctx.name, bodies=[b.graph for b in bodies])
@@ -45,7 +45,7 @@ def if_(ctx: NodeContext):
     if len(else_body.graph.outputs) != count:
         raise ctx.error(f"then_branch has {count} outputs, else_branch "
                         f"{len(else_body.graph.outputs)}")
-    node = _make_with_bodies(ctx, "If", 8, inputs, [then_body, else_body],
+    node = make_with_bodies(ctx, "If", 8, inputs, [then_body, else_body],
                              then_inputs=then_inputs, else_inputs=else_inputs,
                              then_outputs=list(range(count)), else_outputs=list(range(count)))
     return list(node.outputs)
@@ -93,7 +93,7 @@ def loop(ctx: NodeContext):
     carried = len(initial)
     scans = len(body.graph.outputs) - 1 - carried
     inputs = [trip_count, condition, *initial, *body.captured_outer]
-    node = _make_with_bodies(ctx, "Loop", 5, inputs, [body], num_carried=carried,
+    node = make_with_bodies(ctx, "Loop", 5, inputs, [body], num_carried=carried,
                              num_scan_outputs=scans)
     return list(node.outputs)
 
@@ -120,7 +120,7 @@ def scan(ctx: NodeContext):
     output_axes = ctx.attr("scan_output_axes", [0] * output_count)
     output_directions = ctx.attr("scan_output_directions", [0] * output_count)
     inputs = [*state, *sequences, *body.captured_outer]
-    node = _make_with_bodies(ctx, "TensorIterator", 1, inputs, [body], num_state=len(state),
+    node = make_with_bodies(ctx, "TensorIterator", 1, inputs, [body], num_state=len(state),
                              scan_input_axes=axes, scan_input_directions=directions,
                              scan_output_axes=output_axes,
                              scan_output_directions=output_directions)
