@@ -104,4 +104,10 @@ class Einsum(Op):
 
     @classmethod
     def evaluate(cls, attrs: dict, *arrays: np.ndarray) -> np.ndarray:
-        return np.einsum(attrs["equation"].replace(" ", ""), *arrays)
+        equation = attrs["equation"].replace(" ", "")
+        dtype = arrays[0].dtype
+        if dtype.kind in "iub" or (dtype.kind == "f" and dtype.itemsize >= 4):
+            return np.einsum(equation, *arrays)
+        # f16, bf16 and f8 accumulate in f32 (numpy has no einsum for the ml_dtypes types)
+        wide = [a.astype(np.float32) for a in arrays]
+        return np.einsum(equation, *wide).astype(arrays[0].dtype)

@@ -34,3 +34,14 @@ def test_einsum_inference():
         inferred("Einsum", 7, "f32[2,3]", "f32[4,5]", equation="ij,jk->ik")
     with pytest.raises(TypeInferenceError, match="node 'op' \\(Einsum<7>\\).*input terms"):
         inferred("Einsum", 7, "f32[2,3]", equation="ij,jk->ik")
+
+
+def test_einsum_bfloat16_accumulates_in_f32():
+    import ml_dtypes
+
+    a = RNG.standard_normal((2, 3)).astype(ml_dtypes.bfloat16)
+    b = RNG.standard_normal((3, 4)).astype(ml_dtypes.bfloat16)
+    actual = run_vinify_node("Einsum", 7, [a, b], equation="ij,jk->ik")[0]
+    assert actual.dtype == a.dtype
+    expected = (a.astype(np.float32) @ b.astype(np.float32)).astype(ml_dtypes.bfloat16)
+    np.testing.assert_array_equal(actual, expected)
