@@ -152,7 +152,7 @@ class GraphReader:
         if offset + size > len(self.blob):
             raise ModelFileError(f"{where}: Const bytes {offset}..{offset + size} lie past the "
                                  f"end of the weights file ({len(self.blob)} bytes)")
-        raw = self.blob[offset:offset + size]
+        raw = memoryview(self.blob)[offset:offset + size]  # no copy: arrays view the file
         if elem.bitwidth == 4:
             return _unpack_nibbles(raw, elem, count).reshape(dims)
         return np.frombuffer(raw, dtype=elem.dtype.newbyteorder("<"), count=count).reshape(dims)

@@ -12,6 +12,7 @@ file written by vinify reads back and writes again byte for byte:
 Both files are built in memory first and renamed into place, so a failed save leaves nothing.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -65,13 +66,14 @@ class Weights:
 
     def __init__(self):
         self.blob = bytearray()
-        self.offsets: dict[bytes, int] = {}
+        self.offsets: dict[tuple[int, bytes], int] = {}  # (size, SHA-256) -> offset
 
     def store(self, data: bytes) -> int:
-        offset = self.offsets.get(data)
+        key = (len(data), hashlib.sha256(data).digest())
+        offset = self.offsets.get(key)
         if offset is None:
             offset = len(self.blob)
-            self.offsets[data] = offset
+            self.offsets[key] = offset
             self.blob += data
         return offset
 
