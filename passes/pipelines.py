@@ -18,6 +18,7 @@ COMMON: list[str] = [
     "decompose-batch-norm",
     "simplify-algebra",
     "fold-affine-into-weights",
+    "recognize-activations",
     "recognize-gelu",
     "recognize-mvn",
     "recognize-attention",
