@@ -93,7 +93,8 @@ def compile_to_blob(graph: Any, config: dict[str, Any] | None = None,
                     target: Target | None = None) -> bytes:
     """The CPU blob for `graph` (a verified Graph with static shapes)."""
     config = config or {}
-    target = target or host_cpu_target()
+    threads = int(config.get("INFERENCE_NUM_THREADS") or 0) or None
+    target = target or host_cpu_target(threads)
     started = time.perf_counter()
     lowered = lower_graph(graph, target)
     plan, placement = plan_memory(lowered)
