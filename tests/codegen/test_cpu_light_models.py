@@ -3,11 +3,11 @@ logits before them (rtol 1e-3, atol 1e-4). CI runs two of the nine; bench/ runs 
 
 import numpy as np
 import pytest
-
 import vinify
-from tests.codegen.light_models import light_input, randomized_light_model
 from vinify import ir
 from vinify.runtime import Core
+
+from tests.codegen.light_models import light_input, randomized_light_model
 
 CI_MODELS = ("squeezenet", "resnet50")
 

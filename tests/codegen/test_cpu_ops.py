@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from vinify import ir
 from vinify.errors import DeviceError
 from vinify.runtime import Core

@@ -3,10 +3,10 @@
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from tests.compiler.graph_strategies import graph_cases
 from vinify import ir
 from vinify.runtime import Core
+
+from tests.compiler.graph_strategies import graph_cases
 
 
 def _compare(graph, inputs):

@@ -2,7 +2,6 @@
 
 from hypothesis import given
 from hypothesis import strategies as st
-
 from vinify.codegen.memory_plan import TensorLife, align_up, plan_arena
 
 

@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from vinify import ir
 from vinify.errors import BlobError
 from vinify.runtime import Core

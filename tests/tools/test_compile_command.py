@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import numpy as np
-
 from vinify.cli import main
 from vinify.runtime import Core
 
