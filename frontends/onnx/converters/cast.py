@@ -13,9 +13,11 @@ from vinify.frontends.onnx.types import element_type_of
 from vinify.ir import Value
 from vinify.types import ElementType
 
+_SATURATING = ("f8e4m3", "f8e5m2", "f8e4m3fnuz", "f8e5m2fnuz")
+
 
 def _saturated(ctx: NodeContext, x: Value, target: ElementType) -> Value:
-    if not ctx.attr("saturate", 1) or target.name not in ("f8e4m3", "f8e5m2"):
+    if not ctx.attr("saturate", 1) or target.name not in _SATURATING:
         return x
     if not x.element_type.is_float:
         return x
