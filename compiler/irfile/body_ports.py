@@ -156,6 +156,13 @@ def _mapped(sources: dict[int, int], body: _Body, param: Node, valid: dict) -> i
     return external
 
 
+def _input_position(position: dict[int, int], entry: MapEntry, where: str) -> int:
+    if entry.external not in position:
+        raise ModelFileError(f"{where}: port map input names port {entry.external}, which is "
+                             "not an input port of the layer")
+    return position[entry.external]
+
+
 def _required(table: dict[int, int], port_id: int, where: str) -> int:
     if port_id not in table:
         raise ModelFileError(f"{where}: output port {port_id} is not mapped to a body result")
@@ -176,11 +183,12 @@ def _read_loop(reader, layer: LayerSpec, inputs: list[Value], where: str):
         if entry.axis is not None:
             raise ModelFileError(f"{where}: sliced Loop inputs are not supported")
         param = body.node(entry.internal, "Parameter")
-        if position.get(entry.external) == 1:
+        index = _input_position(position, entry, where)
+        if index == 1:
             condition = param
             continue
         target = carried if entry.internal in back else invariant
-        target.append((position[entry.external], param, back.get(entry.internal)))
+        target.append((index, param, back.get(entry.internal)))
     _check_all_mapped(body, [iteration, condition] + [p for _, p, _ in carried + invariant])
     results = [_loop_condition(body, entries)] + [body.node(b, "Result") for _, _, b in carried]
     scans, port_outputs = [], []
@@ -237,14 +245,15 @@ def _read_tensor_iterator(reader, layer: LayerSpec, inputs: list[Value], where: 
     state, sliced, invariant, mapped = [], [], [], []
     for entry in (e for e in entries if e.kind == "input"):
         param = body.node(entry.internal, "Parameter")
+        index = _input_position(position, entry, where)
         mapped.append(param)
         if entry.axis is not None:
             _check_unit_slices(entry, where)
-            sliced.append((position[entry.external], _sliced_parameter(param, entry.axis), entry))
+            sliced.append((index, _sliced_parameter(param, entry.axis), entry))
         elif entry.internal in back:
-            state.append((position[entry.external], param, back[entry.internal]))
+            state.append((index, param, back[entry.internal]))
         else:
-            invariant.append((position[entry.external], param, None))
+            invariant.append((index, param, None))
     _check_all_mapped(body, mapped)
     state_results = [b for _, _, b in state]
     results = [body.node(b, "Result") for b in state_results]

@@ -1,6 +1,8 @@
 """Malformed and hostile IR files: each is a ModelFileError that names the layer (id and name),
 the process keeps running, and `vinify convert` on such a file writes nothing."""
 
+import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +159,37 @@ def test_weights_from_a_given_path(good_model, tmp_path):
     graph = vinify.read_model(good_model, weights=moved)
     constants = [n for n in graph.nodes() if n.op.name == "Constant"]
     np.testing.assert_array_equal(constants[0].attrs["value"], [[1, 2, 3]])
+
+
+def test_mutated_files_only_ever_raise_model_file_errors(tmp_path):
+    """Seeded random damage (numbers changed, spans cut, lines repeated) to a model with a
+    TensorIterator body: reading either works or is a ModelFileError, never anything else."""
+    from tests.compiler.irfile.onnx_models import BODY_MODELS
+
+    model, _ = BODY_MODELS["scan"](np.random.default_rng(0))
+    vinify.save_model(vinify.convert_model(model), tmp_path / "good.xml")
+    text = (tmp_path / "good.xml").read_text()
+    numbers = [m.span() for m in re.finditer(r'"-?\d+"', text)]
+    rng = random.Random(0)
+    (tmp_path / "bad.bin").write_bytes((tmp_path / "good.bin").read_bytes())
+    for _ in range(150):
+        damaged = _damage(text, numbers, rng)
+        (tmp_path / "bad.xml").write_text(damaged)
+        try:
+            vinify.read_model(tmp_path / "bad.xml")
+        except ModelFileError:
+            pass
+
+
+def _damage(text: str, numbers: list[tuple[int, int]], rng: random.Random) -> str:
+    choice = rng.random()
+    if choice < 0.5:
+        start, end = rng.choice(numbers)
+        value = rng.choice(["-1", "0", "1", "2", "7", "-5", "999999", "x", ""])
+        return f'{text[:start]}"{value}"{text[end:]}'
+    if choice < 0.8:
+        start = rng.randrange(len(text))
+        return text[:start] + text[start + rng.randrange(1, 40):]
+    lines = text.split("\n")
+    lines.insert(rng.randrange(len(lines)), rng.choice(lines))
+    return "\n".join(lines)
