@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import onnx.defs
 from onnx import AttributeProto, FunctionProto, GraphProto, NodeProto
-from vinify.errors import ConversionError, UnsupportedOpError, VinifyError
+from vinify.errors import ConversionError, ModelFileError, UnsupportedOpError, VinifyError
 from vinify.frontends.onnx.context import NodeContext
 from vinify.frontends.onnx.loading import load_model
 from vinify.frontends.onnx.registry import find_converter
@@ -330,5 +330,10 @@ def read_onnx_model(model: Any, input_shapes: Any = None, base_dir: str | Path |
     """
     if options:
         raise ConversionError(f"unknown ONNX import option(s) {sorted(options)}")
+    if isinstance(input_shapes, Path):  # read_model(path, weights): ONNX has no weights file
+        if not input_shapes.is_dir():
+            raise ModelFileError(f"{input_shapes}: an ONNX model takes no separate weights file; "
+                                 "pass the folder of its external data as base_dir")
+        input_shapes, base_dir = None, input_shapes
     loaded = load_model(model, base_dir, check)
     return OnnxImporter(loaded.proto, loaded.source, input_shapes).convert()

@@ -182,3 +182,13 @@ def test_converter_failure_names_the_node():
         opset_imports=[helper.make_opsetid("", 18)])
     with pytest.raises(ConversionError, match="ONNX node 'adder' \\(Add, opset 18\\).*broadcast"):
         read_onnx_model(model)
+
+
+def test_convert_model_and_compile_model_take_onnx_paths(tmp_path):
+    path = tmp_path / "mlp.onnx"
+    path.write_bytes(gemm_model().SerializeToString())
+    graph = vinify.convert_model(str(path), input_shapes={"x": [2, 3]})
+    assert str(graph.inputs[0].shape) == "[2,3]"
+    compiled = vinify.compile_model(str(path), "TEMPLATE")
+    result = compiled({"x": np.ones((1, 3), np.float32)})[0]
+    np.testing.assert_allclose(result, 0.5 * np.ones((1, 3)) @ np.arange(12).reshape(3, 4))
