@@ -41,3 +41,32 @@ def center_crop_pad(ctx: NodeContext) -> Value:
                                       i64_const(ctx, 0))) for part in (before, after))
     return as_value(ctx.make("Pad", 12, cropped, begins, ends, scalar_like(ctx, 0, data),
                              pad_mode="constant"))
+
+
+_GRID_MODES = {"linear": "bilinear", "bilinear": "bilinear", "cubic": "bicubic",
+               "bicubic": "bicubic", "nearest": "nearest"}
+
+
+@converter("GridSample", since=16)
+def grid_sample(ctx: NodeContext) -> Value:
+    mode = ctx.attr("mode", "linear" if ctx.opset >= 20 else "bilinear")
+    if mode not in _GRID_MODES:
+        raise ctx.error(f"unknown GridSample mode '{mode}'")
+    grid = ctx.input(1)
+    data = ctx.input(0)
+    if grid.element_type != data.element_type:
+        grid = convert(ctx, grid, data.element_type)
+    return as_value(ctx.make("GridSample", 9, data, grid,
+                             align_corners=bool(ctx.attr("align_corners", 0)),
+                             mode=_GRID_MODES[mode],
+                             padding_mode=ctx.attr("padding_mode", "zeros")))
+
+
+@converter("Col2Im", since=18)
+def col2im(ctx: NodeContext) -> Value:
+    pads = ctx.attr("pads", [0, 0, 0, 0])
+    return as_value(ctx.make("Col2Im", 15, ctx.input(0), convert(ctx, ctx.input(1), i64),
+                             convert(ctx, ctx.input(2), i64),
+                             strides=ctx.attr("strides", [1, 1]),
+                             dilations=ctx.attr("dilations", [1, 1]),
+                             pads_begin=pads[:2], pads_end=pads[2:]))

@@ -1,0 +1,188 @@
+"""Sampling ops: GridSample<9> (OpenVINO opset semantics; also accepts 3 spatial axes, which
+ONNX GridSample-20 uses for volumes) and Col2Im<15>.
+
+GridSample reads `data` [N, C, *spatial] at the normalized points of `grid` [N, *out, D]
+(grid[..., 0] is x, the last spatial axis). Out-of-range points read zeros, the border, or the
+image reflected at its edges.
+"""
+
+import itertools
+
+import numpy as np
+from vinify.op import Attr, InferContext, Op, register
+from vinify.shapes import DYNAMIC, Dimension, PartialShape, TensorType
+
+CUBIC_A = -0.75
+
+
+def _denormalize(coordinate: np.ndarray, size: int, align_corners: bool) -> np.ndarray:
+    if align_corners:
+        return (coordinate + 1.0) / 2.0 * (size - 1)
+    return ((coordinate + 1.0) * size - 1.0) / 2.0
+
+
+def _reflect(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Coordinates outside [low, high] mirrored at the nearer edge until they fall inside."""
+    span = high - low
+    if span <= 0:
+        return np.full_like(x, low)
+    below, above = x < low, x > high
+    distance = np.where(below, low - x, x - high)
+    folds = np.floor(distance / span)
+    rest = distance - folds * span
+    even = folds % 2 == 0
+    from_low = np.where(even, low + rest, high - rest)
+    from_high = np.where(even, high - rest, low + rest)
+    return np.where(below, from_low, np.where(above, from_high, x))
+
+
+def _cubic_weights(t: np.ndarray) -> list[np.ndarray]:
+    """Keys cubic convolution weights of the taps at offsets -1, 0, 1, 2 from floor(x)."""
+    a = CUBIC_A
+
+    def outer(d):  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    def inner(d):  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    return [outer(t + 1), inner(t), inner(1 - t), outer(2 - t)]
+
+
+class Axis:
+    """Sampling geometry of one spatial axis: its size and the in-range interval."""
+
+    def __init__(self, size: int, align_corners: bool, padding: str):
+        self.size, self.padding = size, padding
+        self.low, self.high = (0.0, size - 1.0) if align_corners else (-0.5, size - 0.5)
+
+    def fix_coordinate(self, x: np.ndarray) -> np.ndarray:
+        outside = (x < self.low) | (x > self.high)
+        if self.padding == "border":
+            return np.where(outside, np.clip(x, 0, self.size - 1), x)
+        if self.padding == "reflection":
+            return _reflect(x, self.low, self.high)
+        return x
+
+    def tap(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(valid index, in-range mask) for integer tap positions."""
+        if self.padding == "zeros":
+            inside = (index >= 0) & (index < self.size)
+            return np.clip(index, 0, self.size - 1), inside
+        if self.padding == "border":
+            return np.clip(index, 0, self.size - 1), np.ones(index.shape, bool)
+        reflected = np.trunc(_reflect(index.astype(np.float64), self.low, self.high))
+        return np.clip(reflected.astype(np.int64), 0, self.size - 1), np.ones(index.shape, bool)
+
+    def taps(self, x: np.ndarray, mode: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(index, weight) pairs whose weighted sum interpolates at x."""
+        if mode == "nearest":
+            index, inside = self.tap(x.astype(np.int64))
+            return [(index, inside.astype(np.float64))]
+        base = np.floor(x)
+        t = x - base
+        base = base.astype(np.int64)
+        if mode == "bilinear":
+            offsets, weights = (0, 1), [1 - t, t]
+        else:
+            offsets, weights = (-1, 0, 1, 2), _cubic_weights(t)
+        result = []
+        for offset, weight in zip(offsets, weights):
+            index, inside = self.tap(base + offset)
+            result.append((index, weight * inside))
+        return result
+
+
+@register
+class GridSample(Op):
+    """data [N, C, *spatial], grid [N, *out, len(spatial)] -> [N, C, *out]."""
+
+    name, version = "GridSample", 9
+    num_inputs = (2, 2)
+    attributes = (Attr("align_corners", "bool", False),
+                  Attr("mode", "str", "bilinear", ("bilinear", "bicubic", "nearest")),
+                  Attr("padding_mode", "str", "zeros", ("zeros", "border", "reflection")))
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        data, grid = ctx.shape(0), ctx.shape(1)
+        if not ctx.element_type(0).is_float or not ctx.element_type(1).is_float:
+            raise ctx.error("data and grid must be floating point")
+        if not (data.rank_is_static and grid.rank_is_static):
+            return [TensorType(ctx.element_type(0), PartialShape(None))]
+        if data.rank not in (4, 5) or grid.rank != data.rank:
+            raise ctx.error(f"data {data} and grid {grid} must both be 4-D (or 5-D)")
+        if not grid[-1].compatible(Dimension.of(data.rank - 2)):
+            raise ctx.error(f"grid {grid} must end in {data.rank - 2} coordinates")
+        batch = data[0] if data[0].is_static else grid[0]
+        dims = (batch, data[1]) + tuple(grid.dims[1:-1])
+        return [TensorType(ctx.element_type(0), PartialShape(dims))]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, data: np.ndarray, grid: np.ndarray) -> np.ndarray:
+        values = data.astype(np.float64)
+        spatial = values.shape[2:]
+        mode = attrs["mode"]
+        axes = [Axis(size, attrs["align_corners"], attrs["padding_mode"]) for size in spatial]
+        per_axis = []
+        for i, axis in enumerate(axes):
+            coordinate = grid[..., len(spatial) - 1 - i].astype(np.float64)
+            x = _denormalize(coordinate, axis.size, attrs["align_corners"])
+            if mode == "nearest":
+                x = np.rint(x)
+            per_axis.append(axis.taps(axis.fix_coordinate(x), mode))
+        batch = np.arange(values.shape[0]).reshape((-1,) + (1,) * (grid.ndim - 2))
+        output = np.zeros(grid.shape[:-1] + (values.shape[1],))
+        for combination in itertools.product(*per_axis):
+            weight = np.prod([w for _, w in combination], axis=0)
+            picked = values[(batch, slice(None)) + tuple(i for i, _ in combination)]
+            output += picked * weight[..., None]  # picked: [N, *out, C]
+        return np.moveaxis(output, -1, 1).astype(data.dtype)
+
+
+@register
+class Col2Im(Op):
+    """data [N?, C * prod(block), L], output_size [2], kernel_size [2] -> [N?, C, H, W]:
+    sums sliding blocks back into an image (the inverse of im2col)."""
+
+    name, version = "Col2Im", 15
+    num_inputs = (3, 3)
+    attributes = (Attr("strides", "ints", (1, 1)), Attr("dilations", "ints", (1, 1)),
+                  Attr("pads_begin", "ints", (0, 0)), Attr("pads_end", "ints", (0, 0)))
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        data = ctx.shape(0)
+        size, kernel = ctx.const(1), ctx.const(2)
+        if data.rank_is_static and data.rank not in (2, 3):
+            raise ctx.error(f"data must be [C*kh*kw, L] or [N, C*kh*kw, L], got {data}")
+        if not data.rank_is_static:
+            return [TensorType(ctx.element_type(0), PartialShape(None))]
+        column = data[-2]
+        channels = DYNAMIC
+        if kernel is not None and column.is_static:
+            channels = Dimension.of(column.min // int(np.prod(kernel)))
+        spatial = (DYNAMIC, DYNAMIC) if size is None else tuple(
+            Dimension.of(int(n)) for n in np.asarray(size).reshape(-1))
+        dims = tuple(data.dims[:-2]) + (channels,) + spatial
+        return [TensorType(ctx.element_type(0), PartialShape(dims))]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, data, output_size, kernel_size):
+        batched = data if data.ndim == 3 else data[None]
+        (height, width), (kh, kw) = [int(v) for v in output_size], [int(v) for v in kernel_size]
+        (sh, sw), (dh, dw) = attrs["strides"], attrs["dilations"]
+        (pt, pl), (pb, pr) = attrs["pads_begin"], attrs["pads_end"]
+        padded_h, padded_w = height + pt + pb, width + pl + pr
+        blocks_h = (padded_h - dh * (kh - 1) - 1) // sh + 1
+        blocks_w = (padded_w - dw * (kw - 1) - 1) // sw + 1
+        channels = batched.shape[1] // (kh * kw)
+        columns = batched.reshape(batched.shape[0], channels, kh, kw, blocks_h, blocks_w)
+        image = np.zeros((batched.shape[0], channels, padded_h, padded_w), np.float64)
+        for i in range(kh):
+            for j in range(kw):
+                rows = slice(i * dh, i * dh + sh * (blocks_h - 1) + 1, sh)
+                cols = slice(j * dw, j * dw + sw * (blocks_w - 1) + 1, sw)
+                image[:, :, rows, cols] += columns[:, :, i, j]
+        image = image[:, :, pt:pt + height, pl:pl + width].astype(data.dtype)
+        return image if data.ndim == 3 else image[0]
