@@ -25,3 +25,11 @@ def attention(ctx: NodeContext):
                     has_attn_mask=mask is not None, has_past=past_key is not None,
                     has_nonpad_kv_seqlen=nonpad is not None)
     return list(node.outputs)
+
+
+@converter("RotaryEmbedding", since=23)
+def rotary_embedding(ctx: NodeContext):
+    inputs = [v for v in ctx.inputs()[:4] if v is not None]
+    return ctx.make("RotaryEmbedding", 1, *inputs, interleaved=bool(ctx.attr("interleaved", 0)),
+                    num_heads=ctx.attr("num_heads", 0),
+                    rotary_embedding_dim=ctx.attr("rotary_embedding_dim", 0))
