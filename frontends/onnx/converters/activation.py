@@ -36,8 +36,13 @@ def leaky_relu(ctx: NodeContext):
 
 @converter("PRelu", since=1)
 def prelu(ctx: NodeContext):
-    """The slope broadcasts to x unidirectionally (numpy rules), so Multiply covers it."""
+    """The slope broadcasts to x unidirectionally (numpy rules), so Multiply covers it; before
+    opset 7 a 1-D slope ran along the channel axis 1."""
     x, slope = ctx.input(0), ctx.input(1)
+    if ctx.opset < 7 and slope.shape.rank_is_static and slope.shape.rank == 1 \
+            and x.shape.rank_is_static and x.shape.rank > 2:
+        axes = np.arange(1, x.shape.rank - 1, dtype=np.int64)
+        slope = ctx.make("Unsqueeze", 1, slope, ctx.const(axes)).outputs[0]
     scaled = ctx.make("Multiply", 1, x, slope).outputs[0]
     if scaled.shape.rank_is_static and x.shape.rank_is_static \
             and scaled.shape.rank != x.shape.rank:

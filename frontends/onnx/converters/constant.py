@@ -72,16 +72,25 @@ def _all_true_like(ctx: NodeContext, x: Value) -> Value:
 
 @converter("Dropout", since=1)
 def dropout(ctx: NodeContext):
-    """Inference only: training mode (or is_test=0 before opset 7) with a ratio is refused."""
+    """The identity at inference; a training flag or ratio known only at run time goes to the
+    internal TrainingDropout op."""
     x = ctx.input(0)
-    training = ctx.optional_input(2)
-    if training is not None:
-        flag = ctx.const_value(training)
-        if flag is None or bool(np.asarray(flag).reshape(-1)[0]):
-            ratio = ctx.const_value(ctx.optional_input(1))
-            if ratio is None or float(np.asarray(ratio).reshape(-1)[0]) != 0.0:
-                raise ctx.error("training-mode Dropout is random; only inference is supported")
-    outputs = [x]
-    if len(ctx.node.output) > 1 and ctx.node.output[1]:
-        outputs.append(_all_true_like(ctx, x))
-    return outputs
+    ratio, training = ctx.optional_input(1), ctx.optional_input(2)
+    wants_mask = len(ctx.node.output) > 1 and bool(ctx.node.output[1])
+    if training is not None and not _known_false(ctx, training) and not _known_zero(ctx, ratio):
+        if ratio is None:
+            ratio = ctx.const(np.array(0.5, np.float32))
+        node = ctx.make("TrainingDropout", 1, x, ratio, training, seed=ctx.attr("seed", 0),
+                        has_seed=ctx.has_attr("seed"))
+        return list(node.outputs)
+    return [x, _all_true_like(ctx, x)] if wants_mask else [x]
+
+
+def _known_false(ctx: NodeContext, value: Value) -> bool:
+    known = ctx.const_value(value)
+    return known is not None and not bool(np.asarray(known).reshape(-1)[0])
+
+
+def _known_zero(ctx: NodeContext, value: Value | None) -> bool:
+    known = ctx.const_value(value)
+    return known is not None and float(np.asarray(known).reshape(-1)[0]) == 0.0
