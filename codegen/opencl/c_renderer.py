@@ -51,6 +51,7 @@ class CStyleRenderer:
     arena_type = "char*"
     weights_type = "const char*"
     indent_unit = "  "
+    helper_prefix = "static inline"
 
     def __init__(self, placement: dict):
         self.placement = placement
@@ -206,7 +207,7 @@ class CStyleRenderer:
         name = f"vx_{op}_{kind}"
         relation = ">" if op == "max" else "<"
         pick = self.pick(f"a {relation} b", "a", "b", dtype, lanes)
-        return self.helper(name, f"static inline {kind} {name}({kind} a, {kind} b) "
+        return self.helper(name, f"{self.helper_prefix} {kind} {name}({kind} a, {kind} b) "
                                  f"{{ return {pick}; }}")
 
     def pick(self, condition: str, if_true: str, if_false: str, dtype: str, lanes: int) -> str:
@@ -225,7 +226,7 @@ class CStyleRenderer:
             kind = self.ctype(node.dtype, node.lanes)
             name = f"vx_iabs_{kind}"
             pick = self.pick("a < 0", "-a", "a", node.dtype, node.lanes)
-            self.helper(name, f"static inline {kind} {name}({kind} a) {{ return {pick}; }}")
+            self.helper(name, f"{self.helper_prefix} {kind} {name}({kind} a) {{ return {pick}; }}")
             return f"{name}({a})"
         return f"{FLOAT_FUNCTIONS[node.op]}({a})"
 

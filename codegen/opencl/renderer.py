@@ -43,6 +43,8 @@ class OpenClRenderer(CStyleRenderer):
     kernel_prefix = "__kernel void"
     arena_type = "__global uchar* restrict"
     weights_type = "__global const uchar* restrict"
+    # Inlined for certain: PoCL otherwise leaves helpers as real calls in hot loops.
+    helper_prefix = "static inline __attribute__((always_inline))"
 
     def __init__(self, placement: dict):
         super().__init__(placement)
@@ -97,13 +99,13 @@ class OpenClRenderer(CStyleRenderer):
 
     def vector_pick(self, condition: str, if_true: str, if_false: str, dtype: str,
                     lanes: int) -> str:
-        return f"select({if_false}, {if_true}, {condition})"
+        return f"(({condition}) ? {if_true} : {if_false})"
 
     def vector_select(self, cond: str, a: str, b: str, dtype: str, lanes: int) -> str:
         integer = SAME_SIZE_INTEGER[dtype]
         if integer != "int":
             cond = f"convert_{integer}{lanes}({cond})"
-        return f"select({b}, {a}, {cond})"
+        return f"({cond} ? {a} : {b})"
 
     def vector_cast(self, a: str, source: str, target: str, lanes: int) -> str:
         if target == "i1":
@@ -122,7 +124,7 @@ class OpenClRenderer(CStyleRenderer):
         name = f"vx_lanemask{lanes}"
         iota = ", ".join(str(i) for i in lanes_of(lanes))
         self.helper(name, (
-            f"static inline int{lanes} {name}(long count) {{\n"
+            f"{self.helper_prefix} int{lanes} {name}(long count) {{\n"
             f"  int n = count < 0 ? 0 : (count > {lanes} ? {lanes} : (int)count);\n"
             f"  return ((int{lanes})({iota})) < ((int{lanes})(n));\n}}"))
         return f"{name}({self.expr(node.count)})"
@@ -138,7 +140,7 @@ class OpenClRenderer(CStyleRenderer):
             total = component("v", 0)
             for lane in range(1, lanes):
                 total = f"{pick}({total}, {component('v', lane)})"
-        self.helper(name, f"static inline {scalar} {name}({kind} v) {{ return {total}; }}")
+        self.helper(name, f"{self.helper_prefix} {scalar} {name}({kind} v) {{ return {total}; }}")
         return f"{name}({self.expr(node.a)})"
 
     def vector_load(self, node: K.Load, pointer: str) -> str:
@@ -158,16 +160,16 @@ class OpenClRenderer(CStyleRenderer):
         kind = f"{scalar}{lanes}"
         plain = f"vx_load{lanes}_{scalar}"
         elements = ", ".join(f"p[{lane}]" for lane in lanes_of(lanes))
-        self.helper(plain, f"static inline {kind} {plain}(const __global {scalar}* p) "
+        self.helper(plain, f"{self.helper_prefix} {kind} {plain}(const __global {scalar}* p) "
                            f"{{ return ({kind})({elements}); }}")
         if not masked:
             return plain
         name = f"vx_loadm{lanes}_{scalar}"
-        every = " & ".join(component("m", lane) for lane in lanes_of(lanes))
+        every = all_lanes(lanes)
         partial = ", ".join(f"{component('m', lane)} ? p[{lane}] : 0"
                             for lane in lanes_of(lanes))
         return self.helper(name, (
-            f"static inline {kind} {name}(const __global {scalar}* p, int{lanes} m) {{\n"
+            f"{self.helper_prefix} {kind} {name}(const __global {scalar}* p, int{lanes} m) {{\n"
             f"  if (({every}) != 0) return {plain}(p);\n"
             f"  return ({kind})({partial});\n}}"))
 
@@ -180,7 +182,7 @@ class OpenClRenderer(CStyleRenderer):
             element = f"p[{component('i', lane)}]"
             elements.append(f"{component('m', lane)} ? {element} : 0" if masked else element)
         return self.helper(name, (
-            f"static inline {kind} {name}(const __global {scalar}* p, long{lanes} i"
+            f"{self.helper_prefix} {kind} {name}(const __global {scalar}* p, long{lanes} i"
             f"{mask_parameter}) {{\n  return ({kind})({', '.join(elements)});\n}}"))
 
     def vector_store(self, statement: K.Store, pointer: str, value: str) -> str:
@@ -188,19 +190,29 @@ class OpenClRenderer(CStyleRenderer):
         kind = f"{scalar}{lanes}"
         plain = f"vx_store{lanes}_{scalar}"
         writes = " ".join(f"p[{lane}] = {component('v', lane)};" for lane in lanes_of(lanes))
-        self.helper(plain, f"static inline void {plain}(__global {scalar}* p, {kind} v) "
+        self.helper(plain, f"{self.helper_prefix} void {plain}(__global {scalar}* p, {kind} v) "
                            f"{{ {writes} }}")
         target = f"{pointer} + {self.expr(statement.index)}"
         if statement.mask is None:
             return f"{plain}({target}, {value})"
         name = f"vx_storem{lanes}_{scalar}"
-        every = " & ".join(component("m", lane) for lane in lanes_of(lanes))
+        every = all_lanes(lanes)
         guarded = " ".join(f"if ({component('m', lane)}) p[{lane}] = {component('v', lane)};"
                            for lane in lanes_of(lanes))
         self.helper(name, (
-            f"static inline void {name}(__global {scalar}* p, {kind} v, int{lanes} m) {{\n"
+            f"{self.helper_prefix} void {name}(__global {scalar}* p, {kind} v, int{lanes} m) {{\n"
             f"  if (({every}) != 0) {{ {plain}(p, v); return; }}\n  {guarded}\n}}"))
         return f"{name}({target}, {value}, {self.expr(statement.mask)})"
+
+
+def all_lanes(lanes: int, mask: str = "m") -> str:
+    """An expression that is nonzero when every lane of `mask` is set: halves ANDed together
+    (a few vector operations instead of one extract per lane)."""
+    text = mask
+    while lanes > 2:
+        text = f"({text}.lo & {text}.hi)"
+        lanes //= 2
+    return f"({text}.s0 & {text}.s1)"
 
 
 def work_items(kernel: K.Kernel) -> int:
