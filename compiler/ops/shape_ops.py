@@ -139,6 +139,8 @@ class SqueezeBase(Op):
 
     @classmethod
     def evaluate(cls, attrs: dict, data: np.ndarray, axes: np.ndarray | None = None):
+        if data.ndim == 0:  # a scalar's axis 0 / -1 names the scalar itself
+            return data.copy()
         if axes is None or axes.size == 0:
             return np.squeeze(data)
         normalized = {int(a) % data.ndim for a in axes.reshape(-1)}
