@@ -186,3 +186,120 @@ class Col2Im(Op):
                 image[:, :, rows, cols] += columns[:, :, i, j]
         image = image[:, :, pt:pt + height, pl:pl + width].astype(data.dtype)
         return image if data.ndim == 3 else image[0]
+
+
+def _source_coordinates(mode: str, out: np.ndarray, in_size: int, out_size: int,
+                        scale: float, roi: tuple[float, float]) -> np.ndarray:
+    """Input coordinates of output positions `out` along one axis (ONNX Resize modes).
+
+    Like ONNX, the modes that stretch corners use the unrounded output length scale * in_size.
+    """
+    length = scale * in_size
+    if mode == "align_corners":
+        return out * 0.0 if length == 1 else out * (in_size - 1) / (length - 1)
+    if mode == "asymmetric":
+        return out / scale
+    if mode == "tf_crop_and_resize":
+        start, end = roi
+        if length == 1:
+            return np.full(out.shape, (end - start) * (in_size - 1) / 2 + start * (in_size - 1))
+        return out * (end - start) * (in_size - 1) / (length - 1) + start * (in_size - 1)
+    if mode == "pytorch_half_pixel" and length == 1:
+        return np.full(out.shape, -0.5)
+    if mode == "half_pixel_symmetric":
+        offset = in_size / 2 * (1 - out_size / length)
+        return offset + (out + 0.5) / scale - 0.5
+    return (out + 0.5) / scale - 0.5
+
+
+def _tap_weights(attrs: dict, ratio: float, scale: float) -> np.ndarray:
+    """Weights of the taps base + start .. around a point at base + ratio, ratio in (0, 1]."""
+    mode, a = attrs["mode"], attrs["cubic_coeff_a"]
+    if mode == "nearest":
+        rule = attrs["nearest_mode"]
+        if ratio == 1:
+            return np.array([0.0, 1.0])
+        up = {"round_prefer_floor": ratio > 0.5, "round_prefer_ceil": ratio >= 0.5,
+              "floor": False, "ceil": True}[rule]
+        return np.array([0.0, 1.0]) if up else np.array([1.0, 0.0])
+    shrink = min(scale, 1.0) if attrs["antialias"] else 1.0
+    reach = 1.0 if mode == "linear" else 2.0
+    start = int(np.floor(-reach / shrink) + 1)
+    distances = np.abs((np.arange(start, 2 - start) - ratio) * shrink)
+    if mode == "linear":
+        weights = np.clip(1 - distances, 0, 1)
+    else:
+        near = ((a + 2) * distances - (a + 3)) * distances * distances + 1
+        far = ((a * distances - 5 * a) * distances + 8 * a) * distances - 4 * a
+        weights = np.where(distances <= 1, near, np.where(distances < 2, far, 0.0))
+    return weights / weights.sum() if attrs["antialias"] else weights
+
+
+def resize_matrix(attrs: dict, in_size: int, out_size: int, scale: float,
+                  roi: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """[out, in] interpolation weights along one axis, and the outputs outside the ROI."""
+    coordinates = _source_coordinates(attrs["coordinate_transformation_mode"],
+                                      np.arange(out_size, dtype=np.float64), in_size,
+                                      out_size, scale, roi)
+    matrix = np.zeros((out_size, in_size))
+    outside = np.zeros(out_size, bool)
+    if attrs["coordinate_transformation_mode"] == "tf_crop_and_resize":
+        outside = (coordinates < 0) | (coordinates > in_size - 1)
+    for row, x in enumerate(coordinates):
+        base = int(np.ceil(x)) - 1
+        weights = _tap_weights(attrs, x - base, scale)
+        start = base - len(weights) // 2 + 1
+        taps = np.arange(start, start + len(weights))
+        if attrs["exclude_outside"]:
+            weights = np.where((taps >= 0) & (taps < in_size), weights, 0.0)
+            weights = weights / weights.sum()
+        np.add.at(matrix[row], np.clip(taps, 0, in_size - 1), weights)
+    return matrix, outside
+
+
+@register
+class OnnxResize(Op):
+    """ONNX Resize with the features OpenVINO's Interpolate lacks (ROI crops with an
+    extrapolation value, exclude_outside, half_pixel_symmetric, antialiasing as ONNX defines it).
+    Inputs: data, output sizes (i64, every axis), scales (f32, every axis), roi (f32 [2 * rank]).
+    Separable: one [out, in] weight matrix per axis, applied from the last axis to the first."""
+
+    name, version, domain = "OnnxResize", 1, "vinify"
+    num_inputs = (4, 4)
+    attributes = (Attr("mode", "str", "nearest", ("nearest", "linear", "cubic")),
+                  Attr("coordinate_transformation_mode", "str", "half_pixel"),
+                  Attr("nearest_mode", "str", "round_prefer_floor"),
+                  Attr("cubic_coeff_a", "float", -0.75), Attr("exclude_outside", "bool", False),
+                  Attr("extrapolation_value", "float", 0.0), Attr("antialias", "bool", False))
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        sizes = ctx.const(1)
+        rank = ctx.shape(0).rank if ctx.shape(0).rank_is_static else None
+        if sizes is None:
+            dims = None if rank is None else (DYNAMIC,) * rank
+        else:
+            dims = tuple(Dimension.of(int(n)) for n in np.asarray(sizes).reshape(-1))
+            if rank is not None and len(dims) != rank:
+                raise ctx.error(f"{len(dims)} output sizes for a rank-{rank} input")
+        return [TensorType(ctx.element_type(0), PartialShape(dims))]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, data, sizes, scales, roi):
+        result = data.astype(np.float64)
+        rank = data.ndim
+        roi = np.asarray(roi, np.float64).reshape(-1)
+        for axis in reversed(range(rank)):
+            out_size, in_size = int(sizes[axis]), data.shape[axis]
+            if out_size == in_size and float(scales[axis]) == 1.0 and \
+                    attrs["coordinate_transformation_mode"] != "tf_crop_and_resize":
+                continue
+            limits = (roi[axis], roi[rank + axis]) if roi.size else (0.0, 1.0)
+            matrix, outside = resize_matrix(attrs, in_size, out_size, float(scales[axis]),
+                                            limits)
+            result = np.moveaxis(np.tensordot(matrix, np.moveaxis(result, axis, 0), 1), 0, axis)
+            if outside.any():
+                shape = [1] * rank
+                shape[axis] = out_size
+                result = np.where(outside.reshape(shape), attrs["extrapolation_value"], result)
+        return result.astype(data.dtype)

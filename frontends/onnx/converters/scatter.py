@@ -35,6 +35,4 @@ def scatter(ctx: NodeContext) -> Value:
 def scatter_nd(ctx: NodeContext) -> Value:
     reduction = _reduction(ctx)
     data, indices, updates = ctx.input(0), ctx.input(1), ctx.input(2)
-    if reduction == "none":
-        return as_value(ctx.make("ScatterNDUpdate", 3, data, indices, updates))
     return as_value(ctx.make("ScatterNDUpdate", 15, data, indices, updates, reduction=reduction))

@@ -194,7 +194,8 @@ def depth_to_space(ctx: NodeContext) -> Value:
 
 @converter("SpaceToDepth", since=1)
 def space_to_depth(ctx: NodeContext) -> Value:
-    return as_value(ctx.make("SpaceToDepth", 1, ctx.input(0), mode="blocks_first",
+    mode = "depth_first" if ctx.attr("mode", "DCR") == "CRD" else "blocks_first"
+    return as_value(ctx.make("SpaceToDepth", 1, ctx.input(0), mode=mode,
                              block_size=ctx.attr("blocksize")))
 
 
