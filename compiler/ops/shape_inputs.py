@@ -144,7 +144,47 @@ def _passthrough_entries(node, depth: int) -> list[ShapeEntry] | None:
     return _entries_of(source, depth)
 
 
+def _constant_ints(value) -> list[int] | None:
+    from vinify.ir import constant_value
+
+    array = constant_value(value)
+    return None if array is None else [int(v) for v in np.asarray(array).reshape(-1)]
+
+
+def _slice_entries(node, depth: int) -> list[ShapeEntry] | None:
+    """Slice<8> of a shape vector: start/stop/step (and axes, if given, [0]) are constants."""
+    bounds = [_constant_ints(v) for v in node.inputs[1:]]
+    if any(b is None or len(b) != 1 for b in bounds) or (len(bounds) == 4 and
+                                                          bounds[3][0] not in (0, -1)):
+        return None
+    entries = _entries_of(node.inputs[0], depth)
+    if entries is None or bounds[2][0] == 0:
+        return None
+    return entries[slice(bounds[0][0], bounds[1][0], bounds[2][0])]
+
+
+def _strided_slice_entries(node, depth: int) -> list[ShapeEntry] | None:
+    """StridedSlice<1> of a shape vector with one begin/end/stride and no axis insertion."""
+    bounds = [_constant_ints(v) for v in node.inputs[1:]]
+    attrs = node.attrs
+    if any(b is None or len(b) != 1 for b in bounds) or any(
+            any(attrs[k]) for k in ("new_axis_mask", "ellipsis_mask")):
+        return None
+    entries = _entries_of(node.inputs[0], depth)
+    step = bounds[2][0] if len(bounds) == 3 else 1
+    if entries is None or step == 0:
+        return None
+    if any(attrs["shrink_axis_mask"][:1]):  # a scalar: the one entry at begin
+        index = bounds[0][0]
+        return [entries[index]] if -len(entries) <= index < len(entries) else None
+    start = None if any(attrs["begin_mask"][:1]) else bounds[0][0]
+    stop = None if any(attrs["end_mask"][:1]) else bounds[1][0]
+    return entries[slice(start, stop, step)]
+
+
 _ENTRY_RULES = {
+    "Slice": _slice_entries,
+    "StridedSlice": _strided_slice_entries,
     "ShapeOf": _shape_of_entries,
     "Concat": _concat_entries,
     "Gather": _gather_entries,

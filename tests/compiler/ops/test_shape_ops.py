@@ -173,3 +173,19 @@ def test_attention_head_split_runs_on_template_with_dynamic_batch():
     data = RNG.standard_normal((3, 5, 8)).astype(np.float32)
     result = list(vinify.compile_model(graph, "TEMPLATE")({"x": data}).values())[0]
     np.testing.assert_array_equal(result, data.reshape(3, 5, 2, 4).transpose(0, 2, 1, 3))
+
+
+def test_sliced_shape_vectors_keep_dynamic_dimensions():
+    x = ir.parameter("x", "f32", ["?", 5, 8])
+    dims = ir.make("ShapeOf", 3, [x])
+    head = ir.make("Slice", 8, [dims, ir.constant(i64(0)), ir.constant(i64(2)),
+                                ir.constant(i64(1))])
+    split = ir.make("Concat", 1, [head, ir.constant(i64(2, 4))], axis=0)
+    assert str(ir.make("Reshape", 1, [x, split], special_zero=False).outputs[0].type) == \
+        "f32[?,5,2,4]"
+    batch = ir.make("StridedSlice", 1, [dims, ir.constant(i64(0)), ir.constant(i64(1))],
+                    begin_mask=[0], end_mask=[0], shrink_axis_mask=[1])
+    batch_vector = ir.make("Unsqueeze", 1, [batch, ir.constant(i64(0))])
+    flat = ir.make("Concat", 1, [batch_vector, ir.constant(i64(-1))], axis=0)
+    assert str(ir.make("Reshape", 1, [x, flat], special_zero=False).outputs[0].type) == \
+        "f32[?,40]"
