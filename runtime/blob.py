@@ -43,11 +43,11 @@ CODE_FEATURES = ("sse4.1", "sse4.2", "avx", "avx2", "fma", "f16c", "bmi", "bmi2"
 @dataclass
 class Blob:
     header: dict
-    sections: dict[str, bytes]
+    sections: dict[str, memoryview]  # views into the blob's bytes: weights are not copied
 
     @property
     def metadata(self) -> dict:
-        return json.loads(self.sections["metadata"].decode())
+        return json.loads(bytes(self.sections["metadata"]).decode())
 
 
 def write_blob(header: dict, sections: dict[str, bytes]) -> bytes:
@@ -66,7 +66,8 @@ def write_blob(header: dict, sections: dict[str, bytes]) -> bytes:
     out = bytearray(_FIXED.pack(MAGIC, BLOB_FORMAT_VERSION, len(header_bytes)))
     out += header_bytes + hashlib.sha256(header_bytes).digest()
     for entry, payload in zip(entries, sections.values()):
-        out += b"\0" * (entry["offset"] - len(out)) + payload
+        out += b"\0" * (entry["offset"] - len(out))
+        out += payload
     return bytes(out)
 
 
@@ -80,11 +81,11 @@ def _align(value: int) -> int:
 
 def read_blob(data: bytes, where: str = "blob", expected_device: str | None = None) -> Blob:
     """The verified header and sections of a blob; BlobError on any defect."""
-    data = bytes(data)
+    data = memoryview(data).cast("B")
     if len(data) < _FIXED.size:
         raise BlobError(f"{where}: truncated: {len(data)} bytes is shorter than the blob header")
     magic, version, header_size = _FIXED.unpack_from(data)
-    if magic != MAGIC:
+    if bytes(magic) != MAGIC:
         raise BlobError(f"{where}: not a vinify blob (bad magic {magic!r} at offset 0)")
     if version != BLOB_FORMAT_VERSION:
         raise BlobError(f"{where}: blob format version {version}; this runtime reads version "
@@ -93,7 +94,7 @@ def read_blob(data: bytes, where: str = "blob", expected_device: str | None = No
     if len(data) < end + 32:
         raise BlobError(f"{where}: truncated inside the header (offset {_FIXED.size}, "
                         f"{header_size} bytes declared, file has {len(data)})")
-    header_bytes = data[_FIXED.size:end]
+    header_bytes = bytes(data[_FIXED.size:end])
     if hashlib.sha256(header_bytes).digest() != data[end:end + 32]:
         raise BlobError(f"{where}: header checksum mismatch at offset {_FIXED.size} "
                         f"(the blob was modified)")
@@ -105,7 +106,7 @@ def read_blob(data: bytes, where: str = "blob", expected_device: str | None = No
     return Blob(header, sections)
 
 
-def _section(data: bytes, entry: dict, where: str) -> bytes:
+def _section(data: memoryview, entry: dict, where: str) -> memoryview:
     start, size = entry["offset"], entry["size"]
     if start + size > len(data):
         raise BlobError(f"{where}: truncated: section '{entry['name']}' needs bytes "

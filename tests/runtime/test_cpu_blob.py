@@ -113,6 +113,6 @@ def test_blob_header_records_versions_features_and_ports(compiled):
     blob = read_blob(compiled[0].export_model())
     assert blob.header["device"] == "CPU"
     assert "avx2" in blob.header["required_features"] or not blob.header["required_features"]
-    metadata = json.loads(blob.sections["metadata"])
+    metadata = json.loads(bytes(blob.sections["metadata"]))
     assert metadata["inputs"][0]["shape"] == [1, 3, 8, 8]
     assert metadata["arena_bytes"] % 64 == 0
