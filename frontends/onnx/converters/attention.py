@@ -33,3 +33,25 @@ def rotary_embedding(ctx: NodeContext):
     return ctx.make("RotaryEmbedding", 1, *inputs, interleaved=bool(ctx.attr("interleaved", 0)),
                     num_heads=ctx.attr("num_heads", 0),
                     rotary_embedding_dim=ctx.attr("rotary_embedding_dim", 0))
+
+
+@converter("LinearAttention", since=27)
+def linear_attention(ctx: NodeContext):
+    past, decay, beta = (ctx.optional_input(i) for i in (3, 4, 5))
+    inputs = [ctx.input(0), ctx.input(1), ctx.input(2)]
+    inputs += [x for x in (past, decay, beta) if x is not None]
+    node = ctx.make("LinearAttention", 1, *inputs, q_num_heads=ctx.attr("q_num_heads"),
+                    kv_num_heads=ctx.attr("kv_num_heads"), scale=ctx.attr("scale", 0.0),
+                    update_rule=ctx.attr("update_rule", "gated_delta"),
+                    has_past_state=past is not None, has_decay=decay is not None,
+                    has_beta=beta is not None)
+    return list(node.outputs)
+
+
+@converter("CausalConvWithState", since=27)
+def causal_conv_with_state(ctx: NodeContext):
+    bias, past = ctx.optional_input(2), ctx.optional_input(3)
+    inputs = [ctx.input(0), ctx.input(1)] + [x for x in (bias, past) if x is not None]
+    node = ctx.make("CausalConvWithState", 1, *inputs, activation=ctx.attr("activation", "none"),
+                    has_bias=bias is not None, has_past_state=past is not None)
+    return list(node.outputs)
