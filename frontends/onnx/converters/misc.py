@@ -1,10 +1,12 @@
-"""Converters for ONNX ops built from several OpenVINO ops: CenterCropPad."""
+"""Converters for ONNX ops built from several OpenVINO ops: CenterCropPad, GridSample, Col2Im,
+AffineGrid."""
 
 from vinify.frontends.onnx.context import NodeContext
 from vinify.frontends.onnx.converters.shape import (
     convert,
     gather_dims,
     i64_const,
+    reshape,
     scalar_like,
     shape_of,
     static_rank,
@@ -70,3 +72,44 @@ def col2im(ctx: NodeContext) -> Value:
                              strides=ctx.attr("strides", [1, 1]),
                              dilations=ctx.attr("dilations", [1, 1]),
                              pads_begin=pads[:2], pads_end=pads[2:]))
+
+
+def _normalized_positions(ctx: NodeContext, length: Value, like: Value,
+                          align_corners: bool) -> Value:
+    """Pixel positions 0..L-1 of one axis in [-1, 1] coordinates (centres unless aligned)."""
+    size = convert(ctx, length, like.element_type)
+    positions = as_value(ctx.make("Range", 4, scalar_like(ctx, 0, like), size,
+                                  scalar_like(ctx, 1, like), output_type=str(like.element_type)))
+    one, two = scalar_like(ctx, 1, like), scalar_like(ctx, 2, like)
+    if align_corners:
+        span = _binary(ctx, "Maximum", _binary(ctx, "Subtract", size, one), one)
+        return _binary(ctx, "Subtract", _binary(ctx, "Divide", _binary(
+            ctx, "Multiply", positions, two), span), one)
+    doubled = _binary(ctx, "Add", _binary(ctx, "Multiply", positions, two), one)
+    return _binary(ctx, "Subtract", _binary(ctx, "Divide", doubled, size), one)
+
+
+@converter("AffineGrid", since=20)
+def affine_grid(ctx: NodeContext) -> Value:
+    """Each output point is theta @ (x, y[, z], 1) over a normalized base grid of `size`."""
+    theta, size = ctx.input(0), convert(ctx, ctx.input(1), i64)
+    if not size.shape.is_static:
+        raise ctx.error(f"size must have a static length, got {size.type}")
+    spatial = size.shape.to_tuple()[0] - 2
+    extent = as_value(ctx.make("Slice", 8, size, i64_const(ctx, [2]), i64_const(ctx, [2 + spatial]),
+                               i64_const(ctx, [1])))
+    columns = []
+    for k in reversed(range(spatial)):  # x runs along the last axis
+        length = gather_dims(ctx, size, 2 + k)
+        axis_positions = _normalized_positions(ctx, length, theta,
+                                               bool(ctx.attr("align_corners", 0)))
+        shaped = reshape(ctx, axis_positions, [-1] + [1] * (spatial - 1 - k))
+        columns.append(as_value(ctx.make("Broadcast", 3, shaped, extent)))
+    columns.append(as_value(ctx.make("Broadcast", 3, scalar_like(ctx, 1, theta), extent)))
+    stacked = as_value(ctx.make("Concat", 1, *[as_value(ctx.make(
+        "Unsqueeze", 1, c, i64_const(ctx, [-1]))) for c in columns], axis=-1))
+    points = reshape(ctx, stacked, [-1, spatial + 1])
+    moved = as_value(ctx.make("MatMul", 1, points, theta, transpose_a=False, transpose_b=True))
+    target = as_value(ctx.make("Concat", 1, gather_dims(ctx, size, [0]), extent,
+                               i64_const(ctx, [spatial]), axis=0))
+    return reshape(ctx, moved, target)

@@ -20,7 +20,7 @@ from vinify.frontends.onnx.converters.shape import (
 )
 from vinify.frontends.onnx.registry import converter
 from vinify.ir import Value, as_value
-from vinify.types import i64
+from vinify.types import boolean, i64
 
 # ONNX op -> (OpenVINO op, version); the opset from which `axes` is an input
 _DIRECT = {
@@ -28,6 +28,9 @@ _DIRECT = {
     "ReduceMax": ("ReduceMax", 1), "ReduceMin": ("ReduceMin", 1),
     "ReduceProd": ("ReduceProd", 1), "ReduceL1": ("ReduceL1", 4), "ReduceL2": ("ReduceL2", 4),
 }
+
+# the max/min of booleans are their logical or/and
+_BOOLEAN = {"ReduceMax": ("ReduceLogicalOr", 1), "ReduceMin": ("ReduceLogicalAnd", 1)}
 
 
 def _axes_input_since(op_type: str) -> int:
@@ -43,6 +46,8 @@ def reduce(ctx: NodeContext, data: Value, op: tuple[str, int]) -> Value:
         axes_input = all_axes(ctx, data)
     else:
         axes_input = axes_value(ctx, axes)
+    if data.element_type == boolean and op[0] in _BOOLEAN:
+        op = _BOOLEAN[op[0]]
     return as_value(ctx.make(op[0], op[1], data, axes_input,
                              keep_dims=bool(ctx.attr("keepdims", 1))))
 
