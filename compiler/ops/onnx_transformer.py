@@ -187,3 +187,48 @@ class CausalConvWithState(Op):
             output = output / (1.0 + np.exp(-output))
         state = padded[:, :, padded.shape[2] - (kernel - 1):]
         return output.astype(x.dtype), state.astype(x.dtype)
+
+
+@register
+class FlexAttention(Op):
+    """ONNX FlexAttention (ai.onnx.preview): scores = Q K^T * scale, then the optional
+    score_mod body, softmax, the optional prob_mod body, and Y = probs V. Bodies (in that order,
+    as `has_*` say) take and give one [B, Hq, L, S] tensor of the softmax precision (f64 for
+    f64 inputs, f32 otherwise). K/V heads are shared by contiguous groups of query heads."""
+
+    name, version, domain = "FlexAttention", 1, "vinify"
+    num_inputs = (3, 3)
+    attributes = (Attr("scale", "float", 0.0), Attr("has_score_mod", "bool", False),
+                  Attr("has_prob_mod", "bool", False))
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        elem = ctx.same_element_type(0, 1, 2)
+        q, v = ctx.shape(0), ctx.shape(2)
+        if not (q.rank_is_static and v.rank_is_static):
+            return [TensorType(elem, DYNAMIC_RANK)]
+        if q.rank != 4 or v.rank != 4:
+            raise ctx.error(f"Q, K and V must be rank 4, got {q} and {v}")
+        return [TensorType(elem, PartialShape(q.dims[:3] + v.dims[3:]))]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
+        from vinify.ops.control_flow import run_body
+
+        bodies = list(getattr(cls, "body_graphs", ()))
+        precision = np.float64 if q.dtype == np.float64 else np.float32
+        group = q.shape[1] // k.shape[1]
+        k = np.repeat(k.astype(np.float64), group, axis=1)
+        v = np.repeat(v.astype(np.float64), group, axis=1)
+        scale = attrs["scale"] or 1.0 / np.sqrt(q.shape[-1])
+        scores = (np.matmul(q.astype(np.float64), np.swapaxes(k, -1, -2)) * scale)
+        scores = scores.astype(precision)
+        if attrs["has_score_mod"]:
+            scores = run_body(bodies.pop(0), [scores])[0]
+        wide = scores.astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            weights = np.exp(wide - np.max(wide, axis=-1, keepdims=True))
+            probabilities = (weights / np.sum(weights, axis=-1, keepdims=True)).astype(precision)
+        if attrs["has_prob_mod"]:
+            probabilities = run_body(bodies.pop(0), [probabilities])[0]
+        return np.matmul(probabilities.astype(np.float64), v).astype(q.dtype)

@@ -2,7 +2,11 @@
 caches, softcap and qk_matmul_output modes)."""
 
 from vinify.frontends.onnx.context import NodeContext
+from vinify.frontends.onnx.converters.control_flow import make_with_bodies
 from vinify.frontends.onnx.registry import converter
+from vinify.frontends.onnx.types import element_type_of
+from vinify.shapes import DYNAMIC_RANK, TensorType
+from vinify.types import f32, f64
 
 
 @converter("Attention", since=23)
@@ -55,3 +59,23 @@ def causal_conv_with_state(ctx: NodeContext):
     node = ctx.make("CausalConvWithState", 1, *inputs, activation=ctx.attr("activation", "none"),
                     has_bias=bias is not None, has_past_state=past is not None)
     return list(node.outputs)
+
+
+@converter("FlexAttention", since=1, domain="ai.onnx.preview")
+def flex_attention(ctx: NodeContext):
+    q, k, v = ctx.input(0), ctx.input(1), ctx.input(2)
+    if q.element_type.name == "f64":
+        precision = f64
+    elif ctx.has_attr("softmax_precision"):
+        precision = element_type_of(ctx.attr("softmax_precision"), f"ONNX node '{ctx.name}'")
+    else:
+        precision = f32
+    scores = TensorType(precision, DYNAMIC_RANK)
+    bodies = [ctx.importer.convert_body(ctx.attr(name), ctx.scope, [scores])
+              for name in ("score_mod", "prob_mod") if ctx.has_attr(name)]
+    if any(body.captured_outer for body in bodies):
+        raise ctx.error("score_mod/prob_mod bodies may not read values of the enclosing graph")
+    return make_with_bodies(ctx, "FlexAttention", 1, [q, k, v], bodies,
+                            scale=ctx.attr("scale", 0.0),
+                            has_score_mod=ctx.has_attr("score_mod"),
+                            has_prob_mod=ctx.has_attr("prob_mod")).outputs[0]
