@@ -147,7 +147,8 @@ def _default_unpool_shape(ctx: NodeContext, data: Value) -> Value:
 @converter("MaxUnpool", since=9)
 def max_unpool(ctx: NodeContext) -> Value:
     """Scatters the values to their flat indices in a zero tensor of the unpooled shape; a
-    larger `output_shape` pads that tensor at the end of each axis (as onnxruntime does)."""
+    larger `output_shape` pads that tensor at the end of each axis (as the ONNX reference
+    outputs do; onnxruntime instead reads the indices as positions in the larger tensor)."""
     data, indices = ctx.input(0), ctx.input(1)
     target = _default_unpool_shape(ctx, data)
     total = as_value(ctx.make("ReduceProd", 1, target, i64_const(ctx, [0]), keep_dims=True))
