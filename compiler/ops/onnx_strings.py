@@ -124,3 +124,75 @@ class StringNormalizer(Op):
             kept = [""]
         result = np.array(kept, dtype=object)
         return result.reshape(1, -1) if x.ndim == 2 else result
+
+
+def _ngram_table(attrs: dict) -> dict[tuple, int]:
+    """n-gram (a tuple of pool items) -> its output coordinate."""
+    pool = list(attrs["pool_strings"]) or list(attrs["pool_int64s"])
+    starts = list(attrs["ngram_counts"]) + [len(pool)]
+    table, ordinal = {}, 0
+    for length, (begin, end) in enumerate(zip(starts, starts[1:]), start=1):
+        for offset in range(begin, end, length):
+            table[tuple(pool[offset:offset + length])] = attrs["ngram_indexes"][ordinal]
+            ordinal += 1
+    return table
+
+
+def _count_ngrams(row: list, table: dict, attrs: dict, width: int) -> np.ndarray:
+    counts = np.zeros(width, np.float64)
+    for length in range(attrs["min_gram_length"], attrs["max_gram_length"] + 1):
+        skips = range(attrs["max_skip_count"] + 1) if length > 1 else [0]
+        for skip in skips:
+            step = skip + 1
+            for start in range(len(row) - (length - 1) * step):
+                gram = tuple(row[start + j * step] for j in range(length))
+                if gram in table:
+                    counts[table[gram]] += 1
+    return counts
+
+
+@register
+class TfIdfVectorizer(Op):
+    """Counts the pool's n-grams (with up to max_skip_count skips) in each row of a 1-D or 2-D
+    integer or string input; weights them per `mode` (TF, IDF, TFIDF). Output f32."""
+
+    name, version, domain = "TfIdfVectorizer", 1, "vinify"
+    attributes = (Attr("max_gram_length", "int"), Attr("min_gram_length", "int"),
+                  Attr("max_skip_count", "int"), Attr("mode", "str", "TF", ("TF", "IDF", "TFIDF")),
+                  Attr("ngram_counts", "ints"), Attr("ngram_indexes", "ints"),
+                  Attr("pool_int64s", "ints", ()), Attr("pool_strings", "strs", ()),
+                  Attr("weights", "floats", ()))
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        from vinify.shapes import Dimension
+        from vinify.types import f32
+
+        width = Dimension.of(max(ctx.attrs["ngram_indexes"], default=-1) + 1)
+        shape = ctx.shape(0)
+        if shape.dims is None:
+            return [TensorType(f32, DYNAMIC_RANK)]
+        if len(shape.dims) not in (1, 2):
+            raise ctx.error(f"the input must be 1-D or 2-D, got {shape}")
+        dims = (width,) if len(shape.dims) == 1 else (shape.dims[0], width)
+        return [TensorType(f32, PartialShape(dims))]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, x: np.ndarray) -> np.ndarray:
+        table = _ngram_table(attrs)
+        width = max(attrs["ngram_indexes"], default=-1) + 1
+        rows = x.reshape(1, -1) if x.ndim == 1 else x
+        strings = bool(attrs["pool_strings"])
+        counts = np.stack([_count_ngrams([_text(v) if strings else int(v) for v in row],
+                                         table, attrs, width) for row in rows])
+        weights = np.ones(width)
+        if attrs["weights"]:
+            weights = np.zeros(width)
+            for ordinal, index in enumerate(attrs["ngram_indexes"]):
+                weights[index] = attrs["weights"][ordinal]
+        if attrs["mode"] == "IDF":
+            counts = np.minimum(counts, 1) * weights
+        elif attrs["mode"] == "TFIDF":
+            counts = counts * weights
+        result = counts.astype(np.float32)
+        return result[0] if x.ndim == 1 else result

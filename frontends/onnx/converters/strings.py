@@ -28,3 +28,11 @@ def string_normalizer(ctx: NodeContext):
                     case_change_action=ctx.attr("case_change_action", "NONE"),
                     is_case_sensitive=bool(ctx.attr("is_case_sensitive", 0)),
                     stopwords=ctx.attr("stopwords", []))
+
+
+@converter("TfIdfVectorizer", since=9)
+def tf_idf_vectorizer(ctx: NodeContext):
+    names = ("max_gram_length", "min_gram_length", "max_skip_count", "mode", "ngram_counts",
+             "ngram_indexes", "pool_int64s", "pool_strings", "weights")
+    attrs = {name: ctx.attr(name) for name in names if ctx.has_attr(name)}
+    return ctx.make("TfIdfVectorizer", 1, ctx.input(0), **attrs)
