@@ -64,7 +64,8 @@ def _resolve_minus_one(ctx: InferContext, data: PartialShape, entries: list, tar
     rest_out = [_as_dim(e) for e in entries if e is not None and not (
         isinstance(e, DimensionOf) and e.source is ctx.node.inputs[0])]
     if not all(d.is_static for d in rest_in + rest_out):
-        return [DYNAMIC if e is None else _as_dim(e) for e in entries]
+        hole = _bounded_hole(rest_in, rest_out)
+        return [hole if e is None else _as_dim(e) for e in entries]
     total = int(np.prod([d.min for d in rest_in], dtype=np.int64))
     part = int(np.prod([d.min for d in rest_out], dtype=np.int64))
     if None not in entries:
@@ -74,6 +75,20 @@ def _resolve_minus_one(ctx: InferContext, data: PartialShape, entries: list, tar
     if part == 0 or total % part:
         raise ctx.error(f"cannot reshape {data} to {_show(target)}: element counts differ")
     return [Dimension.of(total // part) if e is None else _as_dim(e) for e in entries]
+
+
+def _bounded_hole(rest_in: list[Dimension], rest_out: list[Dimension]) -> Dimension:
+    """The -1 of a reshape whose other target entries are static: the input's element count
+    bounds divided by theirs (`?` when an output entry is dynamic or zero)."""
+    if not all(d.is_static for d in rest_out):
+        return DYNAMIC
+    part = int(np.prod([d.min for d in rest_out], dtype=np.int64))
+    if part == 0:
+        return DYNAMIC
+    low = int(np.prod([d.min for d in rest_in], dtype=np.int64))
+    highs = [d.max for d in rest_in]
+    high = None if None in highs else int(np.prod(highs, dtype=np.int64)) // part
+    return Dimension(-(-low // part) if high is None else min(-(-low // part), high), high)
 
 
 @register

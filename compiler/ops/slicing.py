@@ -16,19 +16,26 @@ def _slice_length(size: int, start: int | None, stop: int | None, step: int) -> 
     return len(range(*slice(start, stop, step).indices(size)))
 
 
+_ENUMERATION_LIMIT = 4096
+
+
 def sliced_dim(dim: Dimension, start: int | None, stop: int | None, step: int) -> Dimension:
-    """The length of dim[start:stop:step]; exact when dim is static, else bounded when possible."""
+    """The length of dim[start:stop:step]: exact for a static dim, else the tightest interval.
+
+    The length is piecewise linear in the axis length, with breakpoints at |start| and |stop|;
+    it is enumerated over the dimension's range (or up to the last breakpoint when the range is
+    unbounded, after which it is either constant or growing without bound)."""
     if dim.is_static:
         return Dimension.of(_slice_length(dim.min, start, stop, step))
-    forward = step > 0 and (start is None or start >= 0) and (stop is None or stop >= 0)
-    if not forward:
+    breakpoints = [abs(v) for v in (start, stop) if v is not None and abs(v) < 1 << 31]
+    last = dim.max if dim.max is not None else max(breakpoints + [dim.min]) + abs(step)
+    if last - dim.min > _ENUMERATION_LIMIT:
         return DYNAMIC
-    low = _slice_length(dim.min, start, stop, step)
-    if dim.max is not None:
-        return Dimension(low, _slice_length(dim.max, start, stop, step))
-    if stop is None or stop >= 1 << 62:
-        return Dimension(low, None)
-    return Dimension(low, _slice_length(stop, start, stop, step))
+    lengths = [_slice_length(d, start, stop, step) for d in range(dim.min, last + 1)]
+    high: int | None = max(lengths)
+    if dim.max is None and _slice_length(last + abs(step), start, stop, step) > lengths[-1]:
+        high = None
+    return Dimension(min(lengths), high)
 
 
 @register

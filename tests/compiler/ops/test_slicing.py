@@ -37,7 +37,9 @@ def test_slice_matches_onnx(start, stop, step, axes):
 def test_slice_inference_keeps_bounds_of_forward_slices():
     assert inferred("Slice", 8, "f32[2..10,?,6]", i64(1, 0), i64(BIG, 3), i64(1, 1),
                     i64(0, 1)) == "f32[1..9,0..3,6]"
-    assert inferred("Slice", 8, "f32[?,6]", i64(-2), i64(BIG), i64(1), i64(0)) == "f32[?,6]"
+    assert inferred("Slice", 8, "f32[?,6]", i64(-2), i64(BIG), i64(1), i64(0)) == "f32[0..2,6]"
+    assert inferred("Slice", 8, "f32[2..10]", i64(-1), i64(-BIG), i64(-1)) == "f32[2..10]"
+    assert inferred("Slice", 8, "f32[?]", i64(1), i64(-1), i64(1)) == "f32[?]"
     assert inferred("Slice", 8, "f32[4,6]", "i64[1]", "i64[1]", "i64[1]", i64(1)) == "f32[4,?]"
     assert inferred("Slice", 8, "f32[...]", i64(0), i64(1), i64(1)) == "f32[...]"
     with pytest.raises(TypeInferenceError, match="node 'op' \\(Slice<8>\\).*step"):
