@@ -174,12 +174,12 @@ class GpuExecutable(Executable):
         self.outputs = _ports(self.metadata["outputs"])
         self.device = device
         self.context = cl.Context([device])
-        binaries = {key: blob.sections[name]
+        binaries = {key: bytes(blob.sections[name])
                     for key, name in self.metadata.get("binaries", {}).items()
                     if name in blob.sections}
         builder = ProgramBuilder(self.context, device, config.get("CACHE_DIR") or None)
-        self.program = builder.build(blob.sections["source"].decode(), binaries)
-        weights = blob.sections["weights"] or b"\0" * 64
+        self.program = builder.build(bytes(blob.sections["source"]).decode(), binaries)
+        weights = bytes(blob.sections["weights"]) or b"\0" * 64
         self.weights = cl.Buffer(self.context, cl.mem_flags.READ_ONLY
                                  | cl.mem_flags.COPY_HOST_PTR, hostbuf=np.frombuffer(
                                      weights, np.uint8))
