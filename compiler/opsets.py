@@ -150,6 +150,14 @@ class Opset:
 
         return Node(self.op(op_name), list(inputs), attrs, name=name)
 
+    def undeclared(self) -> list[str]:
+        """`Name<version>` of this opset's ops that vinify has not declared yet."""
+        from vinify.op import registered_ops
+
+        known = {(name, version) for (domain, name, version) in registered_ops() if domain == ""}
+        return [f"{name}<{version}>" for name, version in self.items()
+                if (name, version) not in known]
+
     def __contains__(self, op_name: object) -> bool:
         return op_name in self._table
 

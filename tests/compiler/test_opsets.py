@@ -85,6 +85,16 @@ def test_lookup_api():
     assert str(node.outputs[0].type) == "f32[4]"
 
 
+def test_undeclared_lists_what_is_missing():
+    opset = get_opset(8)
+    missing = opset.undeclared()
+    assert "Gather<8>" not in missing and "DetectionOutput<8>" in missing
+    for item in missing:
+        name = item.split("<")[0]
+        with pytest.raises(UnknownOpError, match=f"has {name}<"):
+            opset.op(name)
+
+
 def test_lookup_errors_name_the_op_and_opset():
     with pytest.raises(UnknownOpError, match="unknown opset 'opset99'"):
         get_opset("opset99")
