@@ -3,17 +3,20 @@ AffineGrid."""
 
 from vinify.frontends.onnx.context import NodeContext
 from vinify.frontends.onnx.converters.shape import (
+    concat,
     convert,
     gather_dims,
     i64_const,
     reshape,
     scalar_like,
     shape_of,
+    slice_dims,
     static_rank,
+    unsqueeze,
 )
 from vinify.frontends.onnx.registry import converter
 from vinify.ir import Value, as_value
-from vinify.types import i64
+from vinify.types import f32, i64
 
 
 def _binary(ctx: NodeContext, op: str, a: Value, b: Value) -> Value:
@@ -113,3 +116,37 @@ def affine_grid(ctx: NodeContext) -> Value:
     target = as_value(ctx.make("Concat", 1, gather_dims(ctx, size, [0]), extent,
                                i64_const(ctx, [spatial]), axis=0))
     return reshape(ctx, moved, target)
+
+
+@converter("CausalConvWithState", since=27)
+def causal_conv_with_state(ctx: NodeContext) -> list[Value]:
+    """Depthwise causal conv1d: the past k-1 positions (zeros when absent) prepended to the
+    input, a valid convolution, optional SiLU; the new state is the last k-1 positions."""
+    data, weight = ctx.input(0), ctx.input(1)
+    if not weight.shape.is_static or weight.shape.rank != 3:
+        raise ctx.error(f"weight must have a static shape (channels, 1, k), got {weight.type}")
+    channels, _, kernel = weight.shape.to_tuple()
+    past = ctx.optional_input(3)
+    if past is None:
+        extent = concat(ctx, [slice_dims(ctx, shape_of(ctx, data), 0, 2),
+                              i64_const(ctx, [kernel - 1])])
+        past = as_value(ctx.make("Broadcast", 3, scalar_like(ctx, 0, data), extent))
+    padded = as_value(ctx.make("Concat", 1, past, data, axis=2))
+    filters = reshape(ctx, weight, [channels, 1, 1, kernel])
+    output = as_value(ctx.make("GroupConvolution", 1, padded, filters, strides=[1],
+                               dilations=[1], pads_begin=[0], pads_end=[0]))
+    bias = ctx.optional_input(2)
+    if bias is not None:
+        output = _binary(ctx, "Add", output, unsqueeze(ctx, bias, [0, 2]))
+    activation = ctx.attr("activation", "none")
+    if activation in ("silu", "swish"):
+        wide = convert(ctx, output, f32)
+        gated = _binary(ctx, "Multiply", wide, as_value(ctx.make("Sigmoid", 1, wide)))
+        output = convert(ctx, gated, data.element_type)
+    elif activation != "none":
+        raise ctx.error(f"unknown activation '{activation}'")
+    length = gather_dims(ctx, shape_of(ctx, padded), [2])
+    start = _binary(ctx, "Subtract", length, i64_const(ctx, [kernel - 1]))
+    state = as_value(ctx.make("Slice", 8, padded, start, length, i64_const(ctx, [1]),
+                              i64_const(ctx, [2])))
+    return [output, state]
