@@ -150,3 +150,69 @@ def causal_conv_with_state(ctx: NodeContext) -> list[Value]:
     state = as_value(ctx.make("Slice", 8, padded, start, length, i64_const(ctx, [1]),
                               i64_const(ctx, [2])))
     return [output, state]
+
+
+def _last_axis_slice(ctx: NodeContext, value: Value, start: int, stop: int,
+                     step: int = 1) -> Value:
+    return as_value(ctx.make("Slice", 8, value, i64_const(ctx, [start]), i64_const(ctx, [stop]),
+                             i64_const(ctx, [step]), i64_const(ctx, [-1])))
+
+
+def _rotary_heads(ctx: NodeContext, data: Value) -> tuple[Value, int]:
+    """The input as [batch, seq, heads, head_size] and its head size."""
+    rank = static_rank(ctx, data)
+    if rank == 4:
+        heads = as_value(ctx.make("Transpose", 1, data, i64_const(ctx, [0, 2, 1, 3])))
+        size = data.shape[3]
+    elif rank == 3:
+        count = ctx.attr("num_heads", 0)
+        if count <= 0:
+            raise ctx.error("3-D RotaryEmbedding input needs num_heads")
+        heads = reshape(ctx, data, [0, 0, count, -1], special_zero=True)
+        size = heads.shape[3]
+    else:
+        raise ctx.error(f"input must be 3-D or 4-D, got {data.type}")
+    if not size.is_static:
+        raise ctx.error(f"the head size of {data.type} must be static")
+    return heads, size.min
+
+
+@converter("RotaryEmbedding", since=23)
+def rotary_embedding(ctx: NodeContext) -> Value:
+    """Rotates (x1, x2) pairs, halves or interleaved, of the first rotary_embedding_dim
+    features by the cached cos/sin of each position."""
+    data = ctx.input(0)
+    heads, size = _rotary_heads(ctx, data)
+    rotated = ctx.attr("rotary_embedding_dim", 0) or size
+    caches = []
+    for index in (1, 2):
+        cache = convert(ctx, ctx.input(index), data.element_type)
+        positions = ctx.optional_input(3)
+        if positions is not None:
+            cache = as_value(ctx.make("Gather", 8, cache, convert(ctx, positions, i64),
+                                      i64_const(ctx, 0)))
+        caches.append(unsqueeze(ctx, cache, [2]))
+    cos, sin = caches
+    interleaved = bool(ctx.attr("interleaved", 0))
+    if interleaved:
+        first = _last_axis_slice(ctx, heads, 0, rotated, 2)
+        second = _last_axis_slice(ctx, heads, 1, rotated, 2)
+    else:
+        first = _last_axis_slice(ctx, heads, 0, rotated // 2)
+        second = _last_axis_slice(ctx, heads, rotated // 2, rotated)
+    real = _binary(ctx, "Subtract", _binary(ctx, "Multiply", cos, first),
+                   _binary(ctx, "Multiply", sin, second))
+    imaginary = _binary(ctx, "Add", _binary(ctx, "Multiply", sin, first),
+                        _binary(ctx, "Multiply", cos, second))
+    if interleaved:
+        pairs = as_value(ctx.make("Concat", 1, unsqueeze(ctx, real, [4]),
+                                  unsqueeze(ctx, imaginary, [4]), axis=-1))
+        turned = reshape(ctx, pairs, [0, 0, 0, rotated], special_zero=True)
+    else:
+        turned = as_value(ctx.make("Concat", 1, real, imaginary, axis=-1))
+    if rotated < size:
+        turned = as_value(ctx.make("Concat", 1, turned,
+                                   _last_axis_slice(ctx, heads, rotated, size), axis=-1))
+    if data.shape.rank == 4:
+        return as_value(ctx.make("Transpose", 1, turned, i64_const(ctx, [0, 2, 1, 3])))
+    return reshape(ctx, turned, shape_of(ctx, data))
