@@ -125,8 +125,10 @@ def _strided_dim(ctx, dim: Dimension, entry: tuple, bounds) -> Dimension | None:
     """One output dimension for one consumed input dimension (None: the axis is removed)."""
     i = entry[1]
     if entry[0] == "shrink":
-        if bounds is not None and dim.is_static and not -dim.min <= bounds[0][i] < dim.min:
-            raise ctx.error(f"shrink index {bounds[0][i]} is out of range for axis length {dim}")
+        ignored = _mask(ctx.attrs["begin_mask"], i + 1)[i]
+        index = 0 if ignored or bounds is None else bounds[0][i]
+        if bounds is not None and dim.is_static and not -dim.min <= index < dim.min:
+            raise ctx.error(f"shrink index {index} is out of range for axis length {dim}")
         return None
     if bounds is None:
         return DYNAMIC
@@ -141,7 +143,8 @@ class StridedSlice(Op):
     """TensorFlow-style strided slice; a mask value of 1 at position i switches that rule on.
 
     begin_mask/end_mask: ignore begin[i]/end[i] (slice from the start / to the end);
-    new_axis_mask: insert a length-1 axis; shrink_axis_mask: take begin[i] and drop the axis;
+    new_axis_mask: insert a length-1 axis; shrink_axis_mask: take element begin[i] (0 when
+    begin_mask ignores it) and drop the axis;
     ellipsis_mask: stand for every input axis not named by other entries.
     """
 
@@ -193,8 +196,8 @@ class StridedSlice(Op):
                 index.append(np.newaxis)
             elif entry[0] == "ellipsis":
                 index.append(Ellipsis)
-            elif entry[0] == "shrink":
-                index.append(begin_list[entry[1]])
+            elif entry[0] == "shrink":  # a masked begin takes the first element
+                index.append(0 if begin_mask[entry[1]] else begin_list[entry[1]])
             else:
                 i = entry[1]
                 index.append(slice(None if begin_mask[i] else begin_list[i],

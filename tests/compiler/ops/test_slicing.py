@@ -56,6 +56,8 @@ MASK_CASES = [
          end_mask=[0, 0, 0], ellipsis_mask=[0, 1, 0], shrink_axis_mask=[1, 0, 0]),
     dict(begin=[0, 0], end=[2, 3], stride=[1, 1], begin_mask=[0, 0], end_mask=[0, 0],
          ellipsis_mask=[1, 0], new_axis_mask=[0, 0]),
+    dict(begin=[2, -1], end=[0, 0], stride=[1, 2], begin_mask=[1, 0], end_mask=[0, 1],
+         shrink_axis_mask=[1, 0]),  # a masked begin on a shrunk axis takes element 0
 ]
 
 
