@@ -19,7 +19,8 @@ maps in its input/output descriptions):
   sequence (or fill an output) from the end.
 
 The numpy references run the bodies with the TEMPLATE interpreter. Until `Node.evaluate` passes
-bodies to references, `with_bodies` binds them to a node-specific subclass of the op.
+bodies to references, `with_bodies` binds them to a node-specific subclass of the op, and type
+inference (re)binds them on every node it sees (`bind_node_bodies`).
 """
 
 from typing import Sequence
@@ -32,7 +33,19 @@ from vinify.types import boolean, i64
 
 def with_bodies(op: type[Op], bodies: Sequence) -> type[Op]:
     """`op` with its body graphs bound, so that its reference can run them."""
-    return type(op.__name__, (op,), {"body_graphs": tuple(bodies)})
+    base = getattr(op, "unbound_op", op)
+    return type(base.__name__, (base,), {"body_graphs": tuple(bodies), "unbound_op": base})
+
+
+def bind_node_bodies(ctx: InferContext) -> None:
+    """Re-binds the node's op to its current bodies. Type inference runs on every node that is
+    built, parsed or verified (TEMPLATE verifies before it runs), so a node made from text or by
+    a pass still finds its bodies at run time."""
+    node = ctx.node
+    bound = getattr(node.op, "body_graphs", None)
+    if bound is None or len(bound) != len(node.bodies) or \
+            any(a is not b for a, b in zip(bound, node.bodies)):
+        node.op = with_bodies(node.op, node.bodies)
 
 
 def run_body(body, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -51,6 +64,7 @@ def bound_bodies(cls, count: int):
 def node_bodies(ctx: InferContext, count: int):
     if len(ctx.node.bodies) != count:
         raise ctx.error(f"needs {count} body graph(s), got {len(ctx.node.bodies)}")
+    bind_node_bodies(ctx)
     return ctx.node.bodies
 
 

@@ -203,6 +203,9 @@ class FlexAttention(Op):
 
     @classmethod
     def infer(cls, ctx: InferContext) -> list[TensorType]:
+        from vinify.ops.control_flow import bind_node_bodies
+
+        bind_node_bodies(ctx)
         elem = ctx.same_element_type(0, 1, 2)
         q, v = ctx.shape(0), ctx.shape(2)
         if not (q.rank_is_static and v.rank_is_static):
