@@ -156,6 +156,3 @@ def rnn(ctx: NodeContext) -> list[Value]:
     node = ctx.make("RNNSequence", 5, rec.x, rec.state(5), rec.lengths(), rec.w, rec.r, bias,
                     **rec.activations(["tanh"]))
     return rec.outputs(node)
-
-
-
