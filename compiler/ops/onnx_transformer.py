@@ -235,3 +235,37 @@ class FlexAttention(Op):
         if attrs["has_prob_mod"]:
             probabilities = run_body(bodies.pop(0), [probabilities])[0]
         return np.matmul(probabilities.astype(np.float64), v).astype(q.dtype)
+
+
+@register
+class TensorScatter(Op):
+    """ONNX TensorScatter (opset 24): writes `update` into a copy of the cache along `axis`,
+    starting per batch at write_indices (0 without them), wrapping around in circular mode."""
+
+    name, version, domain = "TensorScatter", 1, "vinify"
+    num_inputs = (2, 3)
+    attributes = (Attr("axis", "int", -2), Attr("mode", "str", "linear", ("linear", "circular")))
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        ctx.same_element_type(0, 1)
+        return [ctx.input_types[0]]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, cache: np.ndarray, update: np.ndarray,
+                 write_indices: np.ndarray | None = None) -> np.ndarray:
+        axis = attrs["axis"] % cache.ndim
+        length, capacity = update.shape[axis], cache.shape[axis]
+        starts = np.zeros(cache.shape[0], np.int64) if write_indices is None else \
+            write_indices.astype(np.int64).reshape(-1)
+        result = cache.copy()
+        for batch in range(cache.shape[0]):
+            positions = starts[batch] + np.arange(length)
+            if attrs["mode"] == "circular":
+                positions = positions % capacity
+            if positions.size and (positions.max() >= capacity or positions.min() < 0):
+                raise IndexError(f"batch {batch}: writes {positions.min()}..{positions.max()} "
+                                 f"outside the cache length {capacity}")
+            target = np.moveaxis(result[batch], axis - 1, 0)
+            target[positions] = np.moveaxis(update[batch], axis - 1, 0)
+        return result

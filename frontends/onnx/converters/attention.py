@@ -79,3 +79,10 @@ def flex_attention(ctx: NodeContext):
                             scale=ctx.attr("scale", 0.0),
                             has_score_mod=ctx.has_attr("score_mod"),
                             has_prob_mod=ctx.has_attr("prob_mod")).outputs[0]
+
+
+@converter("TensorScatter", since=24)
+def tensor_scatter(ctx: NodeContext):
+    inputs = [v for v in ctx.inputs()[:3] if v is not None]
+    return ctx.make("TensorScatter", 1, *inputs, axis=ctx.attr("axis", -2),
+                    mode=ctx.attr("mode", "linear"))
