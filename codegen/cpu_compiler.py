@@ -82,11 +82,11 @@ def build_shared_object(ir_text: str, target: Target, cache_dir: str | None) -> 
 
 def weights_section(lowered: LoweredGraph, placement: dict) -> bytes:
     size = max((placement[n].offset + a.nbytes for n, a in lowered.weights.items()), default=0)
-    data = bytearray(memory_plan.align_up(size))
+    data = np.zeros(memory_plan.align_up(size), np.uint8)
     for name, array in lowered.weights.items():
         start = placement[name].offset
-        data[start:start + array.nbytes] = np.ascontiguousarray(array).tobytes()
-    return bytes(data)
+        data[start:start + array.nbytes] = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
+    return memoryview(data)
 
 
 def compile_to_blob(graph: Any, config: dict[str, Any] | None = None,

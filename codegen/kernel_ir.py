@@ -271,23 +271,32 @@ def loop_nest(variables: list[Var], extents: list[int], body: list[Stmt],
 
 def buffers_used(statements) -> set[str]:
     """Names of every buffer a list of statements loads from or stores to."""
-    found: set[str] = set()
+    return set(buffer_objects(statements))
+
+
+def buffer_objects(statements, found: dict | None = None) -> dict[str, Buffer]:
+    """Every buffer a list of statements loads from or stores to, by name."""
+    found = {} if found is None else found
     for statement in statements:
         if isinstance(statement, Store):
-            found.add(statement.buffer.name)
+            found[statement.buffer.name] = statement.buffer
             _expr_buffers(statement.value, found)
             _expr_buffers(statement.index, found)
         elif isinstance(statement, Let):
             _expr_buffers(statement.value, found)
         elif isinstance(statement, Loop):
-            found |= buffers_used(statement.body)
+            buffer_objects(statement.body, found)
     return found
 
 
-def _expr_buffers(expr: Expr, found: set[str]) -> None:
+def _expr_buffers(expr: Expr, found: dict, seen: set | None = None) -> None:
+    seen = set() if seen is None else seen
+    if id(expr) in seen:
+        return
+    seen.add(id(expr))
     if isinstance(expr, Load):
-        found.add(expr.buffer.name)
+        found[expr.buffer.name] = expr.buffer
     for child in getattr(expr, "__dataclass_fields__", {}):
         item = getattr(expr, child)
         if isinstance(item, Expr):
-            _expr_buffers(item, found)
+            _expr_buffers(item, found, seen)

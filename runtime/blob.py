@@ -63,12 +63,14 @@ def write_blob(header: dict, sections: dict[str, bytes]) -> bytes:
             entry["offset"] = offset
             offset = _align(offset + entry["size"])
     header_bytes = _header_bytes(header, entries)
-    out = bytearray(_FIXED.pack(MAGIC, BLOB_FORMAT_VERSION, len(header_bytes)))
-    out += header_bytes + hashlib.sha256(header_bytes).digest()
+    chunks = [_FIXED.pack(MAGIC, BLOB_FORMAT_VERSION, len(header_bytes)), header_bytes,
+              hashlib.sha256(header_bytes).digest()]
+    length = sum(len(c) for c in chunks)
     for entry, payload in zip(entries, sections.values()):
-        out += b"\0" * (entry["offset"] - len(out))
-        out += payload
-    return bytes(out)
+        chunks.append(b"\0" * (entry["offset"] - length))
+        chunks.append(payload)
+        length = entry["offset"] + entry["size"]
+    return b"".join(chunks)  # one copy of the (possibly large) weights
 
 
 def _header_bytes(header: dict, entries: list[dict]) -> bytes:

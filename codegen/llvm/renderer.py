@@ -62,6 +62,7 @@ class ModuleRenderer:
         function.attributes.add("nounwind")
         builder = ir.IRBuilder(function.append_basic_block("entry"))
         body = KernelBody(self, builder, function.args[0])
+        body.prepare_bases(K.buffer_objects(kernel.body))
         first = kernel.body[0] if kernel.body else None
         if isinstance(first, K.Loop) and first.parallel:
             body.parallel_loop(first)
@@ -109,6 +110,15 @@ class KernelBody:
         for space, index in SPACE_INDEX.items():
             slot = builder.gep(context, [I32(index)])
             self.bases[space] = builder.load(slot, name=space)
+
+    def prepare_bases(self, buffers: dict[str, K.Buffer]) -> None:
+        """Typed base pointers of every buffer, computed once in the entry block."""
+        self.typed_bases: dict[str, ir.Value] = {}
+        for name, buffer in buffers.items():
+            placement = self.owner.placement[name]
+            raw = self.builder.gep(self.bases[placement.space], [I64(placement.offset)])
+            self.typed_bases[name] = self.builder.bitcast(
+                raw, ir.PointerType(llvm_type(buffer.dtype)), name=name)
 
     # -- statements -------------------------------------------------------------------------
 
@@ -191,10 +201,7 @@ class KernelBody:
                                      self.expr(statement.mask, env)])
 
     def element_pointer(self, buffer: K.Buffer, index: K.Expr, env: dict, lanes: int):
-        placement = self.owner.placement[buffer.name]
-        base = self.builder.gep(self.bases[placement.space], [I64(placement.offset)])
-        typed = self.builder.bitcast(base, ir.PointerType(llvm_type(buffer.dtype)))
-        pointer = self.builder.gep(typed, [self.expr(index, env)])
+        pointer = self.builder.gep(self.typed_bases[buffer.name], [self.expr(index, env)])
         if lanes == 1:
             return pointer
         return self.builder.bitcast(pointer, ir.PointerType(llvm_type(buffer.dtype, lanes)))
@@ -344,8 +351,7 @@ class KernelBody:
 
     def gather(self, node: K.Load, env: dict) -> ir.Value:
         """One element per lane at the lanes of a vector index (masked lanes read nothing)."""
-        placement = self.owner.placement[node.buffer.name]
-        base = self.builder.gep(self.bases[placement.space], [I64(placement.offset)])
+        base = self.typed_bases[node.buffer.name]
         element = llvm_type(node.buffer.dtype)
         lanes = node.lanes
         address = splat(self.builder, self.builder.ptrtoint(base, I64), lanes)

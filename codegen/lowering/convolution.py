@@ -112,7 +112,7 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
     weights = ctx.constant(node.inputs[1])
     if weights is None:
         raise DeviceError(f"CPU: {node.describe()}: convolution weights must be constant")
-    weights = np.asarray(weights, np.float64)
+    weights = np.asarray(weights, np.float32)
     if node.op.name == "Convolution":
         weights = weights[None]
     groups, m_size = weights.shape[0], weights.shape[1]
@@ -120,7 +120,7 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
     k_size = int(np.prod(weights.shape[2:]))
     matrices = weights.reshape(groups, m_size, k_size)
     if epilogue.scale is not None:
-        matrices = matrices * epilogue.scale.reshape(groups, m_size, 1)
+        matrices = (matrices * epilogue.scale.reshape(groups, m_size, 1)).astype(np.float32)
     rows = min(ROWS, m_size)
     packed = np.stack([pack_a_panels(m, rows) for m in matrices])
     a = ctx.add_weights((node.name or "conv") + "_packed", packed)

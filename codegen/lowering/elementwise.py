@@ -5,6 +5,7 @@ dimension is vectorized (operands with stride 1 are loaded as vectors, stride-0 
 splatted), the tail masked. The outermost dimension is split across threads when it pays.
 """
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -74,25 +75,93 @@ def binary(op_name: str) -> Callable[[K.Expr, K.Expr], K.Expr] | None:
     return None
 
 
-@lowers("Relu", "Clamp", "Sigmoid", "HSigmoid", "HSwish", "Elu", "Exp", "Log", "Sqrt", "Abs",
-        "Negative", "Floor", "Ceiling", "Tanh")
-def lower_activation(ctx: LoweringContext, node: Any) -> None:
+@dataclass
+class ElementwiseStep:
+    """One elementwise node as (operand per input, formula over the inputs' expressions).
+    An operand is the input's graph value, or a (buffer, shape) made by the lowering."""
+
+    node: Any
+    operands: list
+    formula: Callable[[list[K.Expr]], K.Expr]
+
+
+STEP_BUILDERS: dict[str, Callable] = {}
+ACTIVATIONS = ("Relu", "Clamp", "Sigmoid", "HSigmoid", "HSwish", "Elu", "Exp", "Log", "Sqrt",
+               "Abs", "Negative", "Floor", "Ceiling", "Tanh")
+BINARIES = ("Add", "Subtract", "Multiply", "Divide", "Maximum", "Minimum", "Power",
+            "SquaredDifference", "PRelu")
+
+
+def step_builder(*op_names: str) -> Callable:
+    def register(function: Callable) -> Callable:
+        for name in op_names:
+            STEP_BUILDERS[name] = function
+        return function
+
+    return register
+
+
+@step_builder(*ACTIVATIONS)
+def activation_step(ctx: LoweringContext, node: Any) -> ElementwiseStep:
     formula = activation(node.op.name, node.attrs)
-    operand = (ctx.buffer(node.inputs[0]), static_shape(node.inputs[0]))
-    emit_broadcast_map(ctx, node.outputs[0], [operand], lambda xs: formula(xs[0]),
-                       node.op.name, node.describe())
+    return ElementwiseStep(node, [node.inputs[0]], lambda xs: formula(xs[0]))
 
 
-@lowers("Add", "Subtract", "Multiply", "Divide", "Maximum", "Minimum", "Power",
-        "SquaredDifference", "PRelu")
-def lower_binary(ctx: LoweringContext, node: Any) -> None:
+@step_builder(*BINARIES)
+def binary_step(ctx: LoweringContext, node: Any) -> ElementwiseStep:
     formula = binary(node.op.name)
-    shapes = [static_shape(v) for v in node.inputs]
+    operands: list = list(node.inputs)
     if node.op.name == "PRelu":
-        shapes[1] = prelu_slope_shape(shapes[0], shapes[1])
-    operands = [(ctx.buffer(v), s) for v, s in zip(node.inputs, shapes)]
-    emit_broadcast_map(ctx, node.outputs[0], operands, lambda xs: formula(xs[0], xs[1]),
-                       node.op.name, node.describe())
+        data, slope = static_shape(node.inputs[0]), static_shape(node.inputs[1])
+        operands[1] = (ctx.buffer(node.inputs[1]), prelu_slope_shape(data, slope))
+    return ElementwiseStep(node, operands, lambda xs: formula(xs[0], xs[1]))
+
+
+def chain_successor(node: Any, claimed: set[int]) -> Any:
+    """The single user of `node`'s output when it is elementwise with the same output shape."""
+    value = node.outputs[0]
+    if len(value.uses) != 1 or not value.shape.is_static:
+        return None
+    user = value.uses[0][0]
+    if user.op.name not in STEP_BUILDERS or id(user) in claimed or len(user.outputs) != 1:
+        return None
+    if not user.outputs[0].shape.is_static or user.outputs[0].shape != value.shape:
+        return None
+    if user.outputs[0].element_type.name != "f32" or value.element_type.name != "f32":
+        return None
+    return user
+
+
+def lower_chain(ctx: LoweringContext, nodes: list) -> None:
+    """A chain of elementwise nodes (each the single user of the one before) as one kernel."""
+    steps = [STEP_BUILDERS[n.op.name](ctx, n) for n in nodes]
+    operands: list[tuple] = []
+    plans = []  # per step: for each input, ("chain",) or ("leaf", index into operands)
+    for position, step in enumerate(steps):
+        plan = []
+        for operand in step.operands:
+            if position > 0 and operand is nodes[position - 1].outputs[0]:
+                plan.append(("chain", 0))
+                continue
+            if not isinstance(operand, tuple):
+                operand = (ctx.buffer(operand), static_shape(operand))
+            plan.append(("leaf", len(operands)))
+            operands.append(operand)
+        plans.append(plan)
+
+    def formula(leaves: list[K.Expr]) -> K.Expr:
+        value = None
+        for step, plan in zip(steps, plans):
+            value = step.formula([value if kind == "chain" else leaves[i] for kind, i in plan])
+        return value
+
+    source = " + ".join(n.describe() for n in nodes)
+    emit_broadcast_map(ctx, nodes[-1].outputs[0], operands, formula, nodes[0].op.name, source)
+
+
+@lowers(*ACTIVATIONS, *BINARIES)
+def lower_elementwise(ctx: LoweringContext, node: Any) -> None:
+    lower_chain(ctx, [node])
 
 
 def prelu_slope_shape(data: tuple, slope: tuple) -> tuple:

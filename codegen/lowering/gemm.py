@@ -165,8 +165,9 @@ def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
     arithmetic is bound to variables once, which keeps the generated code small."""
     masks = [K.Var(f"mask{v}", "i1", lanes) for v in range(VECTORS)]
     zero = K.Const(0.0, "f32", lanes)
-    n0 = K.Var("n0")
-    statements: list[K.Stmt] = [K.Let(n0, K.Binary("mul", panel, K.Const(VECTORS * lanes)))]
+    n0, is_first = K.Var("n0"), K.Var("is_first", "i1", lanes)
+    statements: list[K.Stmt] = [K.Let(n0, K.Binary("mul", panel, K.Const(VECTORS * lanes))),
+                                K.Let(is_first, K.Splat(first, lanes))]
     for r in range(g.rows):
         row = K.Var(f"row{r}")
         statements.append(K.Let(row, K.Binary("min", K.Binary("add", m0, K.Const(r)),
@@ -178,7 +179,7 @@ def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
             statements.append(K.Let(index, K.Binary("add", row_start, K.Const(v * lanes))))
             partial = K.Load(g.c, index, lanes, masks[v])
             statements.append(K.Let(K.Var(f"acc{r}_{v}", "f32", lanes),
-                                    K.Select(K.Splat(first, lanes), zero, partial)))
+                                    K.Select(is_first, zero, partial)))
     statements.append(K.Loop(K.Var("k"), k_range[0], k_range[1],
                              tuple(_k_step(g, m0, panel, masks, lanes))))
     statements += _epilogue_statements(g, m0, n0, masks, lanes, last)
@@ -295,9 +296,12 @@ def pack_a_panels(matrix: np.ndarray, rows: int = ROWS) -> np.ndarray:
 def pack_b_panels(matrix: np.ndarray, width: int) -> np.ndarray:
     """[K, N] -> [ceil(N/width), K, width], zero columns appended."""
     k, n = matrix.shape
-    padded = np.zeros((k, -(-n // width) * width), np.float32)
-    padded[:, :n] = matrix
-    return padded.reshape(k, -1, width).transpose(1, 0, 2).copy()
+    panels = -(-n // width)
+    packed = np.zeros((panels, k, width), np.float32)
+    for panel in range(panels):  # panel by panel: no full-size temporary for big weights
+        block = matrix[:, panel * width:(panel + 1) * width]
+        packed[panel, :, :block.shape[1]] = block
+    return packed
 
 
 def epilogue_buffers(ctx: LoweringContext, epilogue: Epilogue, stem: str, size: int) -> dict:
@@ -334,10 +338,10 @@ def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = No
                         K.Binary("mul", k, K.Const(a_cols)))
 
     if b_const is not None:
-        matrix = np.asarray(b_const, np.float64)
+        matrix = np.asarray(b_const, np.float32)
         matrix = matrix.T if transpose_b else matrix
         if epilogue.scale is not None:
-            matrix = matrix * epilogue.scale[None, :]
+            matrix = (matrix * epilogue.scale[None, :]).astype(np.float32)
         b_buffer = ctx.add_weights(node.name or "matmul", pack_b_panels(matrix, width))
 
         def b_index(panel, k, n_local):

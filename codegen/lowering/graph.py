@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering import convolution, gemm
+from vinify.codegen.lowering import convolution, elementwise, gemm
 from vinify.codegen.lowering.context import LOWERINGS, LoweringContext, kernel_dtype, static_shape
 from vinify.codegen.target import Target
 from vinify.errors import DeviceError
@@ -68,6 +68,19 @@ def plan_groups(graph: Any, ctx: LoweringContext) -> tuple[dict, set]:
         groups[id(epilogue.nodes[-1])] = (node, epilogue)
         absorbed |= {id(n) for n in epilogue.nodes[:-1]}
         claimed |= {id(n) for n in epilogue.nodes}
+    for node in graph.nodes():
+        if node.op.name not in elementwise.STEP_BUILDERS or id(node) in claimed:
+            continue
+        if any(ctx.constant(v) is not None for v in node.outputs):
+            continue
+        chain = [node]
+        while (successor := elementwise.chain_successor(chain[-1], claimed)) is not None:
+            chain.append(successor)
+            claimed.add(id(successor))
+        claimed.add(id(node))
+        if len(chain) > 1:
+            groups[id(chain[-1])] = (node, chain)
+            absorbed |= {id(n) for n in chain[:-1]}
     return groups, absorbed
 
 
@@ -89,8 +102,11 @@ def lower_graph(graph: Any, target: Target) -> LoweredGraph:
         if all(ctx.constant(v) is not None for v in node.outputs):
             continue
         if id(node) in groups:
-            head, epilogue = groups[id(node)]
-            GEMM_OPS[head.op.name][0](ctx, head, epilogue)
+            head, group = groups[id(node)]
+            if isinstance(group, list):
+                elementwise.lower_chain(ctx, group)
+            else:
+                GEMM_OPS[head.op.name][0](ctx, head, group)
             continue
         LOWERINGS[node.op.name](ctx, node)
     outputs = _outputs(graph, ctx, {p.buffer for p in inputs})

@@ -5,7 +5,7 @@ from typing import Any
 import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
-from vinify.codegen.lowering.elementwise import emit_broadcast_map
+from vinify.codegen.lowering.elementwise import ElementwiseStep, lower_chain, step_builder
 from vinify.errors import DeviceError
 
 
@@ -22,20 +22,23 @@ def batch_norm_scale_shift(node: Any, params: list) -> tuple[np.ndarray, np.ndar
     return scale, beta - mean * scale
 
 
-@lowers("BatchNormInference")
-def lower_batch_norm(ctx: LoweringContext, node: Any) -> None:
+@step_builder("BatchNormInference")
+def batch_norm_step(ctx: LoweringContext, node: Any) -> ElementwiseStep:
     data_index, params = batch_norm_parts(ctx, node)
     if any(p is None for p in params):
         raise DeviceError(f"CPU: {node.describe()}: batch-norm parameters must be constant")
     scale, shift = batch_norm_scale_shift(node, params)
     data = node.inputs[data_index]
-    shape = static_shape(data)
-    channel_shape = (scale.size,) + (1,) * (len(shape) - 2)
-    operands = [(ctx.buffer(data), shape),
+    channel_shape = (scale.size,) + (1,) * (len(static_shape(data)) - 2)
+    operands = [data,
                 (ctx.add_weights("bn_scale", scale.astype(np.float32)), channel_shape),
                 (ctx.add_weights("bn_shift", shift.astype(np.float32)), channel_shape)]
-    emit_broadcast_map(ctx, node.outputs[0], operands,
-                       lambda xs: K.Fma(xs[0], xs[1], xs[2]), "batchnorm", node.describe())
+    return ElementwiseStep(node, operands, lambda xs: K.Fma(xs[0], xs[1], xs[2]))
+
+
+@lowers("BatchNormInference")
+def lower_batch_norm(ctx: LoweringContext, node: Any) -> None:
+    lower_chain(ctx, [node])
 
 
 @lowers("LRN")
