@@ -1,6 +1,7 @@
 """AsyncInferQueue: a pool of infer requests that runs jobs as requests become free.
 
-`start_async` blocks only while every request is busy. The user callback gets
+`start_async` blocks only while every request is busy (and never inside a callback: there the
+job waits in a queue of its own). The user callback gets
 `(request, userdata)`; one that raises is logged and kept in `callback_errors` — unlike
 OpenVINO's queue, which aborts the process in that case. Inference failures are kept too and
 raised, all together, by the next `wait_all`.
@@ -9,11 +10,13 @@ raised, all together, by the next `wait_all`.
 import logging
 import queue
 import threading
+from collections import deque
 from typing import Any, Callable, Iterator
 
+import numpy as np
 from vinify.errors import InferenceError
-from vinify.runtime.compiled_model import CompiledModel
-from vinify.runtime.infer_request import InferRequest
+from vinify.runtime.compiled_model import CompiledModel, validate_inputs
+from vinify.runtime.infer_request import InferRequest, in_callback
 from vinify.runtime.properties import OPTIMAL_NUMBER_OF_INFER_REQUESTS
 
 log = logging.getLogger("vinify.runtime")
@@ -29,6 +32,7 @@ class AsyncInferQueue:
         self.compiled = compiled
         self._requests = [compiled.create_infer_request() for _ in range(count)]
         self._idle: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._deferred: deque[tuple[list, Any]] = deque()  # jobs started inside callbacks
         self._busy = 0
         self._all_idle = threading.Condition()
         self._callback: Callable[[InferRequest, Any], None] | None = None
@@ -46,18 +50,45 @@ class AsyncInferQueue:
     def start_async(self, inputs: Any = None, userdata: Any = None,
                     share_inputs: bool = False) -> None:
         """Runs a job on the next free request (waits for one if all are busy); the inputs are
-        copied unless share_inputs is True."""
-        index = self._idle.get()
-        with self._all_idle:
-            self._busy += 1
+        copied unless share_inputs is True.
+
+        Inside a callback it never waits (the wait could be for the very thread it blocks): with
+        every request busy, the job is validated now and queued; the next request to become
+        free — at the latest the one whose callback this is — runs it.
+        """
+        if in_callback():
+            index = self._idle_or_defer(inputs, userdata)
+            if index is None:
+                return
+        else:
+            index = self._idle.get()
+            with self._all_idle:
+                self._busy += 1
+        self._start_on(index, inputs, userdata, share_inputs)
+
+    def _start_on(self, index: int, inputs: Any, userdata: Any, share_inputs: bool) -> None:
         try:
             self._requests[index].start_async(inputs, userdata, share_inputs)
         except BaseException:  # bad inputs: the request never started, give it back
             self._make_on_idle(index)()
             raise
 
+    def _idle_or_defer(self, inputs: Any, userdata: Any) -> int | None:
+        """A free request's index (counted busy), or None once the job is queued for later."""
+        with self._all_idle:
+            try:
+                index = self._idle.get_nowait()
+            except queue.Empty:
+                arrays = validate_inputs(self.compiled.inputs, inputs)
+                self._deferred.append(([np.array(a, copy=True) for a in arrays], userdata))
+                index = None
+            self._busy += 1
+            return index
+
     def wait_all(self) -> None:
         """Waits for every job; raises an InferenceError listing the jobs that failed."""
+        if in_callback():
+            raise InferenceError("wait_all inside a queue callback would wait for itself")
         with self._all_idle:
             self._all_idle.wait_for(lambda: self._busy == 0)
             failures, self.inference_errors = self.inference_errors, []
@@ -105,12 +136,23 @@ class AsyncInferQueue:
 
     def _make_on_idle(self, index: int) -> Callable[[], None]:
         def on_idle() -> None:
-            self._idle.put(index)
             with self._all_idle:
-                self._busy -= 1
-                self._all_idle.notify_all()
+                self._busy -= 1  # a job ended (a deferred job was counted when it was queued)
+                if not self._deferred:
+                    self._idle.put(index)
+                    self._all_idle.notify_all()
+                    return
+                arrays, userdata = self._deferred.popleft()
+            self._start_deferred(index, arrays, userdata)
 
         return on_idle
+
+    def _start_deferred(self, index: int, arrays: list, userdata: Any) -> None:
+        try:
+            self._requests[index].start_async(arrays, userdata, share_inputs=True)
+        except Exception as error:  # cannot happen for validated inputs; never lose the job
+            self.inference_errors.append((userdata, error))
+            self._make_on_idle(index)()
 
     def __repr__(self) -> str:
         return f"<AsyncInferQueue of {len(self)} requests on {self.compiled.device}>"

@@ -28,6 +28,13 @@ from vinify.runtime.profiling import ProfilingInfo
 from vinify.runtime.tensor import Tensor
 
 log = logging.getLogger("vinify.runtime")
+_callback_state = threading.local()  # .running: this thread is inside a request's callback
+
+
+def in_callback() -> bool:
+    """True on a stream thread while it runs a request's callback (blocking there can deadlock:
+    the thread that would finish the awaited work may be this one)."""
+    return getattr(_callback_state, "running", False)
 
 
 class InferRequest:
@@ -159,6 +166,7 @@ class InferRequest:
         if self._callback is None:
             return
         self._callback_thread = threading.get_ident()
+        _callback_state.running = True
         try:
             self._callback(self.userdata)
         except Exception as error:
@@ -166,6 +174,7 @@ class InferRequest:
             log.exception("callback of an infer request on %s raised", self.compiled.device)
         finally:
             self._callback_thread = None
+            _callback_state.running = False
 
     def _finish(self) -> None:
         self._lock.release()

@@ -114,3 +114,46 @@ def test_a_buffer_refilled_after_start_does_not_change_the_job():
     np.testing.assert_allclose(outputs["first"], expected_two_input(A, B)[0], rtol=1e-6)
     np.testing.assert_allclose(outputs["second"], expected_two_input(A * 0 + 100, B)[0],
                                rtol=1e-6)
+
+
+def test_chaining_jobs_from_callbacks_never_deadlocks():
+    queue = AsyncInferQueue(compile_on(config={"NUM_STREAMS": 1}), 1)
+    chained, outputs = [], []
+
+    def on_done(request, userdata):
+        chained.append(userdata)
+        outputs.append(request.results["y"])
+        if userdata < 3:  # the queue's only request is this busy one: the job must wait
+            queue.start_async({"a": A * userdata, "b": B}, userdata=userdata + 1)
+
+    queue.set_callback(on_done)
+    queue.start_async({"a": A, "b": B}, userdata=0)
+    queue.wait_all()
+    assert chained == [0, 1, 2, 3] and queue.callback_errors == []
+    np.testing.assert_allclose(outputs[3], expected_two_input(A * 2, B)[0], rtol=1e-6)
+
+
+def test_wait_all_inside_a_callback_is_refused():
+    queue = AsyncInferQueue(compile_on(), 1)
+    queue.set_callback(lambda request, userdata: queue.wait_all())
+    queue.start_async({"a": A, "b": B})
+    queue.wait_all()
+    assert "would wait for itself" in str(queue.callback_errors[0][1])
+
+
+def test_chaining_with_a_free_request_works():
+    queue = AsyncInferQueue(compile_on(config={"NUM_STREAMS": 2}), 2)
+    chained, done = [], threading.Event()
+
+    def on_done(request, userdata):
+        chained.append(userdata)
+        if userdata < 3:
+            queue.start_async({"a": A, "b": B}, userdata=userdata + 1)
+        else:
+            done.set()
+
+    queue.set_callback(on_done)
+    queue.start_async({"a": A, "b": B}, userdata=0)
+    assert done.wait(30)
+    queue.wait_all()
+    assert chained == [0, 1, 2, 3] and queue.callback_errors == []
