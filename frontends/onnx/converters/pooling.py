@@ -81,8 +81,78 @@ def _avg_pool(ctx: NodeContext, data: Value, exclude_pad: bool) -> Value:
     version = _pool_version("AvgPool")
     attrs = _pool_attrs(ctx, spatial_rank(ctx, data), version)
     if any(d != 1 for d in attrs.pop("dilations")):
-        raise ctx.error("average pooling with dilations is not supported")
+        geometry = DilatedWindow(ctx, data)
+        return _binary(ctx, "Divide", geometry.window_sums(data),
+                       ctx.const(geometry.counts(exclude_pad).astype(data.element_type.dtype)))
     return as_value(ctx.make("AvgPool", version, data, **attrs, **{"exclude-pad": exclude_pad}))
+
+
+def _binary(ctx: NodeContext, op: str, a: Value, b: Value) -> Value:
+    return as_value(ctx.make(op, 1, a, b))
+
+
+class DilatedWindow:
+    """Pooling windows with dilations, which AvgPool lacks: window sums are a depthwise
+    convolution with a kernel of ones, and the number of elements each window averages is
+    computed here (per axis, then multiplied) from the static input shape."""
+
+    def __init__(self, ctx: NodeContext, data: Value):
+        self.ctx = ctx
+        dims = data.shape.dims if data.shape.rank_is_static else None
+        if dims is None or not all(d.is_static for d in dims[1:]):
+            raise ctx.error("dilated average pooling needs static channel and spatial dims")
+        self.channels = dims[1].min
+        self.sizes = [d.min for d in dims[2:]]
+        rank = len(self.sizes)
+        frame = window(ctx, rank)
+        self.kernel = list(ctx.attr("kernel_shape"))
+        self.strides, self.dilations = frame.strides, frame.dilations
+        self.begins, self.ends = frame.pads_begin, frame.pads_end
+        if frame.auto_pad in ("same_upper", "same_lower"):
+            self._same_pads(frame.auto_pad == "same_upper")
+        self.outputs = [self._output_size(i, bool(ctx.attr("ceil_mode", 0)))
+                        for i in range(rank)]
+
+    def _extent(self, axis: int) -> int:
+        return (self.kernel[axis] - 1) * self.dilations[axis] + 1
+
+    def _same_pads(self, upper: bool) -> None:
+        for i, size in enumerate(self.sizes):
+            out = -(-size // self.strides[i])
+            total = max((out - 1) * self.strides[i] + self._extent(i) - size, 0)
+            small, large = total // 2, total - total // 2
+            self.begins[i], self.ends[i] = (small, large) if upper else (large, small)
+
+    def _output_size(self, axis: int, ceil: bool) -> int:
+        span = self.sizes[axis] + self.begins[axis] + self.ends[axis] - self._extent(axis)
+        if not ceil:
+            return span // self.strides[axis] + 1
+        out = -(-span // self.strides[axis]) + 1
+        if (out - 1) * self.strides[axis] >= self.sizes[axis] + self.begins[axis]:
+            out -= 1  # a last window starting in the end padding is dropped
+        return out
+
+    def window_sums(self, data: Value) -> Value:
+        ctx = self.ctx
+        rank = len(self.sizes)
+        ones = np.ones([self.channels, 1, 1] + self.kernel, data.element_type.dtype)
+        needed = [(self.outputs[i] - 1) * self.strides[i] + self._extent(i) - self.sizes[i]
+                  - self.begins[i] for i in range(rank)]
+        return as_value(ctx.make("GroupConvolution", 1, data, ctx.const(ones),
+                                 strides=self.strides, dilations=self.dilations,
+                                 pads_begin=self.begins,
+                                 pads_end=[max(n, 0) for n in needed], auto_pad="explicit"))
+
+    def counts(self, exclude_pad: bool) -> np.ndarray:
+        """[1, 1, *out] numbers of input (or, with pads counted, input-or-pad) positions."""
+        total = np.ones([1, 1], np.float64)
+        for i, size in enumerate(self.sizes):
+            starts = np.arange(self.outputs[i]) * self.strides[i] - self.begins[i]
+            taps = starts[:, None] + np.arange(self.kernel[i]) * self.dilations[i]
+            low, high = (0, size) if exclude_pad else (-self.begins[i], size + self.ends[i])
+            per_axis = ((taps >= low) & (taps < high)).sum(axis=1)
+            total = total[..., None] * per_axis
+        return total
 
 
 @converter("AveragePool", since=1)
@@ -125,6 +195,8 @@ def lp_pool(ctx: NodeContext) -> Value:
     data = ctx.input(0)
     p = float(ctx.attr("p", 2))
     powered = _power(ctx, as_value(ctx.make("Abs", 1, data)), p)
+    if any(d != 1 for d in ctx.attr("dilations", None) or []):
+        return _power(ctx, DilatedWindow(ctx, data).window_sums(powered), 1.0 / p)
     mean = _avg_pool(ctx, powered, exclude_pad=False)
     size = float(np.prod(ctx.attr("kernel_shape")))
     summed = as_value(ctx.make("Multiply", 1, mean, scalar_like(ctx, size, mean)))

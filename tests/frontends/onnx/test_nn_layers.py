@@ -166,3 +166,13 @@ def test_resize_sizes_with_axes_and_keep_aspect_ratio():
     model = single_node_model(node, {"x": (F32, [2, 4, 7, 6]), "sizes": (I64, [2])}, 18)
     out = assert_matches_onnxruntime(model, {"x": IMAGE, "sizes": np.array([9, 21], np.int64)})
     assert out[0].shape == (2, 4, 11, 9)
+
+
+@pytest.mark.parametrize("count_include_pad", [0, 1])
+@pytest.mark.parametrize("ceil_mode", [0, 1])
+def test_average_pool_with_dilations(count_include_pad, ceil_mode):
+    node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 3], strides=[2, 1],
+                            dilations=[2, 2], pads=[1, 1, 1, 0], ceil_mode=ceil_mode,
+                            count_include_pad=count_include_pad)
+    model = single_node_model(node, {"x": (F32, [2, 4, 7, 6])}, 19)
+    assert_matches_reference(model, {"x": IMAGE}, rtol=1e-5, atol=1e-6)
