@@ -21,7 +21,7 @@ from vinify.frontends.onnx.loading import load_model
 from vinify.frontends.onnx.registry import find_converter
 from vinify.frontends.onnx.topology import node_label, subgraphs_of, topological_order
 from vinify.frontends.onnx.types import tensor_to_array, tensor_type_of
-from vinify.ir import Graph, Node, Value, constant, parameter
+from vinify.ir import Graph, Node, Value, constant, make, parameter
 from vinify.shapes import PartialShape, TensorType
 
 
@@ -84,7 +84,7 @@ class OnnxImporter:
         scope = GraphScope(self.opsets)
         graph = self.proto.graph
         parameters = self._top_parameters(graph, scope)
-        outputs = self.convert_nodes(graph, scope)
+        outputs = _named_outputs(graph, self.convert_nodes(graph, scope))
         return Graph(parameters, outputs, name=graph.name or "onnx_model")
 
     def _top_parameters(self, graph: GraphProto, scope: GraphScope) -> list[Node]:
@@ -247,6 +247,19 @@ class OnnxImporter:
         inner = {**opsets, **{_domain(o.domain): o.version for o in function.opset_import}}
         body = GraphProto(node=function.node, name=function.name)
         return self.unsupported_ops(body, inner)
+
+
+def _named_outputs(graph: GraphProto, outputs: list[Value]) -> list[Value]:
+    """Each output value carrying its ONNX output name: an output that is a graph input, another
+    output or a value named otherwise (Identity) is passed through an Identity node."""
+    named, seen = [], set()
+    for info, value in zip(graph.output, outputs):
+        if value.name != info.name or id(value) in seen:
+            value = make("Identity", 16, [value], name=info.name).outputs[0]
+            value.name = info.name
+        seen.add(id(value))
+        named.append(value)
+    return named
 
 
 def _outer_names(scope: GraphScope) -> set[str]:

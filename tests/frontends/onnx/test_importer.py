@@ -192,3 +192,16 @@ def test_convert_model_and_compile_model_take_onnx_paths(tmp_path):
     compiled = vinify.compile_model(str(path), "TEMPLATE")
     result = compiled({"x": np.ones((1, 3), np.float32)})[0]
     np.testing.assert_allclose(result, 0.5 * np.ones((1, 3)) @ np.arange(12).reshape(3, 4))
+
+
+def test_output_names_survive_identity_and_passthrough():
+    nodes = [helper.make_node("Identity", ["x"], ["same"]),
+             helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Identity", ["r"], ["r2"])]
+    graph = helper.make_graph(nodes, "names", [info("x", [2])],
+                              [info("same", [2]), info("r", [2]), info("r2", [2])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    compiled = vinify.compile_model(read_onnx_model(model), "TEMPLATE")
+    results = compiled({"x": np.array([-1, 2], np.float32)})
+    np.testing.assert_array_equal(results["same"], [-1, 2])
+    np.testing.assert_array_equal(results["r"], [0, 2])
+    np.testing.assert_array_equal(results["r2"], [0, 2])
