@@ -64,8 +64,12 @@ class InferRequest:
         self._acquire()
         try:
             arrays = self._prepare(inputs)
+            self._error = None
             self._run(arrays)
             return self._results
+        except Exception as error:  # `results` must not serve the previous inference's outputs
+            self._error = error
+            raise
         finally:
             self._lock.release()
 
@@ -142,6 +146,7 @@ class InferRequest:
 
     def _run(self, arrays: list[np.ndarray]) -> None:
         executable = self.compiled.executable
+        self._results, self._profiling = None, []
         start = time.perf_counter()
         if self.compiled.config.get("ENABLE_PROFILING", False):
             outputs, records = executable.run_profiled(arrays)

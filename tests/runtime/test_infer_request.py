@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from vinify.errors import InferenceError, RequestBusyError
 from vinify.runtime import Core, Tensor
+from vinify.runtime.devices.template import TemplateDevice, TemplateExecutable
 
 from tests.runtime.toy_devices import FailingDevice, SlowDevice, expected_two_input, two_input_model
 
@@ -239,3 +240,23 @@ def test_waiting_inside_the_own_callback_is_refused_not_a_deadlock():
     request.start_async({"a": A, "b": B})
     assert request.wait_for(30) is True
     assert "would wait forever" in str(request.callback_error)
+
+
+def test_a_failed_sync_inference_leaves_no_stale_results():
+    class PickyExecutable(TemplateExecutable):
+        def run(self, inputs):
+            if inputs[0].max() > 100:
+                raise InferenceError("PICKY device: input out of range")
+            return super().run(inputs)
+
+    class PickyDevice(TemplateDevice):
+        def compile(self, graph, config):
+            return PickyExecutable(graph, config)
+
+    request = compile_on("PICKY", PICKY=PickyDevice).create_infer_request()
+    assert_two_input_results(request.infer({"a": A, "b": B}), A, B)
+    with pytest.raises(InferenceError, match="out of range"):
+        request.infer({"a": A + 200, "b": B})
+    with pytest.raises(InferenceError, match="out of range"):
+        request.get_output_tensor(0)
+    assert_two_input_results(request.infer({"a": A, "b": B}), A, B)
