@@ -13,7 +13,7 @@ from vinify.ops.shape_inputs import (
     require_integral,
     vector_length,
 )
-from vinify.ops.shape_rules import normalize_axes, normalize_axis, require_rank
+from vinify.ops.shape_rules import normalize_axis, require_rank
 from vinify.shapes import DYNAMIC_RANK, Dimension, PartialShape, TensorType
 
 
@@ -213,8 +213,9 @@ class Reverse(Op):
             require_integral(ctx, 1)
         axes = ctx.const(1)
         if axes is not None and shape.rank_is_static:
-            if ctx.attrs["mode"] == "index":
-                normalize_axes(ctx, axes, shape.rank)
+            if ctx.attrs["mode"] == "index":  # repeated axes count once, as in OpenVINO
+                for axis in axes.reshape(-1):
+                    normalize_axis(ctx, int(axis), shape.rank)
             elif axes.size != shape.rank:
                 raise ctx.error(f"mask of {axes.size} values for rank {shape.rank}")
         return [ctx.input_types[0]]
@@ -224,7 +225,7 @@ class Reverse(Op):
         if attrs["mode"] == "mask":
             chosen = [i for i, flag in enumerate(axes.reshape(-1)) if flag]
         else:
-            chosen = [int(a) % max(data.ndim, 1) for a in axes.reshape(-1)]
+            chosen = sorted({int(a) % max(data.ndim, 1) for a in axes.reshape(-1)})
         return np.flip(data, tuple(chosen)) if chosen else data.copy()
 
 

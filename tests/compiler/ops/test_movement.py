@@ -85,7 +85,7 @@ def test_variadic_split_inference_sets_output_count():
 
 
 def test_reverse_index_and_mask_modes():
-    by_index = run_vinify_node("Reverse", 1, [DATA, i64(0, 2)], (1,), mode="index")[0]
+    by_index = run_vinify_node("Reverse", 1, [DATA, i64(0, -1, 2)], (1,), mode="index")[0]
     np.testing.assert_array_equal(by_index, DATA[::-1, :, ::-1])
     mask = np.array([False, True, False])
     by_mask = run_vinify_node("Reverse", 1, [DATA, mask], (1,), mode="mask")[0]
@@ -119,3 +119,22 @@ def test_identity_copies():
     np.testing.assert_array_equal(actual, DATA)
     assert actual is not DATA
     assert inferred("Identity", 16, "i8[?,1..3]") == "i8[?,1..3]"
+
+
+@pytest.mark.parametrize("mode, axes", [("index", i64(-1, 0)), ("index", i64(1, 1)),
+                                        ("mask", np.array([True, False, True]))])
+def test_reverse_matches_openvino(mode, axes):
+    import openvino.opset14 as ov_ops
+    from openvino._pyopenvino import NodeFactory
+
+    from tests.compiler.ops.ort_reference import run_openvino
+
+    factory = NodeFactory("opset1")  # Python's opsets have no reverse() builder
+
+    def build(data):
+        return factory.create("Reverse", [data.output(0), ov_ops.constant(axes).output(0)],
+                              {"mode": mode})
+
+    expected = run_openvino(build, [DATA])[0]
+    actual = run_vinify_node("Reverse", 1, [DATA, axes], (1,), mode=mode)[0]
+    np.testing.assert_array_equal(actual, expected)
