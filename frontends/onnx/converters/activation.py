@@ -94,14 +94,20 @@ def selu(ctx: NodeContext):
 
 @converter("Celu", since=12)
 def celu(ctx: NodeContext):
-    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), in f32 for narrower float inputs."""
     x = ctx.input(0)
+    narrow = x.element_type.bitwidth < 32
+    if narrow:
+        x = ctx.make("Convert", 1, x, destination_type="f32").outputs[0]
     alpha = _scalar(ctx, x, ctx.attr("alpha", 1.0))
     exp = ctx.make("Exp", 1, ctx.make("Divide", 1, x, alpha))
     negative = ctx.make("Multiply", 1, alpha, ctx.make("Subtract", 1, exp, _scalar(ctx, x, 1)))
     zero = _scalar(ctx, x, 0)
-    return ctx.make("Add", 1, ctx.make("Maximum", 1, x, zero),
-                    ctx.make("Minimum", 1, negative, zero))
+    result = ctx.make("Add", 1, ctx.make("Maximum", 1, x, zero),
+                      ctx.make("Minimum", 1, negative, zero)).outputs[0]
+    if narrow:
+        return ctx.make("Convert", 1, result, destination_type=ctx.input(0).element_type)
+    return result
 
 
 @converter("Gelu", since=20)
