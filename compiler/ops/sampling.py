@@ -303,3 +303,77 @@ class OnnxResize(Op):
                 shape[axis] = out_size
                 result = np.where(outside.reshape(shape), attrs["extrapolation_value"], result)
         return result.astype(data.dtype)
+
+
+def _bilinear_taps(plane_count: tuple[int, int], y: np.ndarray, x: np.ndarray):
+    """(row, column, weight) of the four neighbours of each point; zero weight outside."""
+    height, width = plane_count
+    y0, x0 = np.floor(y).astype(np.int64), np.floor(x).astype(np.int64)
+    for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        rows, cols = y0 + dy, x0 + dx
+        weight = (1 - np.abs(y - rows)) * (1 - np.abs(x - cols))
+        inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        yield np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1), weight * inside
+
+
+@register
+class DeformableConvolution(Op):
+    """data [N, C, H, W], offsets [N, DG*kh*kw*2, OH, OW] ((y, x) per kernel tap), filters
+    [O, C/group, kh, kw], optional mask [N, DG*kh*kw, OH, OW] -> [N, O, OH, OW]. Each tap reads
+    the input bilinearly at its regular position plus its offset; outside the image it reads
+    zeros, blended with the border when bilinear_interpolation_pad is set."""
+
+    name, version = "DeformableConvolution", 8
+    num_inputs = (3, 4)
+    attributes = (Attr("strides", "ints"), Attr("pads_begin", "ints"), Attr("pads_end", "ints"),
+                  Attr("dilations", "ints"),
+                  Attr("auto_pad", "str", "explicit", ("explicit", "valid")),
+                  Attr("group", "int", 1), Attr("deformable_group", "int", 1),
+                  Attr("bilinear_interpolation_pad", "bool", False))
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        data, offsets, filters = ctx.shape(0), ctx.shape(1), ctx.shape(2)
+        for index, shape in enumerate((data, offsets, filters)):
+            if shape.rank_is_static and shape.rank != 4:
+                raise ctx.error(f"input {index} must be 4-D, got {shape}")
+        batch = data[0] if data.rank_is_static else DYNAMIC
+        out = filters[0] if filters.rank_is_static else DYNAMIC
+        spatial = (offsets[2], offsets[3]) if offsets.rank_is_static else (DYNAMIC, DYNAMIC)
+        return [TensorType(ctx.element_type(0), PartialShape((batch, out) + spatial))]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, data, offsets, filters, mask=None):
+        n, channels, height, width = data.shape
+        _, _, kh, kw = filters.shape
+        out_h, out_w = offsets.shape[2:]
+        groups = attrs["deformable_group"]
+        shifts = offsets.reshape(n, groups, kh, kw, 2, out_h, out_w).astype(np.float64)
+        (sh, sw), (dh, dw) = attrs["strides"], attrs["dilations"]
+        base_y = (np.arange(out_h) * sh - attrs["pads_begin"][0])[:, None]
+        base_x = (np.arange(out_w) * sw - attrs["pads_begin"][1])[None, :]
+        tap_y = np.arange(kh)[:, None, None, None] * dh
+        tap_x = np.arange(kw)[None, :, None, None] * dw
+        ys = base_y + tap_y + shifts[:, :, :, :, 0]  # [N, DG, kh, kw, OH, OW]
+        xs = base_x + tap_x + shifts[:, :, :, :, 1]
+        weights = np.ones_like(ys) if mask is None else mask.reshape(ys.shape).astype(np.float64)
+        if not attrs["bilinear_interpolation_pad"]:  # points off the image read zero
+            weights = weights * ((ys >= 0) & (ys <= height - 1) & (xs >= 0) & (xs <= width - 1))
+        group_of = np.arange(channels) // (channels // groups)
+        columns = np.zeros((n, channels, kh, kw, out_h, out_w))
+        batch = np.arange(n)[:, None, None, None, None, None]
+        channel = np.arange(channels)[None, :, None, None, None, None]
+        for rows, cols, weight in _bilinear_taps((height, width), ys[:, group_of],
+                                                 xs[:, group_of]):
+            columns += data[batch, channel, rows, cols] * weight
+        columns *= weights[:, group_of]
+        return cls._convolve(attrs, columns, filters.astype(np.float64)).astype(data.dtype)
+
+    @staticmethod
+    def _convolve(attrs: dict, columns: np.ndarray, filters: np.ndarray) -> np.ndarray:
+        groups = attrs["group"]
+        n, channels = columns.shape[:2]
+        per_in, per_out = channels // groups, filters.shape[0] // groups
+        parts = [np.einsum("nckluv,ockl->nouv", columns[:, g * per_in:(g + 1) * per_in],
+                           filters[g * per_out:(g + 1) * per_out]) for g in range(groups)]
+        return np.concatenate(parts, axis=1)

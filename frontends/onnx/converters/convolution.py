@@ -176,3 +176,20 @@ def conv_transpose(ctx: NodeContext) -> Value:
 
 
 __all__ = ["Window", "window", "spatial_rank", "convolve", "add_channel_bias"]
+
+
+@converter("DeformConv", since=19)
+def deform_conv(ctx: NodeContext) -> Value:
+    """Taps outside the image read zeros, bilinearly blended at the border (ONNX samples
+    through GridSample with zero padding), which is bilinear_interpolation_pad."""
+    data, weights, offsets = ctx.input(0), ctx.input(1), ctx.input(2)
+    frame = window(ctx, 2)
+    inputs = [data, offsets, weights]
+    if ctx.optional_input(4) is not None:
+        inputs.append(ctx.input(4))
+    output = ctx.make("DeformableConvolution", 8, *inputs, strides=frame.strides,
+                      dilations=frame.dilations, pads_begin=frame.pads_begin,
+                      pads_end=frame.pads_end, group=ctx.attr("group", 1),
+                      deformable_group=ctx.attr("offset_group", 1),
+                      bilinear_interpolation_pad=True)
+    return add_channel_bias(ctx, as_value(output), ctx.optional_input(3), 2)
