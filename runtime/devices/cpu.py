@@ -22,8 +22,9 @@ ALIGNMENT = 64
 
 
 def aligned_bytes(size: int) -> np.ndarray:
-    """A zeroed uint8 array of `size` bytes whose data starts on a 64-byte boundary."""
-    raw = np.zeros(size + ALIGNMENT, np.uint8)
+    """An uninitialized uint8 array of `size` bytes whose data starts on a 64-byte boundary
+    (generated code writes every arena byte before reading it)."""
+    raw = np.empty(size + ALIGNMENT, np.uint8)
     start = (-raw.ctypes.data) % ALIGNMENT
     return raw[start:start + size]
 
