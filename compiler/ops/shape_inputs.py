@@ -81,7 +81,7 @@ class DimensionOf:
     axis: int
 
 
-ShapeEntry = int | DimensionOf
+ShapeEntry = int | DimensionOf | Dimension  # Dimension: computed, of no one input axis
 _TRACE_DEPTH = 16
 
 
@@ -182,7 +182,38 @@ def _strided_slice_entries(node, depth: int) -> list[ShapeEntry] | None:
     return entries[slice(start, stop, step)]
 
 
+def _arithmetic_entries(node, depth: int) -> list[ShapeEntry] | None:
+    """Add, Multiply and Divide of shape vectors: exact on known values, interval arithmetic
+    on dynamic ones (Divide only by known positive values)."""
+    left, right = (_entries_of(v, depth) for v in node.inputs)
+    if left is None or right is None or 1 not in (len(left), len(right)) and \
+            len(left) != len(right):
+        return None
+    count = max(len(left), len(right))
+    pairs = zip(left * count if len(left) == 1 else left, right * count if len(right) == 1
+                else right)
+    result = [_combine(node, a, b) for a, b in pairs]
+    return None if any(r is None for r in result) else result
+
+
+def _combine(node, a: ShapeEntry, b: ShapeEntry) -> ShapeEntry | None:
+    if isinstance(a, int) and isinstance(b, int):
+        arrays = [np.array(a, node.inputs[0].element_type.dtype),
+                  np.array(b, node.inputs[1].element_type.dtype)]
+        return int(node.evaluate(arrays)[0])
+    if node.op.name == "Divide":
+        if not isinstance(b, int) or b <= 0:
+            return None
+        dim = entry_dim(a)
+        return Dimension(dim.min // b, None if dim.max is None else dim.max // b)
+    operation = Dimension.__mul__ if node.op.name == "Multiply" else Dimension.__add__
+    return operation(entry_dim(a), entry_dim(b))
+
+
 _ENTRY_RULES = {
+    "Add": _arithmetic_entries,
+    "Multiply": _arithmetic_entries,
+    "Divide": _arithmetic_entries,
     "Slice": _slice_entries,
     "StridedSlice": _strided_slice_entries,
     "ShapeOf": _shape_of_entries,
@@ -196,4 +227,6 @@ _ENTRY_RULES = {
 
 
 def entry_dim(entry: ShapeEntry) -> Dimension:
-    return entry.dim if isinstance(entry, DimensionOf) else Dimension.of(entry)
+    if isinstance(entry, DimensionOf):
+        return entry.dim
+    return entry if isinstance(entry, Dimension) else Dimension.of(entry)

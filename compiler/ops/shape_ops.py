@@ -27,7 +27,7 @@ def _reshape_entries(ctx: InferContext, data: PartialShape, target: list[ShapeEn
     special_zero = ctx.attrs["special_zero"]
     entries: list = []
     for axis, size in enumerate(target):
-        if isinstance(size, DimensionOf):
+        if isinstance(size, (DimensionOf, Dimension)):
             entries.append(size)
         elif size == 0 and special_zero:
             if data.rank_is_static and axis >= data.rank:

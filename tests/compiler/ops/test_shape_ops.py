@@ -189,3 +189,25 @@ def test_sliced_shape_vectors_keep_dynamic_dimensions():
     flat = ir.make("Concat", 1, [batch_vector, ir.constant(i64(-1))], axis=0)
     assert str(ir.make("Reshape", 1, [x, flat], special_zero=False).outputs[0].type) == \
         "f32[?,40]"
+
+
+def test_arithmetic_on_shape_vectors():
+    x = ir.parameter("x", "f32", ["1..4", 5, 8])
+    dims = ir.make("ShapeOf", 3, [x])
+
+    def pick(*axes):
+        return ir.make("Gather", 8, [dims, ir.constant(i64(*axes)), ir.constant(i64(0))])
+
+    def reshape(*parts):
+        target = ir.make("Concat", 1, list(parts), axis=0)
+        return str(ir.make("Reshape", 1, [x, target], special_zero=False).outputs[0].type)
+
+    length_by_width = ir.make("Multiply", 1, [pick(1), pick(2)])
+    assert reshape(pick(0), length_by_width) == "f32[1..4,40]"
+    rows = ir.make("Multiply", 1, [pick(0), pick(1)])
+    assert reshape(rows, pick(2)) == "f32[5..20,8]"
+    halves = ir.make("Divide", 1, [pick(2), ir.constant(i64(2))])
+    assert reshape(pick(0, 1), halves, ir.constant(i64(2))) == "f32[1..4,5,4,2]"
+    plus_one = ir.make("Add", 1, [pick(0), ir.constant(i64(1))])
+    assert str(ir.make("Broadcast", 3, [ir.constant(np.float32(0)), plus_one])
+               .outputs[0].type) == "f32[2..5]"
