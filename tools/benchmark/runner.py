@@ -68,8 +68,10 @@ def run_async(compiled: CompiledModel, inputs: dict[str, Any], limits: Limits, r
     queue = AsyncInferQueue(compiled, requests)
     measurement = Measurement()
     lock = threading.Lock()
-    warm_up = [request.infer(inputs) and request.latency for request in queue]
-    measurement.first_inference_ms = warm_up[0]  # every request (MULTI: device) ran once
+    for request in queue:  # every request (MULTI: every device) runs once before the clock
+        request.infer(inputs)
+        if request is queue[0]:
+            measurement.first_inference_ms = request.latency
     first = queue[0]
 
     def on_done(request, userdata) -> None:
