@@ -6,9 +6,10 @@ importer.GraphScope); the converter feeds them as extra node inputs after the fo
 
 import numpy as np
 from vinify.frontends.onnx.context import NodeContext
+from vinify.frontends.onnx.importer import Body
 from vinify.frontends.onnx.registry import converter
 from vinify.frontends.onnx.types import shape_of
-from vinify.ir import Node, Value
+from vinify.ir import Graph, Node, Value, parameter
 from vinify.op import lookup_op
 from vinify.ops.control_flow import with_bodies
 from vinify.shapes import DYNAMIC_RANK, PartialShape, TensorType
@@ -53,8 +54,8 @@ def if_(ctx: NodeContext):
 
 def _inline_body(ctx: NodeContext, body) -> list[Value]:
     """The body's results with its parameters replaced by the outer values they capture."""
-    for parameter, outer in zip(body.graph.parameters, body.captured_outer):
-        parameter.outputs[0].replace_all_uses_with(outer)
+    for param, outer in zip(body.graph.parameters, body.captured_outer):
+        param.outputs[0].replace_all_uses_with(outer)
     results = []
     for result, value in zip(body.graph.results, body.graph.outputs):
         result.drop()
@@ -63,8 +64,8 @@ def _inline_body(ctx: NodeContext, body) -> list[Value]:
 
 
 def _outer_value(body, value: Value) -> Value:
-    for parameter, outer in zip(body.graph.parameters, body.captured_outer):
-        if value is parameter.outputs[0]:
+    for param, outer in zip(body.graph.parameters, body.captured_outer):
+        if value is param.outputs[0]:
             return outer
     return value
 
@@ -124,4 +125,45 @@ def scan(ctx: NodeContext):
                              scan_input_axes=axes, scan_input_directions=directions,
                              scan_output_axes=output_axes,
                              scan_output_directions=output_directions)
+    return list(node.outputs)
+
+
+def _without_batch(value: Value) -> TensorType:
+    return _slice_type(value, 0)
+
+
+def _without_batch_and_step(value: Value) -> TensorType:
+    shape = _without_batch(value).shape
+    dims = None if shape.dims is None else shape.dims[1:]
+    return TensorType(value.element_type, PartialShape(dims))
+
+
+@converter("Scan", since=8, until=8)
+def scan_batched(ctx: NodeContext):
+    """Scan-8: axis 0 of every input is a batch and sequences run along axis 1. It becomes a
+    TensorIterator over the batch whose body is a TensorIterator over the sequence."""
+    if ctx.optional_input(0) is not None:
+        raise ctx.error("sequence_lens (variable-length batches) is not supported")
+    scan_count = ctx.attr("num_scan_inputs")
+    values = [ctx.input(i) for i in range(1, ctx.num_inputs)]
+    state, sequences = values[:len(values) - scan_count], values[len(values) - scan_count:]
+    step_types = [_without_batch(v) for v in state] + \
+        [_without_batch_and_step(v) for v in sequences]
+    inner = ctx.importer.convert_body(ctx.attr("body"), ctx.scope, step_types)
+    outer_params = [parameter(f"{ctx.name}/batch_{i}", t.element_type, t.shape)
+                    for i, t in enumerate([_without_batch(v) for v in values] +
+                                          [v.type for v in inner.captured_outer])]
+    directions = ctx.attr("directions", [0] * scan_count)
+    per_batch = make_with_bodies(
+        ctx, "TensorIterator", 1, [p.outputs[0] for p in outer_params], [inner],
+        num_state=len(state), scan_input_axes=[0] * scan_count, scan_input_directions=directions,
+        scan_output_axes=[0] * (len(inner.graph.outputs) - len(state)),
+        scan_output_directions=[0] * (len(inner.graph.outputs) - len(state)))
+    outer = Body(Graph(outer_params, list(per_batch.outputs), name=f"{ctx.name}/batch"),
+                 outer_params)
+    count = len(per_batch.outputs)
+    node = make_with_bodies(ctx, "TensorIterator", 1, values + inner.captured_outer, [outer],
+                            num_state=0, scan_input_axes=[0] * len(values),
+                            scan_input_directions=[0] * len(values),
+                            scan_output_axes=[0] * count, scan_output_directions=[0] * count)
     return list(node.outputs)
