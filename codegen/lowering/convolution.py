@@ -12,9 +12,9 @@ import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
 from vinify.codegen.lowering.gemm import (
-    ROWS,
     Epilogue,
     GemmOperands,
+    choose_tile,
     emit_gemm,
     epilogue_buffers,
     pack_a_panels,
@@ -121,14 +121,14 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
     matrices = weights.reshape(groups, m_size, k_size)
     if epilogue.scale is not None:
         matrices = (matrices * epilogue.scale.reshape(groups, m_size, 1)).astype(np.float32)
-    rows = min(ROWS, m_size)
+    n_size = geo.out_h * geo.out_w
+    lanes = ctx.target.vector_lanes
+    rows, vectors = choose_tile(m_size, n_size, lanes)
     packed = np.stack([pack_a_panels(m, rows) for m in matrices])
     a = ctx.add_weights((node.name or "conv") + "_packed", packed)
     batch = static_shape(node.inputs[0])[0]
     out = ctx.output(epilogue.output)
     x = ctx.buffer(node.inputs[0])
-    n_size = geo.out_h * geo.out_w
-    lanes = ctx.target.vector_lanes
     columns = None
     if not geo.is_pointwise:
         columns = ctx.scratch("im2col", geo.channels * geo.kernel_h * geo.kernel_w * n_size)
@@ -141,7 +141,8 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
             im2col_kernel(ctx, x, in_offset, geo, columns, source)
         b, b_offset = (x, in_offset) if columns is None else (columns, 0)
         gemm = _conv_gemm(a, b, b_offset, out, out_offset, m_size, n_size, k_size, rows,
-                          lanes, extras)
+                          lanes * vectors, extras)
+        gemm.vectors = vectors
         panel_size = -(-m_size // rows) * rows * k_size
 
         def group_offsets(g: GemmOperands, group: K.Expr) -> GemmOperands:
@@ -150,9 +151,8 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
         emit_gemm(ctx, gemm, "conv", source, groups, group_offsets)
 
 
-def _conv_gemm(a, b, b_offset, out, out_offset, m_size, n_size, k_size, rows, lanes,
+def _conv_gemm(a, b, b_offset, out, out_offset, m_size, n_size, k_size, rows, width,
                extras) -> GemmOperands:
-    width = 4 * lanes
 
     def a_index(m0, r, k):
         return K.Binary("add", K.Binary("mul", m0, K.Const(k_size)),

@@ -24,6 +24,19 @@ from vinify.errors import DeviceError
 
 ROWS = 6
 VECTORS = 4
+# (rows, vectors) register tiles, each 24 accumulators: the one that pads C least is used.
+TILE_SHAPES = ((6, 4), (12, 2), (8, 3))
+
+
+def choose_tile(m: int, n: int, lanes: int) -> tuple[int, int]:
+    """The tile shape computing the fewest padded elements of C (ties: the first listed)."""
+    def padded(shape: tuple[int, int]) -> int:
+        rows, vectors = min(shape[0], m), shape[1]
+        width = vectors * lanes
+        return -(-m // rows) * rows * -(-n // width) * width
+
+    rows, vectors = min(TILE_SHAPES, key=padded)
+    return min(rows, m), vectors
 
 
 @dataclass
@@ -138,6 +151,7 @@ class GemmOperands:
     bias_per_row: bool = True
     bias_offset: K.Expr = K.Const(0)
     a_row_step: int | None = None  # A(m0 + r, k) = A(m0, k) + r * a_row_step when affine
+    vectors: int = VECTORS  # tile width in vectors
     residual: K.Buffer | None = None
     activations: list = field(default_factory=list)
 
@@ -148,13 +162,13 @@ TILES_PER_THREAD = 8
 
 def tile_masks(g: GemmOperands, panel: K.Expr, lanes: int) -> list[K.Stmt]:
     """Column masks of the panel's vectors, computed once per tile (not in the k loop)."""
-    width = VECTORS * lanes
+    width = g.vectors * lanes
     valid = K.Var("valid")
     statements: list[K.Stmt] = [K.Let(valid, K.Binary("min", K.Const(width), K.Binary(
         "sub", K.Const(g.n), K.Binary("mul", panel, K.Const(width)))))]
     return statements + [K.Let(K.Var(f"mask{v}", "i1", lanes),
                                K.LaneMask(K.Binary("sub", valid, K.Const(v * lanes)), lanes))
-                         for v in range(VECTORS)]
+                         for v in range(g.vectors)]
 
 
 def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
@@ -163,10 +177,10 @@ def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
     """One register tile over k in k_range: accumulators start at 0 on the first k block and
     at C's partial sums after it; the epilogue is applied on the last block only. Shared index
     arithmetic is bound to variables once, which keeps the generated code small."""
-    masks = [K.Var(f"mask{v}", "i1", lanes) for v in range(VECTORS)]
+    masks = [K.Var(f"mask{v}", "i1", lanes) for v in range(g.vectors)]
     zero = K.Const(0.0, "f32", lanes)
     n0, is_first = K.Var("n0"), K.Var("is_first", "i1", lanes)
-    statements: list[K.Stmt] = [K.Let(n0, K.Binary("mul", panel, K.Const(VECTORS * lanes))),
+    statements: list[K.Stmt] = [K.Let(n0, K.Binary("mul", panel, K.Const(g.vectors * lanes))),
                                 K.Let(is_first, K.Splat(first, lanes))]
     for r in range(g.rows):
         row = K.Var(f"row{r}")
@@ -174,7 +188,7 @@ def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
                                               K.Const(g.m - 1))))
         row_start = K.Var(f"c{r}")
         statements.append(K.Let(row_start, g.c_index(row, n0)))
-        for v in range(VECTORS):
+        for v in range(g.vectors):
             index = K.Var(f"c{r}_{v}")
             statements.append(K.Let(index, K.Binary("add", row_start, K.Const(v * lanes))))
             partial = K.Load(g.c, index, lanes, masks[v])
@@ -192,7 +206,7 @@ def _k_step(g: GemmOperands, m0: K.Expr, panel: K.Expr, masks: list, lanes: int
     k = K.Var("k")
     b_base, a_base = K.Var("b_base"), K.Var("a_base")
     step: list[K.Stmt] = [K.Let(b_base, g.b_index(panel, k, K.Const(0)))]
-    for v in range(VECTORS):
+    for v in range(g.vectors):
         index = K.Binary("add", b_base, K.Const(v * lanes))
         mask = masks[v] if g.b_masked else None
         step.append(K.Let(K.Var(f"b{v}", "f32", lanes), K.Load(g.b, index, lanes, mask)))
@@ -202,7 +216,7 @@ def _k_step(g: GemmOperands, m0: K.Expr, panel: K.Expr, masks: list, lanes: int
         a_index = (K.Binary("add", a_base, K.Const(r * g.a_row_step))
                    if g.a_row_step is not None else g.a_index(m0, r, k))
         a = K.Splat(K.Load(g.a, a_index), lanes)
-        for v in range(VECTORS):
+        for v in range(g.vectors):
             acc = K.Var(f"acc{r}_{v}", "f32", lanes)
             step.append(K.Let(acc, K.Fma(a, K.Var(f"b{v}", "f32", lanes), acc)))
     return step
@@ -221,7 +235,7 @@ def _epilogue_statements(g: GemmOperands, m0, n0, masks, lanes: int, last: K.Exp
             bias = K.Var(f"bias{r}", "f32", lanes)
             statements.append(K.Let(bias, K.Splat(K.Load(
                 g.bias, K.Binary("add", g.bias_offset, row)), lanes)))
-        for v in range(VECTORS):
+        for v in range(g.vectors):
             mask = K.Binary("and", masks[v], row_valid)
             raw = K.Var(f"acc{r}_{v}", "f32", lanes)
             index = K.Var(f"c{r}_{v}")
@@ -246,7 +260,7 @@ def blocking(g: GemmOperands, lanes: int, threads: int) -> tuple[int, int, int, 
     k_blocks = -(-g.k // K_BLOCK)
     k_size = -(-g.k // k_blocks)
     m_panels = -(-g.m // g.rows)
-    n_panels = -(-g.n // (VECTORS * lanes))
+    n_panels = -(-g.n // (g.vectors * lanes))
     wanted = -(-TILES_PER_THREAD * threads // n_panels)
     m_blocks = max(1, min(wanted, -(-m_panels // 4)))
     per_block = -(-m_panels // m_blocks)
@@ -260,7 +274,7 @@ def emit_gemm(ctx: LoweringContext, g: GemmOperands, stem: str, source: str,
     lanes = ctx.target.vector_lanes
     k_blocks, k_size, per_block, m_blocks = blocking(g, lanes, ctx.target.threads)
     m_panels = -(-g.m // g.rows)
-    n_panels = -(-g.n // (VECTORS * lanes))
+    n_panels = -(-g.n // (g.vectors * lanes))
     per_group = m_blocks * n_panels
     tile, group, panel, block = K.Var("tile"), K.Var("group"), K.Var("panel"), K.Var("block")
     kb, mp = K.Var("kb"), K.Var("mp")
