@@ -216,3 +216,9 @@ def rotary_embedding(ctx: NodeContext) -> Value:
     if data.shape.rank == 4:
         return as_value(ctx.make("Transpose", 1, turned, i64_const(ctx, [0, 2, 1, 3])))
     return reshape(ctx, turned, shape_of(ctx, data))
+
+
+@converter("Det", since=11)
+def det(ctx: NodeContext) -> Value:
+    """Onto vinify's internal Det op (no OpenVINO op computes determinants)."""
+    return as_value(ctx.make("Det", 1, ctx.input(0)))

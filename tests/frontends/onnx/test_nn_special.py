@@ -3,6 +3,7 @@ onnxruntime (or the ONNX reference where onnxruntime has no kernel)."""
 
 import numpy as np
 import pytest
+import vinify
 from onnx import TensorProto, helper
 
 from .test_nn_tensor import assert_matches_onnxruntime, assert_matches_reference, single_node_model
@@ -111,3 +112,26 @@ def test_losses_with_weights_and_ignore_index(reduction):
     feeds = {"x": RNG.standard_normal((3, 4, 2)).astype(np.float32),
              "t": np.array([[0, 1], [3, 2], [1, 1]], np.int64)}
     assert_matches_onnxruntime(model, feeds, rtol=1e-5, atol=1e-6)
+
+
+def test_random_ops_have_the_declared_shape_type_and_range_and_repeat_with_a_seed():
+    node = helper.make_node("RandomUniformLike", ["x"], ["y"], low=-2.0, high=3.0, seed=4.0,
+                            dtype=TensorProto.DOUBLE)
+    model = single_node_model(node, {"x": (F32, [3, 7])}, 15)
+    compiled = vinify.compile_model(vinify.read_model(model), "TEMPLATE")
+    first = compiled({"x": np.zeros((3, 7), np.float32)})[0]
+    assert first.shape == (3, 7) and first.dtype == np.float64
+    assert first.min() >= -2.0 and first.max() < 3.0
+    np.testing.assert_array_equal(first, compiled({"x": np.zeros((3, 7), np.float32)})[0])
+    bernoulli = helper.make_node("Bernoulli", ["p"], ["y"])
+    model = single_node_model(bernoulli, {"p": (F32, [4, 5])}, 15)
+    draws = vinify.compile_model(vinify.read_model(model), "TEMPLATE")(
+        {"p": np.tile(np.array([0, 1, 0, 1, 1], np.float32), (4, 1))})[0]
+    np.testing.assert_array_equal(draws, np.tile([0, 1, 0, 1, 1], (4, 1)))
+
+
+def test_det_of_a_batch_of_matrices():
+    node = helper.make_node("Det", ["x"], ["y"])
+    data = RNG.standard_normal((2, 3, 4, 4)).astype(np.float32)
+    assert_matches_onnxruntime(single_node_model(node, {"x": (F32, [2, 3, 4, 4])}, 11),
+                               {"x": data}, rtol=1e-4, atol=1e-5)
