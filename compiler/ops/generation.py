@@ -8,7 +8,13 @@ import math
 
 import numpy as np
 from vinify.op import Attr, InferContext, Op, register
-from vinify.ops.shape_inputs import const_ints, require_integral, vector_length
+from vinify.ops.shape_inputs import (
+    const_ints,
+    entry_dim,
+    require_integral,
+    shape_entries,
+    vector_length,
+)
 from vinify.ops.shape_rules import require_rank
 from vinify.shapes import DYNAMIC, DYNAMIC_RANK, Dimension, PartialShape, TensorType
 from vinify.types import ElementType, element_type
@@ -31,13 +37,26 @@ def range_length(start: float, stop: float, step: float) -> int:
 def _range_shape(ctx: InferContext, integral: bool) -> PartialShape:
     values = [_scalar(ctx, i) for i in range(3)]
     if None in values:
-        return PartialShape((DYNAMIC,))
+        return PartialShape((_length_from_shape(ctx, values),))
     start, stop, step = (math.trunc(v) for v in values) if integral else values
     if step == 0:
         raise ctx.error("step must not be zero")
     if any(isinstance(v, float) and not math.isfinite(v) for v in (start, stop, step)):
         raise ctx.error(f"start {start}, stop {stop} and step {step} must be finite")
     return PartialShape((Dimension.of(range_length(start, stop, step)),))
+
+
+def _length_from_shape(ctx: InferContext, values: list) -> Dimension:
+    """Range(start, <a dimension from a shape subgraph>, step) with integral start and step:
+    the length is bounded by that dimension's interval (positions of a sequence, say)."""
+    start, stop, step = values
+    entries = shape_entries(ctx, 1) if stop is None else None
+    if entries is None or len(entries) != 1 or not isinstance(start, int) or \
+            not isinstance(step, int) or step <= 0:
+        return DYNAMIC
+    bound = entry_dim(entries[0])
+    low = range_length(start, bound.min, step)
+    return Dimension(low, None if bound.max is None else range_length(start, bound.max, step))
 
 
 def range_values(start, stop, step, elem: ElementType) -> np.ndarray:

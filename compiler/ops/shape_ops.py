@@ -270,18 +270,19 @@ class Tile(Op):
     def infer(cls, ctx: InferContext) -> list[TensorType]:
         require_integral(ctx, 1)
         elem, shape = ctx.element_type(0), ctx.shape(0)
-        repeats = const_ints(ctx, 1)
+        repeats = shape_entries(ctx, 1)
         count = len(repeats) if repeats is not None else vector_length(ctx, 1)
         if not shape.rank_is_static or count is None:
             return [TensorType(elem, DYNAMIC_RANK)]
         rank = max(shape.rank, count)
         if repeats is None:
             return [TensorType(elem, dynamic_shape(rank))]
-        if any(r < 0 for r in repeats):
-            raise ctx.error(f"repeats {repeats} must not be negative")
+        if any(isinstance(r, int) and r < 0 for r in repeats):
+            raise ctx.error(f"repeats {_show(repeats)} must not be negative")
         dims = (Dimension(1, 1),) * (rank - shape.rank) + tuple(shape)
         full = [1] * (rank - len(repeats)) + repeats
-        return [TensorType(elem, PartialShape(tuple(d * r for d, r in zip(dims, full))))]
+        return [TensorType(elem, PartialShape(tuple(d * entry_dim(r)
+                                                    for d, r in zip(dims, full))))]
 
     @classmethod
     def evaluate(cls, attrs: dict, data: np.ndarray, repeats: np.ndarray) -> np.ndarray:

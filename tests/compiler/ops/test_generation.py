@@ -63,3 +63,15 @@ def test_eye_matches_numpy_with_batch():
     assert inferred("Eye", 9, n, m, k, "i32[2]", output_type="f32") == "f32[?,?,3,4]"
     with pytest.raises(TypeInferenceError, match="node 'op' \\(Eye<9>\\).*non-negative"):
         inferred("Eye", 9, scalar(-2, np.int64), m, k, output_type="f32")
+
+
+def test_range_up_to_a_dynamic_dimension_is_bounded_by_it():
+    x = ir.parameter("x", "f32", ["?", "1..128"])
+    length = ir.make("Gather", 8, [ir.make("ShapeOf", 3, [x]), ir.constant(np.int64(1)),
+                                   ir.constant(np.int64(0))])
+    positions = ir.make("Range", 4, [ir.constant(np.int64(0)), length, ir.constant(np.int64(1))],
+                        output_type="i64")
+    assert str(positions.outputs[0].type) == "i64[1..128]"
+    evens = ir.make("Range", 4, [ir.constant(np.int64(0)), length, ir.constant(np.int64(2))],
+                    output_type="i32")
+    assert str(evens.outputs[0].type) == "i32[1..64]"

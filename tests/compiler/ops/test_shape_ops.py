@@ -211,3 +211,12 @@ def test_arithmetic_on_shape_vectors():
     plus_one = ir.make("Add", 1, [pick(0), ir.constant(i64(1))])
     assert str(ir.make("Broadcast", 3, [ir.constant(np.float32(0)), plus_one])
                .outputs[0].type) == "f32[2..5]"
+
+
+def test_tile_repeats_from_a_shape_subgraph():
+    x = ir.parameter("x", "f32", ["2..3", 7])
+    batch = ir.make("Gather", 8, [ir.make("ShapeOf", 3, [x]), ir.constant(i64(0)),
+                                  ir.constant(i64(0))])
+    repeats = ir.make("Concat", 1, [batch, ir.constant(i64(1))], axis=0)
+    row = ir.constant(np.zeros((1, 4), np.float32))
+    assert str(ir.make("Tile", 1, [row, repeats]).outputs[0].type) == "f32[2..3,4]"
