@@ -120,7 +120,7 @@ class NetBuilder:
         ordered = [n for n in nodes if n.op.name != "Result"] + list(graph.results)
         for node in ordered:
             if node.bodies:
-                from vinify.irfile.body_ports import write_body_node
+                from vinify.irfile.body_writer import write_body_node
 
                 write_body_node(self, node)
             elif node.op.name == "Constant":
