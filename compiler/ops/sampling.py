@@ -142,8 +142,9 @@ class GridSample(Op):
 
 @register
 class Col2Im(Op):
-    """data [N?, C * prod(block), L], output_size [2], kernel_size [2] -> [N?, C, H, W]:
-    sums sliding blocks back into an image (the inverse of im2col)."""
+    """data [N?, C * prod(block), L], output_size [S], kernel_size [S] -> [N?, C, *output_size]:
+    sums sliding blocks back into an image (the inverse of im2col). OpenVINO declares 2 spatial
+    axes; the reference also serves ONNX's N-D Col2Im."""
 
     name, version = "Col2Im", 15
     num_inputs = (3, 3)
@@ -162,7 +163,8 @@ class Col2Im(Op):
         channels = DYNAMIC
         if kernel is not None and column.is_static:
             channels = Dimension.of(column.min // int(np.prod(kernel)))
-        spatial = (DYNAMIC, DYNAMIC) if size is None else tuple(
+        count = ctx.shape(1)[0].min if ctx.shape(1).is_static else 2
+        spatial = (DYNAMIC,) * count if size is None else tuple(
             Dimension.of(int(n)) for n in np.asarray(size).reshape(-1))
         dims = tuple(data.dims[:-2]) + (channels,) + spatial
         return [TensorType(ctx.element_type(0), PartialShape(dims))]
@@ -170,21 +172,23 @@ class Col2Im(Op):
     @classmethod
     def evaluate(cls, attrs: dict, data, output_size, kernel_size):
         batched = data if data.ndim == 3 else data[None]
-        (height, width), (kh, kw) = [int(v) for v in output_size], [int(v) for v in kernel_size]
-        (sh, sw), (dh, dw) = attrs["strides"], attrs["dilations"]
-        (pt, pl), (pb, pr) = attrs["pads_begin"], attrs["pads_end"]
-        padded_h, padded_w = height + pt + pb, width + pl + pr
-        blocks_h = (padded_h - dh * (kh - 1) - 1) // sh + 1
-        blocks_w = (padded_w - dw * (kw - 1) - 1) // sw + 1
-        channels = batched.shape[1] // (kh * kw)
-        columns = batched.reshape(batched.shape[0], channels, kh, kw, blocks_h, blocks_w)
-        image = np.zeros((batched.shape[0], channels, padded_h, padded_w), np.float64)
-        for i in range(kh):
-            for j in range(kw):
-                rows = slice(i * dh, i * dh + sh * (blocks_h - 1) + 1, sh)
-                cols = slice(j * dw, j * dw + sw * (blocks_w - 1) + 1, sw)
-                image[:, :, rows, cols] += columns[:, :, i, j]
-        image = image[:, :, pt:pt + height, pl:pl + width].astype(data.dtype)
+        sizes = [int(v) for v in np.asarray(output_size).reshape(-1)]
+        kernel = [int(v) for v in np.asarray(kernel_size).reshape(-1)]
+        strides, dilations = attrs["strides"], attrs["dilations"]
+        begins, ends = attrs["pads_begin"], attrs["pads_end"]
+        padded = [n + b + e for n, b, e in zip(sizes, begins, ends)]
+        blocks = [(p - d * (k - 1) - 1) // s + 1
+                  for p, d, k, s in zip(padded, dilations, kernel, strides)]
+        channels = batched.shape[1] // int(np.prod(kernel))
+        columns = batched.reshape([batched.shape[0], channels] + kernel + blocks)
+        image = np.zeros([batched.shape[0], channels] + padded, np.float64)
+        for tap in itertools.product(*[range(k) for k in kernel]):
+            window = tuple(slice(t * d, t * d + s * (b - 1) + 1, s)
+                           for t, d, s, b in zip(tap, dilations, strides, blocks))
+            image[(slice(None), slice(None)) + window] += columns[(slice(None), slice(None))
+                                                                  + tap]
+        crop = tuple(slice(b, b + n) for b, n in zip(begins, sizes))
+        image = image[(slice(None), slice(None)) + crop].astype(data.dtype)
         return image if data.ndim == 3 else image[0]
 
 

@@ -69,12 +69,13 @@ def grid_sample(ctx: NodeContext) -> Value:
 
 @converter("Col2Im", since=18)
 def col2im(ctx: NodeContext) -> Value:
-    pads = ctx.attr("pads", [0, 0, 0, 0])
+    spatial = ctx.input(1).shape[0].min if ctx.input(1).shape.is_static else 2
+    pads = ctx.attr("pads", [0] * (2 * spatial))
     return as_value(ctx.make("Col2Im", 15, ctx.input(0), convert(ctx, ctx.input(1), i64),
                              convert(ctx, ctx.input(2), i64),
-                             strides=ctx.attr("strides", [1, 1]),
-                             dilations=ctx.attr("dilations", [1, 1]),
-                             pads_begin=pads[:2], pads_end=pads[2:]))
+                             strides=ctx.attr("strides", [1] * spatial),
+                             dilations=ctx.attr("dilations", [1] * spatial),
+                             pads_begin=pads[:spatial], pads_end=pads[spatial:]))
 
 
 def _normalized_positions(ctx: NodeContext, length: Value, like: Value,
