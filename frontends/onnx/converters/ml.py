@@ -48,3 +48,15 @@ def binarizer(ctx: NodeContext):
 @converter("ArrayFeatureExtractor", since=1, domain=ML)
 def array_feature_extractor(ctx: NodeContext):
     return ctx.make("Gather", 8, ctx.input(0), ctx.input(1), ctx.const(np.array(-1, np.int64)))
+
+
+@converter("TreeEnsemble", since=5, domain=ML)
+def tree_ensemble(ctx: NodeContext):
+    if ctx.attr("post_transform", 0) == 4:
+        raise ctx.error("post_transform PROBIT is not supported")
+    names = ("aggregate_function", "post_transform", "n_targets", "tree_roots", "nodes_modes",
+             "nodes_featureids", "nodes_splits", "nodes_truenodeids", "nodes_trueleafs",
+             "nodes_falsenodeids", "nodes_falseleafs", "nodes_missing_value_tracks_true",
+             "leaf_targetids", "leaf_weights", "membership_values")
+    attrs = {name: ctx.attr(name) for name in names if ctx.has_attr(name)}
+    return ctx.make("TreeEnsemble", 1, ctx.input(0), **attrs)
