@@ -10,10 +10,14 @@ import time
 from typing import Any
 
 import vinify
-from vinify.codegen.cpu_compiler import plan_memory, weights_section
-from vinify.codegen.lowering.context import LoweringContext
-from vinify.codegen.lowering.graph import LoweredGraph, lower_graph, unsupported_nodes
-from vinify.codegen.opencl.renderer import render_program
+from vinify.codegen import kernel_ir as K
+from vinify.codegen import memory_plan
+from vinify.codegen.cpu_compiler import weights_section
+from vinify.codegen.llvm.renderer import Placement
+from vinify.codegen.lowering.graph import LoweredGraph
+from vinify.codegen.opencl import gemm_kernels
+from vinify.codegen.opencl.lowering import ACTIVATION_INPUT, Offset, ScheduledKernel, lower_graph
+from vinify.codegen.opencl.renderer import OpenClRenderer, work_items
 from vinify.codegen.opencl.target import OpenClDeviceProfile, opencl_target
 from vinify.errors import DeviceError
 from vinify.runtime.blob import write_blob
@@ -25,10 +29,6 @@ def lower_for_device(graph: Any, profile: OpenClDeviceProfile,
                      schedule: str | None = None) -> LoweredGraph:
     """The graph lowered to kernel IR for this device; DeviceError names what cannot be."""
     target = opencl_target(profile, schedule)
-    missing = unsupported_nodes(graph, LoweringContext(target))
-    if missing:
-        raise DeviceError(f"GPU cannot compile {len(missing)} node(s): " + ", ".join(missing)
-                          + " (HETERO:GPU,CPU runs them elsewhere)")
     try:
         return lower_graph(graph, target)
     except DeviceError as error:
@@ -51,8 +51,7 @@ def compile_to_gpu_blob(graph: Any, profile: OpenClDeviceProfile,
         "inputs": [_port(p, placement) for p in lowered.inputs],
         "outputs": [_port(p, placement) for p in lowered.outputs],
         "arena_bytes": plan.size,
-        "kernels": [{"name": launch.name, "global_size": launch.global_size,
-                     "source": launch.source} for launch in launches],
+        "kernels": launches,
         "schedule": schedule,
         "precision": "f32",
         "compile_seconds": round(time.perf_counter() - started, 3),
@@ -64,6 +63,82 @@ def compile_to_gpu_blob(graph: Any, profile: OpenClDeviceProfile,
     sections = {"metadata": json.dumps(metadata).encode(),
                 "weights": weights_section(lowered, placement), "source": source.encode()}
     return write_blob(header, sections)
+
+
+def kernel_buffers(kernel: K.Kernel) -> set[str]:
+    """Names of the buffers a kernel touches (a scheduled kernel lists them)."""
+    if isinstance(kernel, ScheduledKernel):
+        return {buffer.name for buffer in kernel.buffers}
+    return K.buffers_used(kernel.body)
+
+
+def plan_memory(lowered: LoweredGraph) -> tuple[memory_plan.ArenaPlan, dict]:
+    """Arena offsets from each buffer's first and last kernel; weights laid out in order."""
+    last_step = len(lowered.kernels)
+    first: dict[str, int] = {p.buffer: 0 for p in lowered.inputs}
+    last: dict[str, int] = {p.buffer: last_step for p in lowered.outputs}
+    for step, kernel in enumerate(lowered.kernels):
+        for name in kernel_buffers(kernel):
+            first.setdefault(name, step)
+            last[name] = max(last.get(name, step), step)
+    lives = [memory_plan.TensorLife(name, buffer.size * ITEM_SIZES[buffer.dtype],
+                                    first.get(name, 0), last.get(name, 0))
+             for name, buffer in lowered.arena_buffers.items()]
+    plan = memory_plan.plan_arena(lives)
+    placement = {name: Placement("arena", offset) for name, offset in plan.offsets.items()}
+    offset = 0
+    for name, array in lowered.weights.items():
+        placement[name] = Placement("weights", offset)
+        offset = memory_plan.align_up(offset + array.nbytes)
+    return plan, placement
+
+
+ITEM_SIZES = {"f32": 4, "i64": 8, "i32": 4, "i8": 1, "u8": 1, "i1": 1}
+
+
+def render_program(kernels: list[K.Kernel], placement: dict) -> tuple[str, list[dict]]:
+    """The OpenCL C program (each scheduled kernel variant once) and the launches in order."""
+    renderer = OpenClRenderer(placement)
+    rendered: set[str] = set()
+    launches = []
+    for kernel in kernels:
+        if not isinstance(kernel, ScheduledKernel):
+            renderer.add_kernel(kernel)
+            launches.append({"name": kernel.name, "global": [work_items(kernel)], "args": [],
+                             "source": kernel.source})
+            continue
+        if kernel.name not in rendered:
+            renderer.add_source(kernel.name, scheduled_source(renderer, kernel.variant))
+            rendered.add(kernel.name)
+        order = (gemm_kernels.IM2COL_PARAMETERS if kernel.variant == "im2col"
+                 else gemm_kernels.GEMM_PARAMETERS)
+        arguments = [_resolve(kernel.arguments[name], placement) for name in order]
+        launches.append({"name": kernel.name, "global": list(kernel.global_size),
+                         "args": arguments, "source": kernel.source})
+    return renderer.program(), launches
+
+
+def _resolve(value, placement: dict) -> int:
+    if isinstance(value, Offset):
+        return placement[value.buffer].offset // 4 + value.shift
+    return int(value)
+
+
+def scheduled_source(renderer: OpenClRenderer, variant) -> str:
+    """The OpenCL C of a scheduled kernel, its helpers registered with `renderer`."""
+    if variant == "im2col":
+        return gemm_kernels.im2col_source()
+    lanes = variant.lanes
+    renderer.expr(K.LaneMask(K.Const(0), lanes))
+    activation = f"act_{variant.name}"
+    kind = f"float{lanes}"
+    argument = renderer.var_name(ACTIVATION_INPUT)
+    renderer.helper(activation, f"{renderer.helper_prefix} {kind} {activation}({kind} "
+                                f"{argument}) {{ return {renderer.expr(variant.activation)}; }}")
+    return gemm_kernels.register_blocked_source(
+        variant, renderer.load_helper("float", lanes, False),
+        renderer.load_helper("float", lanes, True), renderer.store_helper("float", lanes, True),
+        activation)
 
 
 def _port(port, placement: dict) -> dict:

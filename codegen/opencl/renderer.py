@@ -45,6 +45,9 @@ class OpenClRenderer(CStyleRenderer):
     weights_type = "__global const uchar* restrict"
     # Inlined for certain: PoCL otherwise leaves helpers as real calls in hot loops.
     helper_prefix = "static inline __attribute__((always_inline))"
+    # Lane-by-lane paths of masked accesses run on edge tiles only: kept out of line, they
+    # spare the OpenCL compiler most of the code (PoCL's build time grows with it).
+    slow_prefix = "static __attribute__((noinline))"
 
     def __init__(self, placement: dict):
         super().__init__(placement)
@@ -165,13 +168,14 @@ class OpenClRenderer(CStyleRenderer):
         if not masked:
             return plain
         name = f"vx_loadm{lanes}_{scalar}"
-        every = all_lanes(lanes)
         partial = ", ".join(f"{component('m', lane)} ? p[{lane}] : 0"
                             for lane in lanes_of(lanes))
+        self.helper(name + "_lanes", (
+            f"{self.slow_prefix} {kind} {name}_lanes(const __global {scalar}* p, int{lanes} m) "
+            f"{{\n  return ({kind})({partial});\n}}"))
         return self.helper(name, (
             f"{self.helper_prefix} {kind} {name}(const __global {scalar}* p, int{lanes} m) {{\n"
-            f"  if (({every}) != 0) return {plain}(p);\n"
-            f"  return ({kind})({partial});\n}}"))
+            f"  return ({all_lanes(lanes)}) != 0 ? {plain}(p) : {name}_lanes(p, m);\n}}"))
 
     def gather_helper(self, scalar: str, lanes: int, masked: bool) -> str:
         kind = f"{scalar}{lanes}"
@@ -187,22 +191,33 @@ class OpenClRenderer(CStyleRenderer):
 
     def vector_store(self, statement: K.Store, pointer: str, value: str) -> str:
         lanes, scalar = statement.value.lanes, C_SCALAR[statement.buffer.dtype]
+        target = f"{pointer} + {self.expr(statement.index)}"
+        name = self.store_helper(scalar, lanes, statement.mask is not None)
+        if statement.mask is None:
+            return f"{name}({target}, {value})"
+        return f"{name}({target}, {value}, {self.expr(statement.mask)})"
+
+    def store_helper(self, scalar: str, lanes: int, masked: bool) -> str:
         kind = f"{scalar}{lanes}"
         plain = f"vx_store{lanes}_{scalar}"
         writes = " ".join(f"p[{lane}] = {component('v', lane)};" for lane in lanes_of(lanes))
         self.helper(plain, f"{self.helper_prefix} void {plain}(__global {scalar}* p, {kind} v) "
                            f"{{ {writes} }}")
-        target = f"{pointer} + {self.expr(statement.index)}"
-        if statement.mask is None:
-            return f"{plain}({target}, {value})"
+        if not masked:
+            return plain
         name = f"vx_storem{lanes}_{scalar}"
-        every = all_lanes(lanes)
         guarded = " ".join(f"if ({component('m', lane)}) p[{lane}] = {component('v', lane)};"
                            for lane in lanes_of(lanes))
-        self.helper(name, (
+        self.helper(name + "_lanes", (
+            f"{self.slow_prefix} void {name}_lanes(__global {scalar}* p, {kind} v, int{lanes} m) "
+            f"{{\n  {guarded}\n}}"))
+        return self.helper(name, (
             f"{self.helper_prefix} void {name}(__global {scalar}* p, {kind} v, int{lanes} m) {{\n"
-            f"  if (({every}) != 0) {{ {plain}(p, v); return; }}\n  {guarded}\n}}"))
-        return f"{name}({target}, {value}, {self.expr(statement.mask)})"
+            f"  if (({all_lanes(lanes)}) != 0) {plain}(p, v); else {name}_lanes(p, v, m);\n}}"))
+
+    def add_source(self, name: str, text: str) -> None:
+        """A kernel written as OpenCL C (a scheduled kernel), placed after the helpers."""
+        self.kernels.append(KernelSource(name, text))
 
 
 def all_lanes(lanes: int, mask: str = "m") -> str:

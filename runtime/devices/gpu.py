@@ -157,8 +157,10 @@ class GpuStream:
         self.kernels = []
         for launch in executable.metadata["kernels"]:
             kernel = cl.Kernel(executable.program, launch["name"])
-            kernel.set_args(self.arena, executable.weights)
-            self.kernels.append((kernel, (int(launch["global_size"]),)))
+            sizes = [np.int64(value) for value in launch["args"]]
+            kernel.set_args(self.arena, executable.weights, *sizes)
+            global_size = tuple(int(n) for n in launch["global"])
+            self.kernels.append((kernel, global_size, executable.local_size(global_size)))
 
 
 class GpuExecutable(Executable):
@@ -183,10 +185,15 @@ class GpuExecutable(Executable):
         self.weights = cl.Buffer(self.context, cl.mem_flags.READ_ONLY
                                  | cl.mem_flags.COPY_HOST_PTR, hostbuf=np.frombuffer(
                                      weights, np.uint8))
-        self.local_size = (1,) if device.type & cl.device_type.CPU else None
+        self.on_cpu = bool(device.type & cl.device_type.CPU)
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         self._free.put(GpuStream(self))  # built now: a kernel-argument error shows at compile
         self._lock = threading.Lock()
+
+    def local_size(self, global_size: tuple[int, ...]) -> tuple[int, ...] | None:
+        """One work-item per work-group on CPU devices (PoCL runs work-groups on its threads);
+        the driver's choice elsewhere."""
+        return tuple(1 for _ in global_size) if self.on_cpu else None
 
     def _stream(self) -> GpuStream:
         try:
@@ -212,9 +219,8 @@ class GpuExecutable(Executable):
             host = np.ascontiguousarray(array, element_type(entry["element_type"]).dtype)
             if host.nbytes:
                 cl.enqueue_copy(stream.queue, stream.arena, host, dst_offset=entry["offset"])
-        for kernel, global_size in stream.kernels:
-            local = self.local_size if global_size[0] > 1 else None
-            cl.enqueue_nd_range_kernel(stream.queue, kernel, global_size, local)
+        for kernel, global_size, local_size in stream.kernels:
+            cl.enqueue_nd_range_kernel(stream.queue, kernel, global_size, local_size)
         outputs = []
         for entry in self.metadata["outputs"]:
             array = np.empty(entry["shape"], element_type(entry["element_type"]).dtype)

@@ -1,0 +1,203 @@
+"""Scheduled GEMM and im2col kernels: OpenCL C generated once per variant, sized by arguments.
+
+Every Convolution and MatMul of a model is C[m][n] = epilogue(sum_k A[m][k] * B[k][n]) with
+    A[m][k] at a_off + m*a_rs + k*a_ks        (weights or activations, any strides)
+    B[k][n] at b_off + k*b_ks + n             (rows unit-stride: vector loads along n)
+    C[m][n] at c_off + m*ldc + n              (the residual, when fused, is laid out like C)
+plus per-group and per-image offsets (global ids 1 and 2). Sizes and offsets are kernel
+arguments, so one compiled kernel serves every layer with the same epilogue: PoCL compiles a
+few kernels per model instead of one per layer.
+
+Two schedules, same arguments:
+- register-blocked (CPU-type devices): a work-item owns a column panel of VECTORS vectors of
+  `lanes` floats and a range of ROWS-row panels; the k loop is generator-unrolled into
+  ROWS x VECTORS accumulators updated with plain a*b+c (PoCL contracts it into FMAs, while fma()
+  would be a call); B rows that are padded to the panel width need no masks.
+- local-tiled (GPUs): a TILE x TILE work-group computes a (TILE*WORK) x (TILE*WORK) block of C,
+  staging TILE*WORK x TILE_K tiles of A and B in __local memory; each work-item keeps WORK x WORK
+  accumulators.
+"""
+
+from dataclasses import dataclass
+
+ROWS = 6
+VECTORS = 4
+K_BLOCK = 256
+TILE = 16
+WORK = 4
+TILE_K = 16
+
+GEMM_PARAMETERS = ("a_off", "a_rs", "a_ks", "a_gs", "b_off", "b_ks", "b_gs", "b_is", "c_off",
+                   "ldc", "c_gs", "c_is", "bias_off", "bias_gs", "res_off", "M", "N", "K",
+                   "m_panels_per_item", "m_blocks")
+
+
+@dataclass(frozen=True)
+class GemmVariant:
+    """What changes the code of a GEMM kernel (everything else is an argument)."""
+
+    schedule: str
+    lanes: int
+    masked_b: bool  # B rows are not padded to the panel width
+    bias: str  # "none", "row" (per m) or "column" (per n)
+    residual: bool
+    activation: object  # kernel IR expression of the epilogue over the f32 vector Var "x"
+    a_space: str  # "weights" or "arena"
+    b_space: str
+
+    @property
+    def name(self) -> str:
+        import hashlib
+
+        digest = hashlib.sha256(repr(self).encode()).hexdigest()[:10]
+        return f"gemm_{self.schedule.replace('-', '_')}_{digest}"
+
+
+def _space(space: str, const: bool = True) -> str:
+    return "__global const uchar*" if const else "__global uchar*"
+
+
+def gemm_signature(variant: GemmVariant) -> str:
+    parameters = ", ".join(f"long {p}" for p in GEMM_PARAMETERS)
+    return (f"__kernel void {variant.name}(__global uchar* arena, "
+            f"__global const uchar* weights, {parameters})")
+
+
+def _pointers(variant: GemmVariant) -> list[str]:
+    """Typed pointers for this work-item's group and image (element offsets are arguments)."""
+    a_base = "weights" if variant.a_space == "weights" else "arena"
+    b_base = "weights" if variant.b_space == "weights" else "arena"
+    lines = [
+        "const long group = get_global_id(1), image = get_global_id(2);",
+        f"const __global float* A = (const __global float*)({a_base}) + a_off + group * a_gs;",
+        f"const __global float* B = (const __global float*)({b_base}) + b_off + group * b_gs"
+        " + image * b_is;",
+        "__global float* C = (__global float*)(arena) + c_off + group * c_gs + image * c_is;",
+    ]
+    if variant.residual:
+        lines.append("const __global float* R = (const __global float*)(arena) + res_off"
+                     " + group * c_gs + image * c_is;")
+    if variant.bias != "none":
+        lines.append("const __global float* bias = (const __global float*)(weights) + bias_off"
+                     " + group * bias_gs;")
+    return lines
+
+
+def register_blocked_source(variant: GemmVariant, load: str, load_masked: str,
+                            store_masked: str, activation: str) -> str:
+    """The register-blocked kernel; `load*`/`store*` name the renderer's vector helpers and
+    `activation` a helper function applied to the value on the last k block."""
+    lanes, width = variant.lanes, VECTORS * variant.lanes
+    kind = f"float{lanes}"
+    lines = [gemm_signature(variant) + " {"]
+    lines += ["  " + line for line in _pointers(variant)]
+    lines += [
+        f"  const long n_panels = (N + {width - 1}) / {width};",
+        "  const long panel = (long)get_global_id(0) / m_blocks;",
+        "  const long block = (long)get_global_id(0) % m_blocks;",
+        "  if (panel >= n_panels) return;",
+        f"  const long n0 = panel * {width};",
+        f"  const long valid = N - n0 < {width} ? N - n0 : {width};",
+        f"  const int full = valid == {width};",
+    ]
+    lines += [f"  const int{lanes} mask{v} = vx_lanemask{lanes}(valid - {v * lanes});"
+              for v in range(VECTORS)]
+    lines += [
+        "  const long mp_start = block * m_panels_per_item;",
+        f"  const long m_panels = (M + {ROWS - 1}) / {ROWS};",
+        "  const long mp_stop = mp_start + m_panels_per_item < m_panels ?"
+        " mp_start + m_panels_per_item : m_panels;",
+        f"  for (long k0 = 0; k0 < K; k0 += {K_BLOCK}) {{",
+        f"    const long k1 = k0 + {K_BLOCK} < K ? k0 + {K_BLOCK} : K;",
+        "    for (long mp = mp_start; mp < mp_stop; mp++) {",
+        f"      const long m0 = mp * {ROWS};",
+    ]
+    body = []
+    for r in range(ROWS):
+        body.append(f"const long row{r} = m0 + {r} < M ? m0 + {r} : M - 1;")
+        body.append(f"const __global float* a{r} = A + row{r} * a_rs;")
+        for v in range(VECTORS):
+            partial = f"{load_masked}(C + row{r} * ldc + n0 + {v * lanes}, mask{v})"
+            body.append(f"{kind} acc{r}_{v} = k0 == 0 ? ({kind})(0.0f) : {partial};")
+    body += _k_loop(variant, load, load_masked, kind)
+    body += _stores(variant, load_masked, store_masked, activation, kind)
+    lines += ["      " + line for line in body]
+    lines += ["    }", "  }", "}"]
+    return "\n".join(lines)
+
+
+def _k_loop(variant: GemmVariant, load: str, load_masked: str, kind: str) -> list[str]:
+    """The unrolled k loop; with unpadded B, a masked copy for the last column panel."""
+    def loop(masked: bool) -> list[str]:
+        lines = ["for (long k = k0; k < k1; k++) {",
+                 "  const __global float* brow = B + k * b_ks + n0;"]
+        for v in range(VECTORS):
+            offset = f"brow + {v * variant.lanes}"
+            value = f"{load_masked}({offset}, mask{v})" if masked else f"{load}({offset})"
+            lines.append(f"  const {kind} b{v} = {value};")
+        for r in range(ROWS):
+            lines.append(f"  const {kind} a_{r} = ({kind})(a{r}[k * a_ks]);")
+            lines += [f"  acc{r}_{v} = a_{r} * b{v} + acc{r}_{v};" for v in range(VECTORS)]
+        return lines + ["}"]
+
+    if not variant.masked_b:
+        return loop(False)
+    return (["if (full) {"] + ["  " + x for x in loop(False)] + ["} else {"]
+            + ["  " + x for x in loop(True)] + ["}"])
+
+
+def _stores(variant: GemmVariant, load_masked: str, store_masked: str, activation: str,
+            kind: str) -> list[str]:
+    lines = ["const int last = k1 == K;"]
+    lanes = variant.lanes
+    for r in range(ROWS):
+        lines.append(f"if (m0 + {r} < M) {{")
+        for v in range(VECTORS):
+            column = f"n0 + {v * lanes}"
+            value = f"acc{r}_{v}"
+            if variant.bias == "row":
+                value = f"{value} + ({kind})(bias[row{r}])"
+            elif variant.bias == "column":
+                value = f"{value} + {load_masked}(bias + {column}, mask{v})"
+            if variant.residual:
+                value = f"{value} + {load_masked}(R + row{r} * ldc + {column}, mask{v})"
+            value = f"{activation}({value})"
+            target = f"C + row{r} * ldc + {column}"
+            lines.append(f"  {store_masked}({target}, last ? {value} : acc{r}_{v}, mask{v});")
+        lines.append("}")
+    return lines
+
+
+@dataclass(frozen=True)
+class Im2colVariant:
+    """im2col is one kernel for every convolution; padding the rows needs no variant."""
+
+    name: str = "im2col_rows"
+
+
+IM2COL_PARAMETERS = ("x_off", "x_is", "col_off", "col_is", "C", "H", "W", "KH", "KW", "OH",
+                     "OW", "SH", "SW", "DH", "DW", "PH", "PW", "ldb")
+
+
+def im2col_source() -> str:
+    """columns[(c*KH + kh)*KW + kw][oh*OW + ow] = x[c][ih][iw] (0 outside the image); one
+    work-item per row, image = global id 1; columns of a row beyond OH*OW are left as they are
+    (the GEMM never stores what they produce)."""
+    parameters = ", ".join(f"long {p}" for p in IM2COL_PARAMETERS)
+    return f"""__kernel void im2col_rows(__global uchar* arena, __global const uchar* weights,
+    {parameters}) {{
+  const long row = get_global_id(0), image = get_global_id(1);
+  if (row >= C * KH * KW) return;
+  const long kw = row % KW, kh = (row / KW) % KH, c = row / (KW * KH);
+  const __global float* x = (const __global float*)(arena) + x_off + image * x_is + c * H * W;
+  __global float* out = (__global float*)(arena) + col_off + image * col_is + row * ldb;
+  for (long oh = 0; oh < OH; oh++, out += OW) {{
+    const long ih = oh * SH - PH + kh * DH;
+    const __global float* line = x + ih * W;
+    const int inside = ih >= 0 && ih < H;
+    for (long ow = 0; ow < OW; ow++) {{
+      const long iw = ow * SW - PW + kw * DW;
+      out[ow] = (inside && iw >= 0 && iw < W) ? line[iw] : 0.0f;
+    }}
+  }}
+}}"""

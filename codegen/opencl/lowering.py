@@ -1,0 +1,234 @@
+"""The graph lowered for OpenCL: the shared lowering for every op, except that Convolution,
+GroupConvolution and MatMul groups (with their fused epilogues, planned by the shared
+`plan_groups`) become launches of the scheduled kernels of `gemm_kernels`.
+
+A launch is a `ScheduledKernel`: a kernel IR Kernel with no body whose `buffers` say what it
+touches (for the memory plan) and whose arguments name buffers symbolically (an element offset
+is known only once the arena is planned).
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering import convolution, elementwise
+from vinify.codegen.lowering import graph as shared
+from vinify.codegen.lowering.context import LOWERINGS, LoweringContext, static_shape
+from vinify.codegen.lowering.gemm import Epilogue
+from vinify.codegen.opencl.gemm_kernels import (
+    GEMM_PARAMETERS,
+    IM2COL_PARAMETERS,
+    ROWS,
+    VECTORS,
+    GemmVariant,
+)
+from vinify.errors import DeviceError
+
+TILES_PER_COMPUTE_UNIT = 8
+
+
+@dataclass(frozen=True)
+class Offset:
+    """The element offset of `buffer` (plus `shift` elements), resolved after planning."""
+
+    buffer: str
+    shift: int = 0
+
+
+@dataclass
+class ScheduledKernel(K.Kernel):
+    """One launch of a scheduled kernel: `variant` says which code, arguments the sizes."""
+
+    variant: Any = None
+    arguments: dict = field(default_factory=dict)
+    global_size: tuple = (1,)
+
+
+def round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def _activation_formula(epilogue: Epilogue) -> Any:
+    def apply(value: K.Expr) -> K.Expr:
+        for formula in epilogue.activations:
+            value = formula(value)
+        return value
+
+    return apply
+
+
+ACTIVATION_INPUT = "x"
+
+
+def _epilogue_parts(ctx: LoweringContext, epilogue: Epilogue, stem: str, bias_size: int
+                    ) -> tuple[K.Buffer | None, K.Buffer | None]:
+    bias = None
+    if epilogue.bias is not None:
+        values = np.zeros(bias_size, np.float32)
+        values[:len(epilogue.bias)] = epilogue.bias
+        bias = ctx.add_weights(stem + "_bias", values)
+    residual = ctx.buffer(epilogue.residual) if epilogue.residual is not None else None
+    return bias, residual
+
+
+def emit_gemm(ctx: LoweringContext, variant_fields: dict, sizes: dict, buffers: list,
+              groups: int, batch: int, source: str) -> None:
+    """One scheduled GEMM launch over groups x images, split into enough work-items."""
+    lanes = ctx.target.vector_lanes
+    width = VECTORS * lanes
+    n_panels = -(-sizes["N"] // width)
+    m_panels = -(-sizes["M"] // ROWS)
+    wanted = TILES_PER_COMPUTE_UNIT * ctx.target.threads
+    m_blocks = max(1, min(m_panels, -(-wanted // (n_panels * groups * batch))))
+    per_item = -(-m_panels // m_blocks)
+    m_blocks = -(-m_panels // per_item)
+    arguments = {name: 0 for name in GEMM_PARAMETERS}
+    arguments.update(sizes, m_panels_per_item=per_item, m_blocks=m_blocks)
+    formula = variant_fields.pop("activation")
+    variant_fields["activation"] = formula(K.Var(ACTIVATION_INPUT, "f32", lanes))
+    variant = GemmVariant(schedule=ctx.target.extra.get("schedule", "register-blocked"),
+                          lanes=lanes, **variant_fields)
+    kernel = ScheduledKernel(variant.name, [], source, [b for b in buffers if b is not None],
+                             variant=variant, arguments=arguments,
+                             global_size=(n_panels * m_blocks, groups, batch))
+    ctx.kernels.append(kernel)
+
+
+def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
+    epilogue = epilogue or Epilogue(nodes=[node])
+    weights = ctx.constant(node.inputs[1])
+    if weights is None:
+        raise DeviceError(f"GPU: {node.describe()}: convolution weights must be constant")
+    weights = np.asarray(weights, np.float64)
+    if node.op.name == "Convolution":
+        weights = weights[None]
+    groups, m_size = weights.shape[0], weights.shape[1]
+    geo = convolution.geometry(node, weights.shape)
+    k_size = int(np.prod(weights.shape[2:]))
+    matrices = weights.reshape(groups, m_size, k_size)
+    if epilogue.scale is not None:
+        matrices = matrices * epilogue.scale.reshape(groups, m_size, 1)
+    a = ctx.add_weights((node.name or "conv") + "_rows", matrices)
+    batch = static_shape(node.inputs[0])[0]
+    x, out = ctx.buffer(node.inputs[0]), ctx.output(epilogue.output)
+    n_size = geo.out_h * geo.out_w
+    bias, residual = _epilogue_parts(ctx, epilogue, node.name or "conv", groups * m_size)
+    source = " + ".join(n.describe() for n in epilogue.nodes)
+    image_size = geo.channels * geo.height * geo.width
+    if geo.is_pointwise:
+        b, ldb, b_is, masked = x, n_size, image_size, True
+    else:
+        ldb = round_up(n_size, VECTORS * ctx.target.vector_lanes)
+        b_is = geo.channels * geo.kernel_h * geo.kernel_w * ldb
+        b = ctx.scratch("im2col", batch * b_is)
+        _emit_im2col(ctx, x, b, geo, ldb, b_is, batch, source)
+        masked = False
+    sizes = dict(a_off=Offset(a.name), a_rs=k_size, a_ks=1, a_gs=m_size * k_size,
+                 b_off=Offset(b.name), b_ks=ldb, b_gs=k_size * ldb, b_is=b_is,
+                 c_off=Offset(out.name), ldc=n_size, c_gs=m_size * n_size,
+                 c_is=groups * m_size * n_size, bias_gs=m_size, M=m_size, N=n_size, K=k_size)
+    _add_epilogue_offsets(sizes, bias, residual)
+    fields = dict(masked_b=masked and n_size % (VECTORS * ctx.target.vector_lanes) != 0,
+                  bias="row" if bias is not None else "none", residual=residual is not None,
+                  activation=_activation_formula(epilogue), a_space="weights",
+                  b_space="arena")
+    emit_gemm(ctx, fields, sizes, [a, b, out, bias, residual], groups, batch, source)
+
+
+def _add_epilogue_offsets(sizes: dict, bias: K.Buffer | None, residual: K.Buffer | None) -> None:
+    if bias is not None:
+        sizes["bias_off"] = Offset(bias.name)
+    if residual is not None:
+        sizes["res_off"] = Offset(residual.name)
+
+
+def _emit_im2col(ctx: LoweringContext, x: K.Buffer, columns: K.Buffer, geo: Any, ldb: int,
+                 col_is: int, batch: int, source: str) -> None:
+    rows = geo.channels * geo.kernel_h * geo.kernel_w
+    values = dict(x_off=Offset(x.name), x_is=geo.channels * geo.height * geo.width,
+                  col_off=Offset(columns.name), col_is=col_is, C=geo.channels, H=geo.height,
+                  W=geo.width, KH=geo.kernel_h, KW=geo.kernel_w, OH=geo.out_h, OW=geo.out_w,
+                  SH=geo.stride[0], SW=geo.stride[1], DH=geo.dilation[0], DW=geo.dilation[1],
+                  PH=geo.pad[0], PW=geo.pad[1], ldb=ldb)
+    assert set(values) == set(IM2COL_PARAMETERS)
+    ctx.kernels.append(ScheduledKernel("im2col_rows", [], source, [x, columns],
+                                       variant="im2col", arguments=values,
+                                       global_size=(rows, batch)))
+
+
+def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
+    epilogue = epilogue or Epilogue(nodes=[node])
+    a_value, b_value = node.inputs
+    a_shape, b_shape = static_shape(a_value), static_shape(b_value)
+    if len(b_shape) != 2 or len(a_shape) < 1:
+        raise DeviceError(f"GPU: {node.describe()}: only MatMul with a 2-D right operand is "
+                          f"compiled (got {list(a_shape)} x {list(b_shape)})")
+    transpose_a, transpose_b = node.attrs["transpose_a"], node.attrs["transpose_b"]
+    if transpose_a and len(a_shape) != 2:
+        raise DeviceError(f"GPU: {node.describe()}: transpose_a needs a 2-D left operand")
+    k_size = a_shape[-2] if transpose_a else a_shape[-1]
+    m_size = int(np.prod(a_shape)) // k_size
+    n_size = b_shape[0] if transpose_b else b_shape[1]
+    width = VECTORS * ctx.target.vector_lanes
+    n_padded = round_up(n_size, width)
+    b_const = ctx.constant(b_value)
+    if b_const is not None:
+        matrix = np.asarray(b_const, np.float64)
+        matrix = matrix.T if transpose_b else matrix
+        if epilogue.scale is not None:
+            matrix = matrix * epilogue.scale[None, :]
+        padded = np.zeros((k_size, n_padded))
+        padded[:, :n_size] = matrix
+        b = ctx.add_weights(node.name or "matmul", padded)
+        b_ks, masked, b_space = n_padded, False, "weights"
+    else:
+        if transpose_b:
+            raise DeviceError(f"GPU: {node.describe()}: transpose_b of a runtime operand")
+        b, b_ks, masked, b_space = ctx.buffer(b_value), n_size, n_size % width != 0, "arena"
+    a, out = ctx.buffer(a_value), ctx.output(epilogue.output)
+    bias, residual = _epilogue_parts(ctx, epilogue, node.name or "matmul", n_padded)
+    sizes = dict(a_off=Offset(a.name), a_rs=1 if transpose_a else k_size,
+                 a_ks=m_size if transpose_a else 1, b_off=Offset(b.name), b_ks=b_ks,
+                 c_off=Offset(out.name), ldc=n_size, M=m_size, N=n_size, K=k_size)
+    _add_epilogue_offsets(sizes, bias, residual)
+    fields = dict(masked_b=masked, bias="column" if bias is not None else "none",
+                  residual=residual is not None, activation=_activation_formula(epilogue),
+                  a_space="weights" if a.name in ctx.weights else "arena", b_space=b_space)
+    source = " + ".join(n.describe() for n in epilogue.nodes)
+    emit_gemm(ctx, fields, sizes, [a, b, out, bias, residual], 1, 1, source)
+
+
+SCHEDULED = {"Convolution": lower_convolution, "GroupConvolution": lower_convolution,
+             "MatMul": lower_matmul}
+
+
+def lower_graph(graph: Any, target: Any) -> shared.LoweredGraph:
+    """As the shared `lower_graph`, with the scheduled GEMMs in place of the shared ones (the
+    shared one takes no table of GEMM lowerings, so its walk is repeated here)."""
+    ctx = LoweringContext(target)
+    missing = shared.unsupported_nodes(graph, ctx)
+    if missing:
+        raise DeviceError(f"GPU cannot compile {len(missing)} node(s): " + ", ".join(missing)
+                          + " (HETERO:GPU,CPU runs them elsewhere)")
+    inputs = []
+    for index, value in enumerate(graph.inputs):
+        buffer = ctx.output(value)
+        inputs.append(shared.PortInfo(shared.port_name(value, index), value.element_type.name,
+                                      static_shape(value), buffer.name))
+    groups, absorbed = shared.plan_groups(graph, ctx)
+    for node in graph.nodes():
+        if node.op.name in ("Parameter", "Result", "Constant") or id(node) in absorbed:
+            continue
+        if all(ctx.constant(v) is not None for v in node.outputs):
+            continue
+        if id(node) in groups:
+            head, group = groups[id(node)]
+            if isinstance(group, list):  # a fused elementwise chain
+                elementwise.lower_chain(ctx, group)
+            else:
+                SCHEDULED[head.op.name](ctx, head, group)
+            continue
+        LOWERINGS[node.op.name](ctx, node)
+    outputs = shared._outputs(graph, ctx, {p.buffer for p in inputs})
+    return shared.LoweredGraph(ctx.kernels, ctx.weights, ctx.arena_buffers, inputs, outputs)
