@@ -32,6 +32,45 @@ class Placement:
     offset: int
 
 
+class PreformattedConstant(ir.Constant):
+    """A constant that prints a fixed text (llvmlite's own wraps vector text per element)."""
+
+    def __init__(self, kind: ir.Type, text: str):
+        self.type = kind
+        self.constant = text
+
+    def _to_string(self) -> str:
+        return self.constant
+
+    def _get_reference(self) -> str:
+        return self.constant
+
+
+_CONSTANTS: dict[tuple, ir.Constant] = {}
+
+
+def constant(kind: ir.Type, value) -> ir.Constant:
+    """A constant whose text is formatted once: llvmlite formats a constant again at every use,
+    which dominated rendering time; repeated vector values print as `splat (...)`."""
+    key = (str(kind), repr(value))
+    if key in _CONSTANTS:
+        return _CONSTANTS[key]
+    if not isinstance(kind, ir.VectorType):
+        text = ir.Constant(kind, value).get_reference()
+    elif value is ir.Undefined:
+        text = "undef"
+    else:
+        values = list(value) if isinstance(value, (list, tuple)) else [value] * kind.count
+        if len(set(map(repr, values))) > 1:
+            text = ir.Constant(kind, values).get_reference()
+        elif repr(values[0]) in ("0", "0.0", "False"):
+            text = "zeroinitializer"
+        else:
+            text = f"splat ({ir.Constant(kind.element, values[0])})"
+    _CONSTANTS[key] = PreformattedConstant(kind, text)
+    return _CONSTANTS[key]
+
+
 def llvm_type(dtype: str, lanes: int = 1) -> ir.Type:
     scalar = SCALAR[dtype]
     return scalar if lanes == 1 else ir.VectorType(scalar, lanes)
@@ -225,8 +264,8 @@ class KernelBody:
         scalar = SCALAR[node.dtype]
         value = float(node.value) if node.dtype == "f32" else int(node.value)
         if node.lanes == 1:
-            return ir.Constant(scalar, value)
-        return ir.Constant(ir.VectorType(scalar, node.lanes), [value] * node.lanes)
+            return constant(scalar, value)
+        return constant(ir.VectorType(scalar, node.lanes), value)
 
     def expr_var(self, node: K.Var, env: dict) -> ir.Value:
         return env[node.name]
@@ -284,7 +323,7 @@ class KernelBody:
         if node.op == "abs" and node.dtype == "f32":
             return self.builder.call(self.intrinsic("fabs", "f32", node.lanes, 1), [a])
         if node.op == "abs":
-            return self.builder.select(self.builder.icmp_signed("<", a, ir.Constant(a.type, 0)),
+            return self.builder.select(self.builder.icmp_signed("<", a, constant(a.type, 0)),
                                        self.builder.neg(a), a)
         if node.op == "tanh":
             return self.scalar_libm_call("tanhf", a, node.lanes)
@@ -294,7 +333,7 @@ class KernelBody:
         function = self.owner.declare(name, F32, [F32])
         if lanes == 1:
             return self.builder.call(function, [a])
-        result = ir.Constant(a.type, ir.Undefined)
+        result = constant(a.type, ir.Undefined)
         for lane in range(lanes):
             item = self.builder.call(function, [self.builder.extract_element(a, I32(lane))])
             result = self.builder.insert_element(result, item, I32(lane))
@@ -317,7 +356,7 @@ class KernelBody:
 
     def expr_lanemask(self, node: K.LaneMask, env: dict) -> ir.Value:
         count = splat(self.builder, self.expr(node.count, env), node.lanes)
-        iota = ir.Constant(ir.VectorType(I64, node.lanes), list(range(node.lanes)))
+        iota = constant(ir.VectorType(I64, node.lanes), tuple(range(node.lanes)))
         return self.builder.icmp_signed("<", iota, count)
 
     def expr_reducelanes(self, node: K.ReduceLanes, env: dict) -> ir.Value:
@@ -326,13 +365,13 @@ class KernelBody:
         if node.op == "add":
             function = self.owner.declare(f"llvm.vector.reduce.fadd.{name}", F32,
                                           [F32, vector.type])
-            return self.builder.call(function, [ir.Constant(F32, -0.0), vector],
+            return self.builder.call(function, [constant(F32, -0.0), vector],
                                      fastmath=("reassoc",))
         function = self.owner.declare(f"llvm.vector.reduce.fmax.{name}", F32, [vector.type])
         return self.builder.call(function, [vector])
 
     def expr_iota(self, node: K.Iota, env: dict) -> ir.Value:
-        return ir.Constant(ir.VectorType(I64, node.lanes), list(range(node.lanes)))
+        return constant(ir.VectorType(I64, node.lanes), tuple(range(node.lanes)))
 
     def expr_load(self, node: K.Load, env: dict) -> ir.Value:
         if node.index.lanes > 1:
@@ -345,7 +384,7 @@ class KernelBody:
         function = self.owner.declare(
             f"llvm.masked.load.{mangled(node.buffer.dtype, node.lanes)}.p0", vector,
             [pointer.type, I32, llvm_type("i1", node.lanes), vector])
-        zero = ir.Constant(vector, [0.0 if node.dtype == "f32" else 0] * node.lanes)
+        zero = constant(vector, 0.0 if node.dtype == "f32" else 0)
         return self.builder.call(function, [pointer, I32(align), self.expr(node.mask, env), zero])
 
 
@@ -355,17 +394,17 @@ class KernelBody:
         element = llvm_type(node.buffer.dtype)
         lanes = node.lanes
         address = splat(self.builder, self.builder.ptrtoint(base, I64), lanes)
-        size = ir.Constant(ir.VectorType(I64, lanes), [_element_size(node.buffer)] * lanes)
+        size = constant(ir.VectorType(I64, lanes), _element_size(node.buffer))
         offsets = self.builder.mul(self.expr(node.index, env), size)
         pointers = self.builder.inttoptr(self.builder.add(address, offsets),
                                          ir.VectorType(ir.PointerType(element), lanes))
         vector = llvm_type(node.buffer.dtype, node.lanes)
-        mask = (ir.Constant(llvm_type("i1", node.lanes), [1] * node.lanes) if node.mask is None
+        mask = (constant(llvm_type("i1", node.lanes), 1) if node.mask is None
                 else self.expr(node.mask, env))
         function = self.owner.declare(
             f"llvm.masked.gather.{mangled(node.buffer.dtype, node.lanes)}.v{node.lanes}p0",
             vector, [pointers.type, I32, mask.type, vector])
-        zero = ir.Constant(vector, [0.0 if node.dtype == "f32" else 0] * node.lanes)
+        zero = constant(vector, 0.0 if node.dtype == "f32" else 0)
         return self.builder.call(function, [pointers, I32(_alignment(node.buffer)), mask, zero])
 
 
@@ -378,11 +417,21 @@ def _alignment(buffer: K.Buffer) -> int:
     return {"f32": 4, "i64": 8, "i32": 4}.get(buffer.dtype, 1)
 
 
+_SPLAT_MASKS: dict[int, ir.Constant] = {}
+
+
+def _splat_mask(lanes: int) -> ir.Constant:
+    """A plain constant (llvmlite checks shuffle masks' values)."""
+    if lanes not in _SPLAT_MASKS:
+        _SPLAT_MASKS[lanes] = ir.Constant(ir.VectorType(I32, lanes), [0] * lanes)
+    return _SPLAT_MASKS[lanes]
+
+
 def splat(builder: ir.IRBuilder, scalar: ir.Value, lanes: int) -> ir.Value:
     vector_type = ir.VectorType(scalar.type, lanes)
-    one = builder.insert_element(ir.Constant(vector_type, ir.Undefined), scalar, I32(0))
-    return builder.shuffle_vector(one, ir.Constant(vector_type, ir.Undefined),
-                                  ir.Constant(ir.VectorType(I32, lanes), [0] * lanes))
+    one = builder.insert_element(constant(vector_type, ir.Undefined), scalar, I32(0))
+    return builder.shuffle_vector(one, constant(vector_type, ir.Undefined),
+                                  _splat_mask(lanes))
 
 
 def cast_value(builder: ir.IRBuilder, value: ir.Value, source: str, target: str,
@@ -392,13 +441,13 @@ def cast_value(builder: ir.IRBuilder, value: ir.Value, source: str, target: str,
     kind = llvm_type(target, lanes)
     if source == "f32":
         if target == "i1":
-            return builder.fcmp_unordered("!=", value, ir.Constant(value.type, None))
+            return builder.fcmp_unordered("!=", value, constant(value.type, 0.0))
         return builder.fptoui(value, kind) if target == "u8" else builder.fptosi(value, kind)
     unsigned = source in ("u8", "i1")
     if target == "f32":
         return builder.uitofp(value, kind) if unsigned else builder.sitofp(value, kind)
     if target == "i1":
-        return builder.icmp_unsigned("!=", value, ir.Constant(value.type, None))
+        return builder.icmp_unsigned("!=", value, constant(value.type, 0))
     if SCALAR[target].width < SCALAR[source].width:
         return builder.trunc(value, kind)
     if SCALAR[target].width == SCALAR[source].width:
