@@ -195,6 +195,12 @@ class Graph:
                 emitted.add(id(node))
                 yield node
 
+    def reshape(self, shapes: Any) -> "Graph":
+        """Sets new input shapes ({name or index: shape}, or one shape) and re-infers types."""
+        from vinify.reshape import reshape
+
+        return reshape(self, shapes)
+
     def op_histogram(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for node in self.nodes():
