@@ -13,6 +13,8 @@ _API = {
     "CompiledModel": "vinify.runtime",
     "InferRequest": "vinify.runtime",
     "AsyncInferQueue": "vinify.runtime",
+    "Tensor": "vinify.runtime",
+    "properties": "vinify.runtime",
     "Graph": "vinify.ir",
     "Node": "vinify.ir",
     "Value": "vinify.ir",
@@ -25,6 +27,7 @@ _API = {
     "compile_model": "vinify.api",
     "save_model": "vinify.api",
     "get_opset": "vinify.opsets",
+    "reshape": "vinify.reshape",
 }
 
 
