@@ -50,14 +50,14 @@ def conv_blocks(draw):
     return ir.Graph([x], [value]), [image]
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(conv_blocks())
 def test_random_conv_blocks(case):
     graph, inputs = case
     _compare(graph, inputs)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(graph_cases(max_steps=5))
 def test_random_elementwise_graphs(case):
     _compare(case.graph, case.inputs)
