@@ -18,7 +18,7 @@ from vinify.codegen.lowering.graph import LoweredGraph
 from vinify.codegen.opencl import gemm_kernels
 from vinify.codegen.opencl.lowering import ACTIVATION_INPUT, Offset, ScheduledKernel, lower_graph
 from vinify.codegen.opencl.renderer import OpenClRenderer, work_items
-from vinify.codegen.opencl.target import OpenClDeviceProfile, opencl_target
+from vinify.codegen.opencl.target import REGISTER_BLOCKED, OpenClDeviceProfile, opencl_target
 from vinify.errors import DeviceError
 from vinify.runtime.blob import write_blob
 
@@ -115,6 +115,8 @@ def render_program(kernels: list[K.Kernel], placement: dict) -> tuple[str, list[
         arguments = [_resolve(kernel.arguments[name], placement) for name in order]
         launches.append({"name": kernel.name, "global": list(kernel.global_size),
                          "args": arguments, "source": kernel.source})
+        if kernel.local_size is not None:
+            launches[-1]["local"] = list(kernel.local_size)
     return renderer.program(), launches
 
 
@@ -128,13 +130,15 @@ def scheduled_source(renderer: OpenClRenderer, variant) -> str:
     """The OpenCL C of a scheduled kernel, its helpers registered with `renderer`."""
     if variant == "im2col":
         return gemm_kernels.im2col_source()
-    lanes = variant.lanes
-    renderer.expr(K.LaneMask(K.Const(0), lanes))
+    lanes = variant.activation.lanes
     activation = f"act_{variant.name}"
-    kind = f"float{lanes}"
+    kind = renderer.ctype("f32", lanes)
     argument = renderer.var_name(ACTIVATION_INPUT)
     renderer.helper(activation, f"{renderer.helper_prefix} {kind} {activation}({kind} "
                                 f"{argument}) {{ return {renderer.expr(variant.activation)}; }}")
+    if variant.schedule != REGISTER_BLOCKED:
+        return gemm_kernels.local_tiled_source(variant, activation)
+    renderer.expr(K.LaneMask(K.Const(0), lanes))
     return gemm_kernels.register_blocked_source(
         variant, renderer.load_helper("float", lanes, False),
         renderer.load_helper("float", lanes, True), renderer.store_helper("float", lanes, True),

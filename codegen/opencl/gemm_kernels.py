@@ -29,7 +29,7 @@ TILE_K = 16
 
 GEMM_PARAMETERS = ("a_off", "a_rs", "a_ks", "a_gs", "b_off", "b_ks", "b_gs", "b_is", "c_off",
                    "ldc", "c_gs", "c_is", "bias_off", "bias_gs", "res_off", "M", "N", "K",
-                   "m_panels_per_item", "m_blocks")
+                   "m_panels_per_item", "m_blocks", "groups")
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,12 @@ def _pointers(variant: GemmVariant) -> list[str]:
     """Typed pointers for this work-item's group and image (element offsets are arguments)."""
     a_base = "weights" if variant.a_space == "weights" else "arena"
     b_base = "weights" if variant.b_space == "weights" else "arena"
+    if variant.schedule == "local-tiled":
+        first = "const long group = get_global_id(2) % groups, image = get_global_id(2) / groups;"
+    else:
+        first = "const long group = get_global_id(1), image = get_global_id(2);"
     lines = [
-        "const long group = get_global_id(1), image = get_global_id(2);",
+        first,
         f"const __global float* A = (const __global float*)({a_base}) + a_off + group * a_gs;",
         f"const __global float* B = (const __global float*)({b_base}) + b_off + group * b_gs"
         " + image * b_is;",
@@ -168,11 +172,65 @@ def _stores(variant: GemmVariant, load_masked: str, store_masked: str, activatio
     return lines
 
 
-@dataclass(frozen=True)
-class Im2colVariant:
-    """im2col is one kernel for every convolution; padding the rows needs no variant."""
+def local_tiled_source(variant: GemmVariant, activation: str) -> str:
+    """The GPU kernel: a TILE x TILE work-group computes a BLOCK x BLOCK block of C from
+    BLOCK x TILE_K tiles of A and B staged in __local memory; work-item (x, y) owns rows
+    y, y+TILE, ... and columns x, x+TILE, ... of the block (neighbours read neighbouring
+    local words: no bank conflicts)."""
+    block = TILE * WORK
+    loads = (block * TILE_K) // (TILE * TILE)
+    epilogue = "value"
+    if variant.bias == "row":
+        epilogue = "value + bias[m]"
+    elif variant.bias == "column":
+        epilogue = "value + bias[n]"
+    if variant.residual:
+        epilogue = f"{epilogue} + R[m * ldc + n]"
+    lines = [gemm_signature(variant) + " {"]
+    lines += ["  " + line for line in _pointers(variant)]
+    lines += [f"""  const int lx = get_local_id(0), ly = get_local_id(1), me = ly * {TILE} + lx;
+  const long n_base = get_group_id(0) * {block}, m_base = get_group_id(1) * {block};
+  __local float As[{TILE_K}][{block}];
+  __local float Bs[{TILE_K}][{block}];
+  float acc[{WORK}][{WORK}];
+  for (int i = 0; i < {WORK}; i++) for (int j = 0; j < {WORK}; j++) acc[i][j] = 0.0f;
+  for (long k0 = 0; k0 < K; k0 += {TILE_K}) {{
+    for (int i = 0; i < {loads}; i++) {{
+      const int e = me + i * {TILE * TILE};
+      const int ar = e / {TILE_K}, ak = e % {TILE_K}, bk = e / {block}, bc = e % {block};
+      const long m = m_base + ar, ka = k0 + ak, kb = k0 + bk, n = n_base + bc;
+      As[ak][ar] = (m < M && ka < K) ? A[m * a_rs + ka * a_ks] : 0.0f;
+      Bs[bk][bc] = (kb < K && n < N) ? B[kb * b_ks + n] : 0.0f;
+    }}
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int kk = 0; kk < {TILE_K}; kk++) {{
+      float a[{WORK}], b[{WORK}];
+      for (int i = 0; i < {WORK}; i++) a[i] = As[kk][ly + i * {TILE}];
+      for (int j = 0; j < {WORK}; j++) b[j] = Bs[kk][lx + j * {TILE}];
+      for (int i = 0; i < {WORK}; i++)
+        for (int j = 0; j < {WORK}; j++) acc[i][j] = a[i] * b[j] + acc[i][j];
+    }}
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }}
+  for (int i = 0; i < {WORK}; i++) {{
+    const long m = m_base + ly + i * {TILE};
+    for (int j = 0; j < {WORK}; j++) {{
+      const long n = n_base + lx + j * {TILE};
+      if (m >= M || n >= N) continue;
+      const float value = acc[i][j];
+      C[m * ldc + n] = {activation}({epilogue});
+    }}
+  }}
+}}"""]
+    return "\n".join(lines)
 
-    name: str = "im2col_rows"
+
+def local_tiled_launch(m_size: int, n_size: int, groups: int, batch: int
+                       ) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """(global size, work-group size) of a local-tiled GEMM."""
+    block = TILE * WORK
+    return ((-(-n_size // block) * TILE, -(-m_size // block) * TILE, groups * batch),
+            (TILE, TILE, 1))
 
 
 IM2COL_PARAMETERS = ("x_off", "x_is", "col_off", "col_is", "C", "H", "W", "KH", "KW", "OH",

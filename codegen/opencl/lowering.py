@@ -22,7 +22,9 @@ from vinify.codegen.opencl.gemm_kernels import (
     ROWS,
     VECTORS,
     GemmVariant,
+    local_tiled_launch,
 )
+from vinify.codegen.opencl.target import REGISTER_BLOCKED
 from vinify.errors import DeviceError
 
 TILES_PER_COMPUTE_UNIT = 8
@@ -43,6 +45,7 @@ class ScheduledKernel(K.Kernel):
     variant: Any = None
     arguments: dict = field(default_factory=dict)
     global_size: tuple = (1,)
+    local_size: tuple | None = None  # None: the runtime's choice for the device
 
 
 def round_up(value: int, multiple: int) -> int:
@@ -84,14 +87,18 @@ def emit_gemm(ctx: LoweringContext, variant_fields: dict, sizes: dict, buffers: 
     per_item = -(-m_panels // m_blocks)
     m_blocks = -(-m_panels // per_item)
     arguments = {name: 0 for name in GEMM_PARAMETERS}
-    arguments.update(sizes, m_panels_per_item=per_item, m_blocks=m_blocks)
+    arguments.update(sizes, m_panels_per_item=per_item, m_blocks=m_blocks, groups=groups)
+    schedule = ctx.target.extra.get("schedule", REGISTER_BLOCKED)
     formula = variant_fields.pop("activation")
-    variant_fields["activation"] = formula(K.Var(ACTIVATION_INPUT, "f32", lanes))
-    variant = GemmVariant(schedule=ctx.target.extra.get("schedule", "register-blocked"),
-                          lanes=lanes, **variant_fields)
+    epilogue_lanes = lanes if schedule == REGISTER_BLOCKED else 1
+    variant_fields["activation"] = formula(K.Var(ACTIVATION_INPUT, "f32", epilogue_lanes))
+    variant = GemmVariant(schedule=schedule, lanes=lanes, **variant_fields)
+    global_size, local_size = (n_panels * m_blocks, groups, batch), None
+    if schedule != REGISTER_BLOCKED:
+        global_size, local_size = local_tiled_launch(sizes["M"], sizes["N"], groups, batch)
     kernel = ScheduledKernel(variant.name, [], source, [b for b in buffers if b is not None],
-                             variant=variant, arguments=arguments,
-                             global_size=(n_panels * m_blocks, groups, batch))
+                             variant=variant, arguments=arguments, global_size=global_size,
+                             local_size=local_size)
     ctx.kernels.append(kernel)
 
 

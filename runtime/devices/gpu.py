@@ -160,7 +160,9 @@ class GpuStream:
             sizes = [np.int64(value) for value in launch["args"]]
             kernel.set_args(self.arena, executable.weights, *sizes)
             global_size = tuple(int(n) for n in launch["global"])
-            self.kernels.append((kernel, global_size, executable.local_size(global_size)))
+            local_size = (tuple(launch["local"]) if launch.get("local")
+                          else executable.local_size(global_size))
+            self.kernels.append((kernel, global_size, local_size))
 
 
 class GpuExecutable(Executable):
