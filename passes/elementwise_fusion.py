@@ -39,8 +39,8 @@ class FuseElementwise(Pass):
             members = _grow_group(node, grouped)
             if len(members) < self.min_ops:
                 continue
-            grouped.update(id(member) for member in members)
-            _replace_with_group(node, members)
+            if _replace_with_group(node, members):
+                grouped.update(id(member) for member in members)
 
 
 def _grow_group(root: Node, taken: set[int]) -> list[Node]:
@@ -69,7 +69,7 @@ def _is_inlined(value: Value) -> bool:
     return node.op.name == "Constant" and node.attrs["value"].size <= INLINE_CONSTANT_ELEMENTS
 
 
-def _replace_with_group(root: Node, members: list[Node]) -> None:
+def _replace_with_group(root: Node, members: list[Node]) -> bool:
     inside = {id(member) for member in members}
     ordered = _topological(root, inside)
     external: list[Value] = []
@@ -84,6 +84,8 @@ def _replace_with_group(root: Node, members: list[Node]) -> None:
             external.append(value)
             mapping[id(value)] = parameter(f"p{len(external) - 1}", value.element_type,
                                            value.shape).outputs[0]
+    if not external:
+        return False  # a constant subexpression: fold-constants' job, not a kernel
     parameters = [mapping[id(value)].node for value in external]
     for node in ordered:
         clone = make(node.op.name, node.op.version, [mapping[id(v)] for v in node.inputs],
@@ -93,6 +95,7 @@ def _replace_with_group(root: Node, members: list[Node]) -> None:
     text = " ".join(line.strip() for line in print_graph(body, inline_limit=None).splitlines())
     group = make("ElementwiseGroup", 1, external, body=text)
     replace_value(root.outputs[0], group.outputs[0], ordered, existing=_ids_except(group))
+    return True
 
 
 def _ids_except(group: Node) -> set[int]:

@@ -39,6 +39,10 @@ class _Builder:
                    (static_from is None or all(d.is_static for d in v.shape.dims[static_from:]))]
         return self.draw(st.sampled_from(choices)) if choices else None
 
+    def partners(self, a):
+        """Values of a's shape; with a dynamic dim only `a` itself (equal `?`s may differ)."""
+        return [v for v in self.pool if v.shape == a.shape and (a.shape.is_static or v is a)]
+
     def add(self, node) -> None:
         self.pool.append(node.outputs[0])
 
@@ -53,7 +57,7 @@ class _Builder:
 
     def _binary(self):
         a = self.pick()
-        same = [v for v in self.pool if v.shape == a.shape]
+        same = self.partners(a)
         other = self.draw(st.sampled_from(same))
         self.add(ir.make(self.draw(st.sampled_from(BINARY)), 1, [a, other]))
 
@@ -94,7 +98,7 @@ class _Builder:
 
     def _concat(self):
         a = self.pick()
-        same = [v for v in self.pool if v.shape == a.shape]
+        same = self.partners(a)
         axis = self.draw(st.integers(0, a.shape.rank - 1))
         self.add(ir.make("Concat", 1, [a, self.draw(st.sampled_from(same))], axis=axis))
 

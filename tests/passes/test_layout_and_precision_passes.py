@@ -175,3 +175,14 @@ def test_fp16_compression_text_form_and_what_it_leaves_alone():
           %h = Constant<1>() {{value=tensor<f16[16]: [{values}]>}} : f16[16]
           Result<1>(%h)
         }}""", "compress-weights-fp16")
+
+
+def test_a_constant_only_chain_is_left_to_constant_folding():
+    assert_unchanged("""
+        graph "g" {
+          %c = Constant<1>() {value=tensor<f32[2]: [1.0, 2.0]>} : f32[2]
+          %d = Constant<1>() {value=tensor<f32[2]: [3.0, 4.0]>} : f32[2]
+          %a = Add<1>(%c, %d) : f32[2]
+          %t = Tanh<1>(%a) : f32[2]
+          Result<1>(%t)
+        }""", "fuse-elementwise")
