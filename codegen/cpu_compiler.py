@@ -104,7 +104,8 @@ def compile_to_blob(graph: Any, config: dict[str, Any] | None = None,
         "inputs": [_port(p, placement) for p in lowered.inputs],
         "outputs": [_port(p, placement) for p in lowered.outputs],
         "arena_bytes": plan.size,
-        "kernels": [{"name": k.name, "source": k.source} for k in lowered.kernels],
+        "kernels": [{"name": k.name, "source": k.source, "parallel": _is_parallel(k)}
+                    for k in lowered.kernels],
         "compile_seconds": round(time.perf_counter() - started, 3),
         "graph_name": getattr(graph, "name", ""),
     }
@@ -114,6 +115,13 @@ def compile_to_blob(graph: Any, config: dict[str, Any] | None = None,
     sections = {"metadata": json.dumps(metadata).encode(),
                 "weights": weights_section(lowered, placement), "code": code}
     return write_blob(header, sections)
+
+
+def _is_parallel(kernel) -> bool:
+    from vinify.codegen import kernel_ir as K
+
+    first = kernel.body[0] if kernel.body else None
+    return isinstance(first, K.Loop) and first.parallel
 
 
 def _port(port, placement: dict) -> dict:

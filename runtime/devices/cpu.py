@@ -19,6 +19,7 @@ from vinify.shapes import PartialShape
 from vinify.types import element_type
 
 ALIGNMENT = 64
+GOMP_LIBRARY = "libgomp.so.1"  # already loaded by the generated code's library
 
 
 def aligned_bytes(size: int) -> np.ndarray:
@@ -99,6 +100,33 @@ class CpuExecutable(Executable):
 
     def export(self) -> bytes:
         return self.blob_bytes
+
+    def run_profiled(self, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list]:
+        """Outputs and one ProfilingInfo per kernel: kernels are called one by one from here
+        (parallel ones through GOMP_parallel, as the entry point does)."""
+        from vinify.runtime.profiling import LayerTimer
+
+        with self._lock:
+            for entry, array in zip(self.metadata["inputs"], inputs):
+                np.copyto(self._view(entry), array, casting="no")
+            context = (ctypes.c_void_p * 2)(self._arena.ctypes.data, self._weights.ctypes.data)
+            records = [self._run_kernel(kernel, context, LayerTimer)
+                       for kernel in self.metadata["kernels"]]
+            outputs = [self._view(entry).copy() for entry in self.metadata["outputs"]]
+        return outputs, records
+
+    def _run_kernel(self, kernel: dict, context, timer_type):
+        function = getattr(self._library, kernel["name"])
+        timer = timer_type()
+        if kernel.get("parallel"):
+            gomp = ctypes.CDLL(GOMP_LIBRARY)
+            gomp.GOMP_parallel(ctypes.cast(function, ctypes.c_void_p), ctypes.byref(context),
+                               ctypes.c_uint(self.threads), ctypes.c_uint(0))
+        else:
+            function(ctypes.byref(context))
+        first_node = kernel["source"].split("'")[1] if "'" in kernel["source"] else kernel["name"]
+        kind = kernel["name"].split("_")[1] if "_" in kernel["name"] else kernel["name"]
+        return timer.record(first_node, kind, f"llvm_{kind}")
 
     def execution_devices(self) -> list[str]:
         return ["CPU"]

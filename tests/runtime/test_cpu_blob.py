@@ -116,3 +116,13 @@ def test_blob_header_records_versions_features_and_ports(compiled):
     metadata = json.loads(bytes(blob.sections["metadata"]))
     assert metadata["inputs"][0]["shape"] == [1, 3, 8, 8]
     assert metadata["arena_bytes"] % 64 == 0
+
+
+def test_profiled_run_times_every_kernel_and_gives_the_same_outputs(compiled):
+    model, image, expected = compiled
+    outputs, records = model.executable.run_profiled([image])
+    np.testing.assert_allclose(outputs[0], expected, rtol=1e-3, atol=1e-4)
+    kernels = model.executable.metadata["kernels"]
+    assert len(records) == len(kernels)
+    assert {r.node_type for r in records} >= {"conv", "matmul", "softmax"}
+    assert all(r.real_time.total_seconds() >= 0 for r in records)
