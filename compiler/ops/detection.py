@@ -217,3 +217,56 @@ class ROIAlign(Op):
             return sum(float(np.dot(v, w)) for v, w in samples) / len(points)
         return max(max(v * w for v, w in zip(values, weights)) for values, weights in samples)
 
+
+
+def _max_pool_roi(planes: np.ndarray, roi: np.ndarray, pooled: tuple[int, int],
+                  scale: float) -> np.ndarray:
+    """Max over the integer bins of one box (Caffe-style rounding; empty bins give 0)."""
+    height, width = planes.shape[1:]
+    x1, y1, x2, y2 = (int(np.floor(v * scale + 0.5)) for v in roi)
+    roi_h, roi_w = max(y2 - y1 + 1, 1), max(x2 - x1 + 1, 1)
+    bin_h, bin_w = roi_h / pooled[0], roi_w / pooled[1]
+    result = np.zeros((planes.shape[0],) + pooled, planes.dtype)
+    for ph in range(pooled[0]):
+        top = min(max(int(np.floor(ph * bin_h)) + y1, 0), height)
+        bottom = min(max(int(np.ceil((ph + 1) * bin_h)) + y1, 0), height)
+        for pw in range(pooled[1]):
+            left = min(max(int(np.floor(pw * bin_w)) + x1, 0), width)
+            right = min(max(int(np.ceil((pw + 1) * bin_w)) + x1, 0), width)
+            if bottom > top and right > left:
+                result[:, ph, pw] = planes[:, top:bottom, left:right].max(axis=(1, 2))
+    return result
+
+
+@register
+class ROIPooling(Op):
+    """feature map [N, C, H, W], rois [R, 5] (batch, x1, y1, x2, y2) -> [R, C, pooled_h,
+    pooled_w]. The reference implements the `max` method."""
+
+    name, version = "ROIPooling", 2
+    num_inputs = (2, 2)
+    attributes = (Attr("pooled_h", "int"), Attr("pooled_w", "int"),
+                  Attr("spatial_scale", "float"),
+                  Attr("method", "str", "max", ("max", "bilinear")))
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        data, rois = ctx.shape(0), ctx.shape(1)
+        if data.rank_is_static and data.rank != 4:
+            raise ctx.error(f"feature map must be [N, C, H, W], got {data}")
+        if rois.rank_is_static and (rois.rank != 2 or not rois[1].compatible(Dimension.of(5))):
+            raise ctx.error(f"rois must be [num_rois, 5], got {rois}")
+        count = rois[0] if rois.rank_is_static else DYNAMIC
+        channels = data[1] if data.rank_is_static else DYNAMIC
+        dims = (count, channels, Dimension.of(ctx.attrs["pooled_h"]),
+                Dimension.of(ctx.attrs["pooled_w"]))
+        return [TensorType(ctx.element_type(0), PartialShape(dims))]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, data, rois):
+        if attrs["method"] != "max":
+            raise NotImplementedError("ROIPooling's bilinear method has no reference yet")
+        pooled = (attrs["pooled_h"], attrs["pooled_w"])
+        boxes = [_max_pool_roi(data[int(roi[0])], roi[1:], pooled, attrs["spatial_scale"])
+                 for roi in rois]
+        return np.stack(boxes) if boxes else np.zeros((0, data.shape[1]) + pooled, data.dtype)

@@ -50,3 +50,11 @@ def roi_align(ctx: NodeContext) -> Value:
                              sampling_ratio=ctx.attr("sampling_ratio", 0),
                              spatial_scale=ctx.attr("spatial_scale", 1.0),
                              mode=ctx.attr("mode", "avg"), aligned_mode=aligned))
+
+
+@converter("MaxRoiPool", since=1)
+def max_roi_pool(ctx: NodeContext) -> Value:
+    pooled_h, pooled_w = ctx.attr("pooled_shape")
+    return as_value(ctx.make("ROIPooling", 2, ctx.input(0), ctx.input(1), pooled_h=pooled_h,
+                             pooled_w=pooled_w, spatial_scale=ctx.attr("spatial_scale", 1.0),
+                             method="max"))

@@ -135,3 +135,13 @@ def test_det_of_a_batch_of_matrices():
     data = RNG.standard_normal((2, 3, 4, 4)).astype(np.float32)
     assert_matches_onnxruntime(single_node_model(node, {"x": (F32, [2, 3, 4, 4])}, 11),
                                {"x": data}, rtol=1e-4, atol=1e-5)
+
+
+def test_max_roi_pool():
+    node = helper.make_node("MaxRoiPool", ["x", "rois"], ["y"], pooled_shape=[2, 3],
+                            spatial_scale=0.5)
+    model = single_node_model(node, {"x": (F32, [2, 3, 8, 9]), "rois": (F32, [3, 5])}, 11)
+    feeds = {"x": RNG.standard_normal((2, 3, 8, 9)).astype(np.float32),
+             "rois": np.array([[0, 0, 0, 9, 9], [1, 2, 1, 14, 12], [1, 5, 5, 6, 6]],
+                              np.float32)}
+    assert_matches_onnxruntime(model, feeds)
