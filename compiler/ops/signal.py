@@ -191,3 +191,45 @@ class STFT(Op):
         if attrs["transpose_frames"]:
             spectrum = np.swapaxes(spectrum, -1, -2)
         return _pairs(spectrum, signal.dtype)
+
+
+def _mel(hertz: float) -> float:
+    return 2595.0 * np.log10(1.0 + hertz / 700.0)
+
+
+@register
+class MelWeightMatrix(Op):
+    """ONNX MelWeightMatrix (vinify-internal; no OpenVINO op): [dft_length // 2 + 1,
+    num_mel_bins] triangular filters whose edges are spaced evenly on the mel scale between the
+    lower and upper edge frequencies."""
+
+    name, version, domain = "MelWeightMatrix", 1, "vinify"
+    num_inputs = (5, 5)
+    attributes = (Attr("output_type", "type"),)
+
+    @classmethod
+    def infer(cls, ctx: InferContext) -> list[TensorType]:
+        bins, length = ctx.const(0), ctx.const(1)
+        rows = DYNAMIC if length is None else Dimension.of(int(length) // 2 + 1)
+        columns = DYNAMIC if bins is None else Dimension.of(int(bins))
+        return [TensorType(ctx.attrs["output_type"], PartialShape((rows, columns)))]
+
+    @classmethod
+    def evaluate(cls, attrs: dict, bins, length, rate, lower, upper):
+        bins, length, rate = int(bins), int(length), int(rate)
+        low, high = _mel(float(lower)), _mel(float(upper))
+        edges_mel = np.arange(bins + 2) * (high - low) / (bins + 2) + low
+        edges_hz = 700.0 * (10.0 ** (edges_mel / 2595.0) - 1.0)
+        edges = (((length + 1) * edges_hz) // rate).astype(np.int64)
+        weights = np.zeros((length // 2 + 1, bins))
+        for i in range(bins):
+            left, center, right = edges[i], edges[i + 1], edges[i + 2]
+            if center == left:
+                weights[center, i] = 1.0
+            else:
+                rising = np.arange(left, center + 1)
+                weights[rising, i] = (rising - left) / (center - left)
+            if right > center:
+                falling = np.arange(center, right)
+                weights[falling, i] = (right - falling) / (right - center)
+        return weights.astype(attrs["output_type"].dtype)

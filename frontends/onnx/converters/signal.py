@@ -16,6 +16,7 @@ from vinify.frontends.onnx.converters.shape import (
     to_scalar,
 )
 from vinify.frontends.onnx.registry import converter
+from vinify.frontends.onnx.types import element_type_of
 from vinify.ir import Value, as_value
 from vinify.types import i64
 
@@ -94,3 +95,11 @@ def stft(ctx: NodeContext) -> Value:
         window = as_value(ctx.make("Broadcast", 3, scalar_like(ctx, 1, signal),
                                    reshape(ctx, length, [1])))
     return as_value(ctx.make("STFT", 15, real, window, length, step, transpose_frames=False))
+
+
+@converter("MelWeightMatrix", since=17)
+def mel_weight_matrix(ctx: NodeContext) -> Value:
+    """Onto vinify's internal MelWeightMatrix op (no OpenVINO op builds mel filter banks)."""
+    elem = element_type_of(ctx.attr("output_datatype", 1), ctx.name)
+    scalars = [to_scalar(ctx, ctx.input(i)) for i in range(5)]
+    return as_value(ctx.make("MelWeightMatrix", 1, *scalars, output_type=str(elem)))
