@@ -132,6 +132,17 @@ def _stacked(parts: list[np.ndarray], template: TensorType, axis: int = 0,
     return np.stack(parts, axis=axis)
 
 
+def _as_parameter(parameter, result, value):
+    """A body result fed back as the next iteration's parameter: a value reaching an optional
+    parameter is wrapped into a one-element optional container (ONNX does so implicitly)."""
+    if parameter.outputs[0].element_type.kind == "optional" and \
+            result.element_type.kind != "optional":
+        wrapped = np.empty(1, dtype=object)
+        wrapped[0] = value
+        return wrapped
+    return value
+
+
 @register
 class Loop(Op):
     name, version = "Loop", 5
@@ -169,17 +180,20 @@ class Loop(Op):
         trips = int(np.asarray(trip_count).reshape(-1)[0])
         keep_going = bool(np.asarray(condition).reshape(-1)[0])
         scans: list[list[np.ndarray]] = [[] for _ in range(attrs["num_scan_outputs"])]
+        finals = list(carried)
         iteration = 0
         while iteration < trips and keep_going:
             results = run_body(body, [np.array(iteration, np.int64), np.array(keep_going),
                                        *carried, *invariant])
             keep_going = bool(np.asarray(results[0]).reshape(-1)[0])
-            carried = list(results[1:1 + count])
+            finals = list(results[1:1 + count])
+            carried = [_as_parameter(body.parameters[2 + i], body.outputs[1 + i], value)
+                       for i, value in enumerate(finals)]
             for parts, array in zip(scans, results[1 + count:]):
                 parts.append(array)
             iteration += 1
         templates = body.outputs[1 + count:]
-        return tuple(carried) + tuple(_stacked(p, v.type) for p, v in zip(scans, templates))
+        return tuple(finals) + tuple(_stacked(p, v.type) for p, v in zip(scans, templates))
 
 
 @register
