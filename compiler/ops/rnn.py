@@ -78,12 +78,19 @@ def _split(gates: np.ndarray, count: int) -> list[np.ndarray]:
     return np.split(gates, count, axis=-1)
 
 
-def lstm_step(act: Activations, x, h, c, w, r, b):
-    """One LSTM step: gates f, i, c, o; returns (h, c)."""
+def lstm_step(act: Activations, x, h, c, w, r, b, peephole=None):
+    """One LSTM step: gates f, i, c, o; returns (h, c). `peephole` (i, o, f weights, ONNX's
+    order) adds the old cell state to the input and forget gates and the new one to the
+    output gate."""
     f, i, g, o = _split(x @ w.T + h @ r.T + b, 4)
-    f, i, o = act(0, f), act(0, i), act(0, o)
+    if peephole is not None:
+        p_i, p_o, p_f = _split(peephole, 3)
+        f, i = f + p_f * c, i + p_i * c
+    f, i = act(0, f), act(0, i)
     c_next = f * c + i * act(1, g)
-    return o * act.plain(2, c_next), c_next
+    if peephole is not None:
+        o = o + p_o * c_next
+    return act(0, o) * act.plain(2, c_next), c_next
 
 
 def gru_step(act: Activations, linear_before_reset: bool, x, h, w, r, b):
@@ -308,3 +315,21 @@ class RNNCell(CellBase):
     def evaluate(cls, attrs: dict, x, h, w, r, b):
         return rnn_step(Activations(attrs), _wide(x), _wide(h), _wide(w), _wide(r),
                         _wide(b)).astype(x.dtype)
+
+
+@register
+class PeepholeLSTMSequence(LSTMSequence):
+    """LSTMSequence with peephole weights P [num_directions, 3 * hidden] (i, o, f), which
+    OpenVINO's LSTMSequence-5 dropped (vinify-internal, for ONNX LSTM with input P)."""
+
+    name, version, domain = "PeepholeLSTMSequence", 1, "vinify"
+    num_inputs = (8, 8)
+
+    @classmethod
+    def step_function(cls, attrs, act, w, r, b):
+        bias, peephole = b[:w.shape[0]], b[w.shape[0]:]
+        return lambda x, h, c: lstm_step(act, x, h, c, w, r, bias, peephole)
+
+    @classmethod
+    def evaluate(cls, attrs: dict, x, h0, c0, lengths, w, r, b, p):
+        return cls.run(attrs, x, [h0, c0], lengths, w, r, np.concatenate([b, p], axis=-1))

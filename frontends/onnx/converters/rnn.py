@@ -114,8 +114,6 @@ class Recurrence:
 def lstm(ctx: NodeContext) -> list[Value]:
     if ctx.attr("input_forget", 0):
         raise ctx.error("LSTM input_forget=1 is not supported")
-    if ctx.optional_input(7) is not None:
-        raise ctx.error("LSTM peephole weights (input P) are not supported")
     rec = Recurrence(ctx, 4)
 
     def reorder(value: Value) -> Value:  # i, o, f, c -> f, i, c, o
@@ -124,10 +122,14 @@ def lstm(ctx: NodeContext) -> list[Value]:
 
     w_bias, r_bias = rec.bias_halves()
     bias = reorder(as_value(ctx.make("Add", 1, w_bias, r_bias)))
-    node = ctx.make("LSTMSequence", 5, rec.x, rec.state(5), rec.state(6), rec.lengths(),
-                    reorder(rec.w), reorder(rec.r), bias,
-                    **rec.activations(["sigmoid", "tanh", "tanh"]))
-    return rec.outputs(node)
+    inputs = [rec.x, rec.state(5), rec.state(6), rec.lengths(), reorder(rec.w),
+              reorder(rec.r), bias]
+    attrs = rec.activations(["sigmoid", "tanh", "tanh"])
+    peephole = ctx.optional_input(7)
+    if peephole is None:
+        return rec.outputs(ctx.make("LSTMSequence", 5, *inputs, **attrs))
+    # LSTMSequence-5 has no peepholes: vinify's internal sequence op keeps them
+    return rec.outputs(ctx.make("PeepholeLSTMSequence", 1, *inputs, peephole, **attrs))
 
 
 @converter("GRU", since=1)

@@ -74,11 +74,27 @@ def test_gru_linear_before_reset_with_clip_and_relu():
     assert_matches_onnxruntime(model, feeds, rtol=1e-4, atol=1e-5)
 
 
-def test_lstm_peepholes_are_refused_with_the_node_name():
-    node = helper.make_node("LSTM", ["X", "W", "R", "", "", "", "", "P"], ["Y"], name="lstm0",
-                            hidden_size=2)
-    inputs = {"X": (F32, [1, 1, 2]), "W": (F32, [1, 8, 2]), "R": (F32, [1, 8, 2]),
-              "P": (F32, [1, 6])}
-    model = single_node_model(node, inputs, 14)
-    with pytest.raises(ConversionError, match="lstm0.*peephole"):
-        vinify.read_model(model)
+@pytest.mark.parametrize("direction", ["forward", "bidirectional"])
+def test_lstm_with_peepholes(direction):
+    directions = 2 if direction == "bidirectional" else 1
+    rng = np.random.default_rng(9)
+    consts = [helper.make_tensor(name, F32, shape, (rng.standard_normal(shape) * 0.5)
+                                 .astype(np.float32).reshape(-1).tolist())
+              for name, shape in (("W", [directions, 4 * HIDDEN, INPUT]),
+                                  ("R", [directions, 4 * HIDDEN, HIDDEN]),
+                                  ("P", [directions, 3 * HIDDEN]))]
+    node = helper.make_node("LSTM", ["X", "W", "R", "", "lengths", "", "", "P"],
+                            ["Y", "Y_h", "Y_c"], hidden_size=HIDDEN, direction=direction)
+    model = single_node_model(node, {"X": (F32, [SEQ, BATCH, INPUT]),
+                                     "lengths": (I32, [BATCH])}, 14, consts)
+    feeds = {"X": rng.standard_normal((SEQ, BATCH, INPUT)).astype(np.float32),
+             "lengths": np.array([4, 3, 2], np.int32)}
+    assert_matches_onnxruntime(model, feeds, rtol=1e-4, atol=1e-5)
+
+
+def test_unknown_direction_is_refused_with_the_node_name():
+    node = helper.make_node("GRU", ["X", "W", "R"], ["Y"], name="gru0", hidden_size=2,
+                            direction="sideways")
+    inputs = {"X": (F32, [1, 1, 2]), "W": (F32, [1, 6, 2]), "R": (F32, [1, 6, 2])}
+    with pytest.raises(ConversionError, match="gru0.*sideways"):
+        vinify.read_model(single_node_model(node, inputs, 14))
