@@ -20,7 +20,7 @@ from vinify.frontends.onnx.context import NodeContext
 from vinify.frontends.onnx.loading import load_model
 from vinify.frontends.onnx.registry import find_converter
 from vinify.frontends.onnx.topology import node_label, subgraphs_of, topological_order
-from vinify.frontends.onnx.types import tensor_to_array, tensor_type_of
+from vinify.frontends.onnx.types import sparse_to_array, tensor_to_array, tensor_type_of
 from vinify.ir import Graph, Node, Value, constant, make, parameter
 from vinify.shapes import PartialShape, TensorType
 
@@ -116,10 +116,13 @@ class OnnxImporter:
         return {name: PartialShape.of(shape) for name, shape in given.items()}
 
     def _add_initializers(self, graph: GraphProto, scope: GraphScope) -> None:
-        for tensor in graph.initializer:
-            array = tensor_to_array(tensor, self.source)
-            scope.values[tensor.name] = constant(array, name=tensor.name).outputs[0]
-            scope.values[tensor.name].name = tensor.name
+        arrays = [(t.name, tensor_to_array(t, self.source)) for t in graph.initializer]
+        arrays += [(s.values.name, sparse_to_array(s, self.source))
+                   for s in graph.sparse_initializer]
+        for name, array in arrays:
+            value = constant(array, name=name).outputs[0]
+            value.name = name
+            scope.values[name] = value
 
     # ---------------------------------------------------------------- graphs and bodies
     def convert_nodes(self, graph: GraphProto, scope: GraphScope) -> list[Value]:
@@ -132,8 +135,7 @@ class OnnxImporter:
         for info in graph.output:
             value = scope.lookup(info.name)
             if not isinstance(value, Value):
-                kind = "undefined" if value is None else \
-                    "not a tensor (sequences cannot be outputs)"
+                kind = "undefined" if value is None else f"a {type(value).__name__}, not a value"
                 raise ConversionError(f"{where}: output '{info.name}' is {kind}")
             outputs.append(value)
         return outputs

@@ -24,9 +24,13 @@ def subgraphs_of(node: NodeProto) -> Iterable[GraphProto]:
             yield from attr.graphs
 
 
+def initializer_names(graph: GraphProto) -> set[str]:
+    return {t.name for t in graph.initializer} | {s.values.name for s in graph.sparse_initializer}
+
+
 def free_names(graph: GraphProto) -> set[str]:
     """Names a (sub)graph reads without defining them: values it captures from outer scopes."""
-    defined = {i.name for i in graph.input} | {t.name for t in graph.initializer}
+    defined = {i.name for i in graph.input} | initializer_names(graph)
     used: set[str] = set()
     for node in graph.node:
         used.update(name for name in node.input if name)
@@ -85,8 +89,7 @@ def _kahn_order(nodes: Sequence[NodeProto], available: set[str], where: str) -> 
 def check_graph_structure(graph: GraphProto, source: str, outer: set[str] | None = None) -> None:
     """Raises ConversionError for cycles, undefined inputs and duplicate names in `graph`."""
     where = f"{source}: graph '{graph.name}'" if graph.name else source
-    available = set(outer or ()) | {i.name for i in graph.input} | \
-        {t.name for t in graph.initializer}
+    available = set(outer or ()) | {i.name for i in graph.input} | initializer_names(graph)
     seen: dict[str, NodeProto] = {}
     for node in graph.node:
         for name in node.output:

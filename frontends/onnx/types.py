@@ -84,3 +84,22 @@ def tensor_to_array(tensor: TensorProto, where: str) -> np.ndarray:
     if array.dtype.kind == "O":
         array = array.astype(object)
     return array
+
+
+def sparse_to_array(sparse, where: str) -> np.ndarray:
+    """A SparseTensorProto as a dense array (indices flat [NNZ] or per-coordinate [NNZ, rank])."""
+    values = tensor_to_array(sparse.values, where)
+    indices = tensor_to_array(sparse.indices, where).astype(np.int64)
+    dense = np.zeros(tuple(sparse.dims), values.dtype)
+    if indices.size and (indices.min() < 0 or (indices.ndim == 1 and indices.max() >= dense.size)):
+        raise ConversionError(f"{where}: sparse tensor '{sparse.values.name}' has indices out of "
+                              f"range for shape {list(sparse.dims)}")
+    try:
+        if indices.ndim == 1:
+            dense.reshape(-1)[indices] = values
+        else:
+            dense[tuple(indices.T)] = values
+    except (IndexError, ValueError) as error:
+        raise ConversionError(f"{where}: sparse tensor '{sparse.values.name}' is malformed: "
+                              f"{error}") from None
+    return dense

@@ -4,6 +4,7 @@
 import numpy as np
 from vinify.frontends.onnx.context import NodeContext
 from vinify.frontends.onnx.registry import converter
+from vinify.frontends.onnx.types import sparse_to_array
 from vinify.ir import Value
 
 _VALUE_ATTRIBUTES = ("value", "value_float", "value_floats", "value_int", "value_ints",
@@ -17,7 +18,7 @@ def constant_array(ctx: NodeContext) -> np.ndarray:
         raise ctx.error(f"needs exactly one value attribute, got {present}")
     name = present[0]
     if name == "sparse_value":
-        return _dense(ctx)
+        return sparse_to_array(ctx._attrs["sparse_value"].sparse_tensor, f"ONNX node '{ctx.name}'")
     value = ctx.attr(name)
     if name in ("value_float", "value_floats"):
         return np.asarray(value, np.float32)
@@ -26,20 +27,6 @@ def constant_array(ctx: NodeContext) -> np.ndarray:
     if name in ("value_string", "value_strings"):
         return np.asarray(value, dtype=object)
     return value
-
-
-def _dense(ctx: NodeContext) -> np.ndarray:
-    from onnx import numpy_helper
-
-    sparse = ctx._attrs["sparse_value"].sparse_tensor
-    values = numpy_helper.to_array(sparse.values)
-    indices = numpy_helper.to_array(sparse.indices).astype(np.int64)
-    dense = np.zeros(tuple(sparse.dims), values.dtype)
-    if indices.ndim == 1:
-        dense.reshape(-1)[indices] = values
-    else:
-        dense[tuple(indices.T)] = values
-    return dense
 
 
 @converter("Constant", since=1)

@@ -205,3 +205,17 @@ def test_output_names_survive_identity_and_passthrough():
     np.testing.assert_array_equal(results["same"], [-1, 2])
     np.testing.assert_array_equal(results["r"], [0, 2])
     np.testing.assert_array_equal(results["r2"], [0, 2])
+
+
+def test_sparse_initializer_and_sparse_constant():
+    values = numpy_helper.from_array(np.array([5.0, 7.0], np.float32), "w")
+    indices = numpy_helper.from_array(np.array([1, 4], np.int64), "w_indices")
+    sparse = helper.make_sparse_tensor(values, indices, [2, 3])
+    nodes = [helper.make_node("Constant", [], ["c"], sparse_value=sparse),
+             helper.make_node("Add", ["x", "w"], ["s"]), helper.make_node("Add", ["s", "c"], ["y"])]
+    graph = helper.make_graph(nodes, "sparse", [info("x", [2, 3])], [info("y", [2, 3])],
+                              sparse_initializer=[sparse])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    result = vinify.compile_model(read_onnx_model(model), "TEMPLATE")(
+        {"x": np.zeros((2, 3), np.float32)})[0]
+    np.testing.assert_array_equal(result, [[0, 10, 0], [0, 14, 0]])
