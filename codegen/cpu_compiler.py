@@ -49,19 +49,36 @@ def _itemsize(dtype: str) -> int:
     return {"f32": 4, "i64": 8, "i32": 4}.get(dtype, 1)
 
 
-def render_llvm(lowered: LoweredGraph, placement: dict, target: Target) -> str:
+MODULE_PARTS = 2  # LLVM compiles the parts in parallel threads (it releases the GIL)
+
+
+def render_llvm(lowered: LoweredGraph, placement: dict, target: Target,
+                parts: int = MODULE_PARTS) -> list[str]:
+    """LLVM IR modules for the kernels (dealt round-robin) and the entry point (in the first)."""
     from vinify.codegen.llvm.renderer import ModuleRenderer
 
-    renderer = ModuleRenderer(placement, target.function_attributes)
-    functions = [renderer.render_kernel(kernel) for kernel in lowered.kernels]
-    renderer.render_entry(lowered.kernels, functions)
-    return renderer.text()
+    kernels = lowered.kernels
+    count = max(1, min(parts, len(kernels)))
+    texts = []
+    for part in range(count):
+        renderer = ModuleRenderer(placement, target.function_attributes)
+        owned = {id(k) for k in kernels[part::count]}
+        functions = []
+        for kernel in kernels:
+            if id(kernel) in owned:
+                functions.append(renderer.render_kernel(kernel))
+            elif part == 0:  # the entry point calls kernels other parts define
+                functions.append(renderer.declare_kernel(kernel))
+        if part == 0:
+            renderer.render_entry(kernels, functions)
+        texts.append(renderer.text())
+    return texts
 
 
-def build_shared_object(ir_text: str, target: Target, cache_dir: str | None) -> bytes:
-    from vinify.codegen.llvm.native import compile_object, link_shared_object
+def build_shared_object(ir_texts: list[str], target: Target, cache_dir: str | None) -> bytes:
+    from vinify.codegen.llvm.native import compile_objects, link_shared_object
 
-    key = hashlib.sha256("\n".join([ir_text, target.cpu_name, target.feature_string,
+    key = hashlib.sha256("\n".join([*ir_texts, target.cpu_name, target.feature_string,
                                     vinify.__version__]).encode()).hexdigest()
     if key in _MEMORY_CACHE:
         return _MEMORY_CACHE[key]
@@ -69,8 +86,8 @@ def build_shared_object(ir_text: str, target: Target, cache_dir: str | None) -> 
     if cached is not None and cached.is_file():
         code = cached.read_bytes()
     else:
-        code = link_shared_object(compile_object(ir_text, target.cpu_name,
-                                                 target.feature_string))
+        code = link_shared_object(compile_objects(ir_texts, target.cpu_name,
+                                                  target.feature_string))
         if cached is not None:
             from vinify.api import atomic_write
 
@@ -98,8 +115,8 @@ def compile_to_blob(graph: Any, config: dict[str, Any] | None = None,
     started = time.perf_counter()
     lowered = lower_graph(graph, target)
     plan, placement = plan_memory(lowered)
-    ir_text = render_llvm(lowered, placement, target)
-    code = build_shared_object(ir_text, target, config.get("CACHE_DIR"))
+    ir_texts = render_llvm(lowered, placement, target)
+    code = build_shared_object(ir_texts, target, config.get("CACHE_DIR"))
     metadata = {
         "inputs": [_port(p, placement) for p in lowered.inputs],
         "outputs": [_port(p, placement) for p in lowered.outputs],

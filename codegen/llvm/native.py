@@ -7,6 +7,7 @@ both are named by full path when no development symlink exists, which is the cas
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from vinify.errors import DeviceError
@@ -15,13 +16,27 @@ GOMP_CANDIDATES = ("/usr/lib/x86_64-linux-gnu/libgomp.so.1", "/usr/lib64/libgomp
                    "/usr/lib/libgomp.so.1")
 
 
+def compile_objects(ir_texts: list[str], cpu_name: str, feature_string: str) -> list[bytes]:
+    """Object code for each module, compiled in parallel threads (llvmlite releases the GIL
+    inside LLVM; each thread has its own LLVM context and TargetMachine)."""
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    if len(ir_texts) == 1:
+        return [compile_object(ir_texts[0], cpu_name, feature_string)]
+    with ThreadPoolExecutor(max_workers=len(ir_texts)) as pool:
+        return list(pool.map(lambda text: compile_object(text, cpu_name, feature_string),
+                             ir_texts))
+
+
 def compile_object(ir_text: str, cpu_name: str, feature_string: str) -> bytes:
     """Object code for the module; one TargetMachine per call (sharing one is unsafe)."""
     import llvmlite.binding as llvm
 
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
-    module = llvm.parse_assembly(ir_text)
+    module = llvm.parse_assembly(ir_text, context=llvm.create_context())
     module.verify()
     machine = llvm.Target.from_default_triple().create_target_machine(
         cpu=cpu_name, features=feature_string, opt=3, reloc="pic", codemodel="default")
@@ -41,16 +56,19 @@ def gomp_library() -> str:
     return "-lgomp"
 
 
-def link_shared_object(object_code: bytes) -> bytes:
-    """A shared library built from one object file with the system linker."""
+def link_shared_object(objects: list[bytes]) -> bytes:
+    """A shared library built from object files with the system linker."""
     compiler = shutil.which("gcc") or shutil.which("cc")
     if compiler is None:
         raise DeviceError("CPU: no system linker (gcc/cc) found to build the shared library")
     with tempfile.TemporaryDirectory(prefix="vinify-link-") as folder:
-        source = Path(folder) / "model.o"
+        sources = []
+        for index, code in enumerate(objects):
+            sources.append(Path(folder) / f"part{index}.o")
+            sources[-1].write_bytes(code)
         target = Path(folder) / "model.so"
-        source.write_bytes(object_code)
-        command = [compiler, "-shared", "-o", str(target), str(source), gomp_library(), "-lm"]
+        command = [compiler, "-shared", "-o", str(target), *map(str, sources), gomp_library(),
+                   "-lm"]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise DeviceError(f"CPU: linking the generated code failed: {done.stderr.strip()}")

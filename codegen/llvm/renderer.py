@@ -111,6 +111,10 @@ class ModuleRenderer:
         builder.ret_void()
         return function
 
+    def declare_kernel(self, kernel: K.Kernel) -> ir.Function:
+        """A kernel defined in another module of the same library."""
+        return self.declare(kernel.name, VOID, [ir.PointerType(I8P)])
+
     def render_entry(self, kernels: list[K.Kernel], functions: list[ir.Function]) -> None:
         """`void vinify_run(i8* arena, i8* weights, i32 threads)`: every kernel in order."""
         entry = ir.Function(self.module, ir.FunctionType(VOID, [I8P, I8P, I32]), "vinify_run")
