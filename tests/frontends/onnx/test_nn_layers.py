@@ -176,3 +176,21 @@ def test_average_pool_with_dilations(count_include_pad, ceil_mode):
                             count_include_pad=count_include_pad)
     model = single_node_model(node, {"x": (F32, [2, 4, 7, 6])}, 19)
     assert_matches_reference(model, {"x": IMAGE}, rtol=1e-5, atol=1e-6)
+
+
+def test_grouped_conv_and_conv_transpose_with_run_time_weights():
+    """Weights that are graph inputs of unknown shape are regrouped at run time."""
+    for op, shape in (("Conv", [6, 2, 3, 3]), ("ConvTranspose", [4, 3, 3, 3])):
+        node = helper.make_node(op, ["x", "w"], ["y"], group=2, strides=[2, 1])
+        model = single_node_model(node, {"x": (F32, ["N", 4, "H", "W"]),
+                                         "w": (F32, ["a", "b", "c", "d"])}, 13)
+        feeds = {"x": IMAGE, "w": RNG.standard_normal(shape).astype(np.float32)}
+        assert_matches_onnxruntime(model, feeds, rtol=1e-4, atol=1e-5)
+
+
+def test_resize_with_run_time_scales_keeps_dynamic_dims():
+    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], mode="linear")
+    model = single_node_model(node, {"x": (F32, ["N", 4, 7, 6]), "scales": (F32, [4])}, 13)
+    feeds = {"x": IMAGE, "scales": np.array([1, 1, 2, 0.5], np.float32)}
+    out = assert_matches_onnxruntime(model, feeds, rtol=1e-4, atol=1e-5)
+    assert out[0].shape == (2, 4, 14, 3)
