@@ -186,3 +186,29 @@ def test_a_constant_only_chain_is_left_to_constant_folding():
           %t = Tanh<1>(%a) : f32[2]
           Result<1>(%t)
         }""", "fuse-elementwise")
+
+
+def test_static_dims_gathered_from_a_partly_dynamic_shape_fold():
+    graph = run_passes("""
+        graph "g" {
+          %z = Parameter<1>() {element_type=f32, shape=[?,3,4]} : f32[?,3,4]
+          %s = ShapeOf<3>(%z) : i64[3]
+          %i = Constant<1>() {value=tensor<i64[2]: [-1, 1]>} : i64[2]
+          %a = Constant<1>() {value=tensor<i64[]: [0]>} : i64[]
+          %d = Gather<8>(%s, %i, %a) : i64[2]
+          Result<1>(%d)
+          %j = Constant<1>() {value=tensor<i64[1]: [0]>} : i64[1]
+          %b = Gather<8>(%s, %j, %a) : i64[1]
+          Result<1>(%b)
+        }""", "fold-shape-of")
+    assert_ir(graph, """
+        graph "g" {
+          %z = Parameter<1>() {element_type=f32, shape=[?,3,4]} : f32[?,3,4]
+          %d = Constant<1>() {value=tensor<i64[2]: [4, 3]>} : i64[2]
+          Result<1>(%d)
+          %s = ShapeOf<3>(%z) : i64[3]
+          %j = Constant<1>() {value=tensor<i64[1]: [0]>} : i64[1]
+          %a = Constant<1>() {value=tensor<i64[]: [0]>} : i64[]
+          %b = Gather<8>(%s, %j, %a) : i64[1]
+          Result<1>(%b)
+        }""")
