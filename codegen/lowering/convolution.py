@@ -6,7 +6,7 @@ the epilogue's per-channel scale (batch norm) folded in.
 """
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
@@ -106,26 +106,59 @@ def im2col_kernel(ctx: LoweringContext, x: K.Buffer, image_offset: int, geo: Con
              source)
 
 
+@dataclass(frozen=True)
+class WeightsOperand:
+    """The A operand of a convolution's GEMM: packed constant panels or a runtime tensor."""
+
+    buffer: K.Buffer
+    index: Callable  # (m0, row, k) -> element index within one group
+    row_step: int | None
+    group_stride: int
+
+
+def constant_weights(ctx: LoweringContext, node: Any, matrices: np.ndarray,
+                     epilogue: Epilogue, rows: int) -> WeightsOperand:
+    """Weights packed at compile time into [M/rows][K][rows] panels, scales folded in."""
+    groups, m_size, k_size = matrices.shape
+    if epilogue.scale is not None:
+        matrices = (matrices * epilogue.scale.reshape(groups, m_size, 1)).astype(np.float32)
+    packed = np.stack([pack_a_panels(m, rows) for m in matrices])
+    buffer = ctx.add_weights((node.name or "conv") + "_packed", packed)
+
+    def index(m0, r, k):
+        return K.Binary("add", K.Binary("mul", m0, K.Const(k_size)),
+                        K.Binary("add", K.Binary("mul", k, K.Const(rows)), K.Const(r)))
+
+    return WeightsOperand(buffer, index, 1, -(-m_size // rows) * rows * k_size)
+
+
+def runtime_weights(ctx: LoweringContext, node: Any, m_size: int, k_size: int
+                    ) -> WeightsOperand:
+    """Weights computed at inference: read in place, rows past M clamped to the last row."""
+    def index(m0, r, k):
+        row = K.Binary("min", K.Binary("add", m0, K.Const(r)), K.Const(m_size - 1))
+        return K.Binary("add", K.Binary("mul", row, K.Const(k_size)), k)
+
+    return WeightsOperand(ctx.buffer(node.inputs[1]), index, None, m_size * k_size)
+
+
 @lowers("Convolution", "GroupConvolution")
 def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
     epilogue = epilogue or Epilogue(nodes=[node])
-    weights = ctx.constant(node.inputs[1])
-    if weights is None:
-        raise DeviceError(f"CPU: {node.describe()}: convolution weights must be constant")
-    weights = np.asarray(weights, np.float32)
-    if node.op.name == "Convolution":
-        weights = weights[None]
-    groups, m_size = weights.shape[0], weights.shape[1]
-    geo = geometry(node, weights.shape)
-    k_size = int(np.prod(weights.shape[2:]))
-    matrices = weights.reshape(groups, m_size, k_size)
-    if epilogue.scale is not None:
-        matrices = (matrices * epilogue.scale.reshape(groups, m_size, 1)).astype(np.float32)
+    w_shape = static_shape(node.inputs[1])
+    w_shape = (1,) + w_shape if node.op.name == "Convolution" else w_shape
+    groups, m_size = w_shape[0], w_shape[1]
+    geo = geometry(node, w_shape)
+    k_size = int(np.prod(w_shape[2:]))
     n_size = geo.out_h * geo.out_w
     lanes = ctx.target.vector_lanes
     rows, vectors = choose_tile(m_size, n_size, lanes)
-    packed = np.stack([pack_a_panels(m, rows) for m in matrices])
-    a = ctx.add_weights((node.name or "conv") + "_packed", packed)
+    weights = ctx.constant(node.inputs[1])
+    if weights is not None:
+        matrices = np.asarray(weights, np.float32).reshape(groups, m_size, k_size)
+        a = constant_weights(ctx, node, matrices, epilogue, rows)
+    else:
+        a = runtime_weights(ctx, node, m_size, k_size)
     batch = static_shape(node.inputs[0])[0]
     out = ctx.output(epilogue.output)
     x = ctx.buffer(node.inputs[0])
@@ -134,6 +167,10 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
         columns = ctx.scratch("im2col", geo.channels * geo.kernel_h * geo.kernel_w * n_size)
     source = " + ".join(n.describe() for n in epilogue.nodes)
     extras = epilogue_buffers(ctx, epilogue, node.name or "conv", m_size * groups)
+
+    def group_offsets(g: GemmOperands, group: K.Expr) -> GemmOperands:
+        return _offset_group(g, group, a.group_stride, k_size * n_size, m_size)
+
     for image in range(batch):
         in_offset = image * geo.channels * geo.height * geo.width
         out_offset = image * groups * m_size * n_size
@@ -143,21 +180,11 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
         gemm = _conv_gemm(a, b, b_offset, out, out_offset, m_size, n_size, k_size, rows,
                           lanes * vectors, extras)
         gemm.vectors = vectors
-        panel_size = -(-m_size // rows) * rows * k_size
-
-        def group_offsets(g: GemmOperands, group: K.Expr) -> GemmOperands:
-            return _offset_group(g, group, panel_size, k_size * n_size, m_size)
-
         emit_gemm(ctx, gemm, "conv", source, groups, group_offsets)
 
 
-def _conv_gemm(a, b, b_offset, out, out_offset, m_size, n_size, k_size, rows, width,
-               extras) -> GemmOperands:
-
-    def a_index(m0, r, k):
-        return K.Binary("add", K.Binary("mul", m0, K.Const(k_size)),
-                        K.Binary("add", K.Binary("mul", k, K.Const(rows)), K.Const(r)))
-
+def _conv_gemm(a: WeightsOperand, b, b_offset, out, out_offset, m_size, n_size, k_size, rows,
+               width, extras) -> GemmOperands:
     def b_index(panel, k, n_local):
         column = K.Binary("add", K.Binary("mul", panel, K.Const(width)), n_local)
         return K.Binary("add", K.Const(b_offset),
@@ -167,9 +194,9 @@ def _conv_gemm(a, b, b_offset, out, out_offset, m_size, n_size, k_size, rows, wi
         return K.Binary("add", K.Const(out_offset),
                         K.Binary("add", K.Binary("mul", m, K.Const(n_size)), n))
 
-    return GemmOperands(a=a, a_index=a_index, b=b, b_index=b_index,
+    return GemmOperands(a=a.buffer, a_index=a.index, b=b, b_index=b_index,
                         b_masked=n_size % width != 0, c=out, c_index=c_index, m=m_size,
-                        n=n_size, k=k_size, rows=rows, a_row_step=1, **extras)
+                        n=n_size, k=k_size, rows=rows, a_row_step=a.row_step, **extras)
 
 
 def _offset_group(g: GemmOperands, group: K.Expr, a_stride: int, b_stride: int,

@@ -15,8 +15,8 @@ from vinify.codegen.lowering.context import LOWERINGS, LoweringContext, kernel_d
 from vinify.codegen.target import Target
 from vinify.errors import DeviceError
 
-GEMM_OPS = {"Convolution": (convolution.lower_convolution, 1, True),
-            "GroupConvolution": (convolution.lower_convolution, 1, True),
+GEMM_OPS = {"Convolution": (convolution.lower_convolution, 1, None),
+            "GroupConvolution": (convolution.lower_convolution, 1, None),
             "MatMul": (gemm.lower_matmul, -1, None)}
 
 

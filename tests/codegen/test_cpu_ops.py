@@ -122,3 +122,13 @@ def test_unsupported_op_is_a_device_error_naming_the_node():
     node = ir.make("CumSum", 3, [x, ir.constant(np.int64(1))], name="running_total")
     with pytest.raises(DeviceError, match="running_total.*CumSum"):
         Core().compile_model(ir.Graph([x], [node]), "CPU")
+
+
+def test_convolution_with_runtime_weights_and_bias():
+    x, w = ir.parameter("x", "f32", [1, 4, 7, 7]), ir.parameter("w", "f32", [6, 2, 3, 3])
+    grouped = ir.make("Reshape", 1, [w, ir.constant(np.array([2, 3, 2, 3, 3], np.int64))],
+                      special_zero=False)
+    conv = ir.make("GroupConvolution", 1, [x, grouped], strides=[1, 1], pads_begin=[1, 1],
+                   pads_end=[1, 1], dilations=[1, 1])
+    graph = ir.Graph([x, w], [ir.make("Add", 1, [conv, ir.constant(random(1, 6, 1, 1))])])
+    check_against_template(graph, [random(1, 4, 7, 7), random(6, 2, 3, 3)])
