@@ -4,7 +4,8 @@
     y = d / Sqrt(ReduceMean(d * d, axes) + eps)         ->  MVN<6>(x, axes) eps_mode=inside_sqrt
     y = d / (Sqrt(ReduceMean(d * d, axes)) + eps)       ->  MVN<6>(x, axes) eps_mode=outside_sqrt
 
-with d * d also written Power(d, 2) or SquaredDifference(x, mean). LayerNorm's scale and shift
+with d * d also written Power(d, 2) or SquaredDifference(x, mean), and the division also written
+d * Power(var + eps, -0.5). LayerNorm's scale and shift
 stay as the Multiply / Add after it. E.g.
 
     %m = ReduceMean<1>(%x, %axes) {keep_dims=true} : f32[2,8]   ...   %y = Divide<1>(%d, %s)
@@ -39,7 +40,10 @@ def mvn_pattern():
                            commutative=True))
     outside = op("Add", op("Sqrt", variance), constant_pattern("eps_outside", _scalar),
                  commutative=True)
-    return op("Divide", centered, either(inside, outside))
+    inverse = op("Power", op("Add", variance, constant_pattern("eps_inside", _scalar),
+                             commutative=True), constant_pattern(where=all_close_to(-0.5, 0.0)))
+    return either(op("Divide", centered, either(inside, outside)),
+                  op("Multiply", centered, inverse, commutative=True))
 
 
 def _axes(array: np.ndarray, rank: int) -> list[int]:

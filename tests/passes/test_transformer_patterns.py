@@ -92,6 +92,14 @@ def test_layer_norm_core_becomes_mvn_and_keeps_its_scale():
         }""")
 
 
+def test_mvn_written_with_a_reciprocal_square_root():
+    text = LAYER_NORM.replace("%std = Sqrt<1>(%ve) : f32[2,3,1]", "%std = Power<1>(%ve, %minus_half) : f32[2,3,1]")
+    text = text.replace("%n = Divide<1>(%d, %std)", "%n = Multiply<1>(%std, %d)")
+    text = text.replace("%eps = Constant", "%minus_half = Constant<1>() {value=tensor<f32[]: [-0.5]>} : f32[]\n      %eps = Constant")
+    graph = assert_same_numbers(text, "recognize-mvn", rtol=1e-4, atol=1e-5)
+    assert "MVN<6>" in graph.op_histogram() and "Power<1>" not in graph.op_histogram()
+
+
 def test_normalization_over_different_axes_is_not_mvn():
     other = LAYER_NORM.replace("%var = ReduceMean<1>(%sq, %axes)", "%var = ReduceMean<1>(%sq, %ax2)")
     other = other.replace("%two = Constant", "%ax2 = Constant<1>() {value=tensor<i64[1]: [1]>} : i64[1]\n      %two = Constant")
