@@ -1,7 +1,8 @@
 """GPU vs CPU latency on the light_* models (seeded random weights), with TEMPLATE as the judge.
 
-Prints one row per model: compile times, median latencies, the GPU/CPU latency ratio (above 1:
-GPU slower) and the largest GPU-TEMPLATE difference. Never a timed test: run it by hand,
+Prints one row per model: compile times, median latencies (GPU and CPU runs interleaved), the
+GPU/CPU latency ratio (above 1: GPU slower) and the largest GPU-TEMPLATE difference. Never a
+timed test: run it by hand,
 `python bench/bench_gpu.py [-m squeezenet resnet50] [-n 10]`.
 """
 
@@ -11,14 +12,18 @@ import time
 import numpy as np
 
 
-def median_latency(compiled, image: np.ndarray, runs: int) -> float:
-    compiled(image)  # warm-up: first enqueues, caches
-    timings = []
+def median_latencies(models: dict, image: np.ndarray, runs: int) -> dict[str, float]:
+    """Median seconds per device, the devices' runs interleaved so that both see the same load
+    (on a shared machine the load changes within seconds)."""
+    for compiled in models.values():
+        compiled(image)  # warm-up: first enqueues, caches
+    timings: dict[str, list[float]] = {device: [] for device in models}
     for _ in range(runs):
-        begin = time.perf_counter()
-        compiled(image)
-        timings.append(time.perf_counter() - begin)
-    return float(np.median(timings))
+        for device, compiled in models.items():
+            begin = time.perf_counter()
+            compiled(image)
+            timings[device].append(time.perf_counter() - begin)
+    return {device: float(np.median(values)) for device, values in timings.items()}
 
 
 def measure(name: str, runs: int, devices: list[str]) -> dict:
@@ -29,13 +34,14 @@ def measure(name: str, runs: int, devices: list[str]) -> dict:
     shape = graph.inputs[0].shape.to_tuple()
     image = np.random.default_rng(1).random(shape).astype(np.float32)
     row: dict = {"model": name}
-    outputs = {}
+    outputs, models = {}, {}
     for device in devices:
         started = time.perf_counter()
-        compiled = vinify.compile_model(graph, device)
+        models[device] = vinify.compile_model(graph, device)
         row[f"{device} compile s"] = time.perf_counter() - started
-        outputs[device] = compiled(image)[0]
-        row[f"{device} ms"] = median_latency(compiled, image, runs) * 1e3
+        outputs[device] = models[device](image)[0]
+    for device, seconds in median_latencies(models, image, runs).items():
+        row[f"{device} ms"] = seconds * 1e3
     reference = vinify.compile_model(graph, "TEMPLATE")(image)[0]
     row["GPU/CPU"] = row["GPU ms"] / row["CPU ms"] if "CPU ms" in row else float("nan")
     row["max |GPU-TEMPLATE|"] = float(np.abs(outputs["GPU"] - reference).max())
