@@ -18,6 +18,8 @@ from vinify.irfile.xml_values import element_of_precision, parse_dimension, spli
 from vinify.shapes import PartialShape
 from vinify.types import ElementType
 
+DYNAMIC_PRECISIONS = ("UNSPECIFIED", "DYNAMIC", "UNDEFINED")
+
 
 class _Forbidden(Exception):
     pass
@@ -145,8 +147,8 @@ def _read_layer(item: ElementTree.Element, path: Path) -> LayerSpec:
 
 def _read_port(port: ElementTree.Element, where: str) -> PortSpec:
     port_id = _integer(port.get("id"), f"{where}: port id")
-    elem = None
-    if port.get("precision"):
+    elem = None  # unknown: no precision, or a dynamic one ("UNSPECIFIED")
+    if port.get("precision") and port.get("precision") not in DYNAMIC_PRECISIONS:
         try:
             elem = element_of_precision(port.get("precision"))
         except Exception:

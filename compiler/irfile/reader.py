@@ -217,10 +217,7 @@ def _check_ports(layer: LayerSpec, values: list[Value], where: str) -> None:
         if port.element_type is not None and port.element_type != value.element_type:
             raise ModelFileError(f"{where}: output port {port.id} says {port.element_type} but "
                                  f"the op produces {value.element_type}")
-        if port.shape is None:
-            if value.shape.rank_is_static and value.shape.rank != 0:
-                raise ModelFileError(f"{where}: output port {port.id} has no dims but the op "
-                                     f"produces {value.shape}")
+        if port.shape is None:  # a scalar, or a dynamic rank: files do not tell them apart
             continue
         if not port.shape.compatible(value.shape):
             raise ModelFileError(f"{where}: output port {port.id} has dims {port.shape} but "
