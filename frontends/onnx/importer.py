@@ -350,5 +350,19 @@ def read_onnx_model(model: Any, input_shapes: Any = None, base_dir: str | Path |
             raise ModelFileError(f"{input_shapes}: an ONNX model takes no separate weights file; "
                                  "pass the folder of its external data as base_dir")
         input_shapes, base_dir = None, input_shapes
-    loaded = load_model(model, base_dir, check)
-    return OnnxImporter(loaded.proto, loaded.source, input_shapes).convert()
+    try:
+        loaded = load_model(model, base_dir, check)
+    except VinifyError:
+        raise
+    except Exception as error:  # protobuf content no check above foresaw: still the file's fault
+        label = model if isinstance(model, (str, Path)) else f"<{type(model).__name__}>"
+        raise ModelFileError(f"{label}: malformed ONNX model ({type(error).__name__}: {error})"
+                             ) from None
+    importer = OnnxImporter(loaded.proto, loaded.source, input_shapes)
+    try:
+        return importer.convert()
+    except VinifyError:
+        raise
+    except Exception as error:
+        raise ConversionError(f"{loaded.source}: malformed ONNX model "
+                              f"({type(error).__name__}: {error})") from None

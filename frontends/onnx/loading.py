@@ -36,6 +36,7 @@ def load_model(model: Any, base_dir: str | Path | None = None, check: bool = Tru
     if not proto.HasField("graph") or (not proto.opset_import and not proto.graph.node
                                        and not proto.graph.output):
         raise ModelFileError(f"{loaded.source}: not an ONNX model (no graph, no opset imports)")
+    _check_names(proto.graph, loaded.source)
     check_graph_structure(proto.graph, loaded.source)
     if any(uses_external_data(t) for t in tensors_of_model(proto)):
         if isinstance(model, ModelProto):  # never modify the caller's object
@@ -72,6 +73,21 @@ def _decode(data: bytes, source: str) -> ModelProto:
         raise ModelFileError(f"{source}: not a valid ONNX protobuf (truncated or garbage: "
                              f"{error})") from None
     return proto
+
+
+def _check_names(graph, source: str) -> None:
+    """Every name is text: protobuf hands invalid UTF-8 through as bytes."""
+    names = [graph.name] + [v.name for v in (*graph.input, *graph.output)]
+    names += [t.name for t in graph.initializer]
+    for node in graph.node:
+        names += [node.name, node.op_type, node.domain, *node.input, *node.output]
+        names += [a.name for a in node.attribute]
+        for attr in node.attribute:
+            for body in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                _check_names(body, source)
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise ModelFileError(f"{source}: name {bad[0]!r} is not valid UTF-8")
 
 
 def _run_checker(proto: ModelProto, source: str) -> None:

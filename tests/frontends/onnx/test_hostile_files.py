@@ -177,3 +177,30 @@ def test_external_data_from_bytes_needs_a_folder():
     model = model_with_external_weight("weights.bin")
     with pytest.raises(ModelFileError, match="'weight'.*not read from a folder"):
         read_onnx_model(model.SerializeToString())
+
+
+def test_mutated_models_fail_only_with_typed_errors():
+    """Seeded byte mutations of real models: each either converts or raises a VinifyError."""
+    import random
+
+    from vinify.errors import VinifyError
+    from vinify.frontends.onnx.conformance import node_cases
+
+    generator = random.Random(5)
+    models = [case.model_source.SerializeToString() for case in node_cases()[::211]]
+    for data in models:
+        for _ in range(10):
+            mutated = bytearray(data)
+            for _ in range(generator.randint(1, 4)):
+                mutated[generator.randrange(len(mutated))] = generator.randrange(256)
+            try:
+                read_onnx_model(bytes(mutated))
+            except VinifyError:
+                pass
+
+
+def test_invalid_utf8_names_are_a_model_file_error():
+    model = _two_node_graph("x", ["b"])
+    data = model.SerializeToString().replace(b"second", b"sec\xffnd")
+    with pytest.raises(ModelFileError, match="<bytes>: name b'sec\\\\xffnd' is not valid UTF-8"):
+        read_onnx_model(data)
