@@ -55,6 +55,7 @@ class CStyleRenderer:
 
     def __init__(self, placement: dict):
         self.placement = placement
+        self.scalars = dict(C_SCALAR)  # a target may compute "f32" in another C type
         self.helpers: dict[str, str] = {}  # helper name -> definition, in first-use order
         self._scopes: list[Scope] = []
         self._lines: list[str] = []
@@ -71,12 +72,12 @@ class CStyleRenderer:
 
     def ctype(self, dtype: str, lanes: int = 1) -> str:
         if lanes == 1:
-            return C_SCALAR[dtype]
+            return self.scalars[dtype]
         return self.vector_type(dtype, lanes)
 
     def pointer_type(self, buffer: K.Buffer) -> str:
         const = "const " if self.placement[buffer.name].space == "weights" else ""
-        return f"{const}{C_SCALAR[buffer.dtype]}*"
+        return f"{const}{self.scalars[buffer.dtype]}*"
 
     def helper(self, name: str, definition: str) -> str:
         """Registers a helper function once; returns its name."""
@@ -176,6 +177,8 @@ class CStyleRenderer:
         return self.vector_splat_text(scalar, node.dtype, node.lanes)
 
     def scalar_literal(self, value, dtype: str) -> str:
+        if dtype == "f32" and self.scalars["f32"] != "float":
+            return f"(({self.scalars['f32']}){float_literal(float(value))})"
         if dtype == "f32":
             return float_literal(float(value))
         if dtype == "i64":
@@ -184,7 +187,7 @@ class CStyleRenderer:
             return "1" if value else "0"
         if dtype in ("i32",):
             return str(int(value))
-        return f"(({C_SCALAR[dtype]}){int(value)})"
+        return f"(({self.scalars[dtype]}){int(value)})"
 
     def expr_var(self, node: K.Var) -> str:
         return self.var_name(node.name)
@@ -247,7 +250,7 @@ class CStyleRenderer:
             return self.vector_cast(a, node.a.dtype, node.dtype, node.lanes)
         if node.dtype == "i1":
             return f"({a} != 0)"
-        return f"(({C_SCALAR[node.dtype]}){a})"
+        return f"(({self.scalars[node.dtype]}){a})"
 
     def expr_splat(self, node: K.Splat) -> str:
         a = self.expr(node.a)

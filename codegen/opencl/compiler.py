@@ -9,6 +9,7 @@ import json
 import time
 from typing import Any
 
+import numpy as np
 import vinify
 from vinify.codegen import kernel_ir as K
 from vinify.codegen import memory_plan
@@ -44,16 +45,20 @@ def compile_to_gpu_blob(graph: Any, profile: OpenClDeviceProfile,
     config = config or {}
     started = time.perf_counter()
     schedule = schedule or profile.schedule()
+    precision = compute_precision(config, profile)
     lowered = lower_for_device(graph, profile, schedule)
     plan, placement = plan_memory(lowered)
-    source, launches = render_program(lowered.kernels, placement)
+    source, launches = render_program(lowered.kernels, placement, precision)
+    if precision == "f16":
+        lowered.weights = {name: array.astype(np.float16) if array.dtype == np.float32
+                           else array for name, array in lowered.weights.items()}
     metadata = {
-        "inputs": [_port(p, placement) for p in lowered.inputs],
-        "outputs": [_port(p, placement) for p in lowered.outputs],
+        "inputs": [_port(p, placement, precision) for p in lowered.inputs],
+        "outputs": [_port(p, placement, precision) for p in lowered.outputs],
         "arena_bytes": plan.size,
         "kernels": launches,
         "schedule": schedule,
-        "precision": "f32",
+        "precision": precision,
         "compile_seconds": round(time.perf_counter() - started, 3),
         "graph_name": getattr(graph, "name", ""),
         "binaries": {},
@@ -96,9 +101,18 @@ def plan_memory(lowered: LoweredGraph) -> tuple[memory_plan.ArenaPlan, dict]:
 ITEM_SIZES = {"f32": 4, "i64": 8, "i32": 4, "i8": 1, "u8": 1, "i1": 1}
 
 
-def render_program(kernels: list[K.Kernel], placement: dict) -> tuple[str, list[dict]]:
+def compute_precision(config: dict[str, Any], profile: OpenClDeviceProfile) -> str:
+    """f16 where the user asks for it (INFERENCE_PRECISION_HINT) and the device has
+    cl_khr_fp16; f32 otherwise."""
+    wanted = config.get("INFERENCE_PRECISION_HINT", "f32")
+    return "f16" if wanted == "f16" and profile.has_fp16 else "f32"
+
+
+def render_program(kernels: list[K.Kernel], placement: dict, precision: str = "f32"
+                   ) -> tuple[str, list[dict]]:
     """The OpenCL C program (each scheduled kernel variant once) and the launches in order."""
-    renderer = OpenClRenderer(placement)
+    renderer = OpenClRenderer(placement, precision)
+    item_size = 2 if precision == "f16" else 4
     rendered: set[str] = set()
     launches = []
     for kernel in kernels:
@@ -112,7 +126,7 @@ def render_program(kernels: list[K.Kernel], placement: dict) -> tuple[str, list[
             rendered.add(kernel.name)
         order = (gemm_kernels.IM2COL_PARAMETERS if kernel.variant == "im2col"
                  else gemm_kernels.GEMM_PARAMETERS)
-        arguments = [_resolve(kernel.arguments[name], placement) for name in order]
+        arguments = [_resolve(kernel.arguments[name], placement, item_size) for name in order]
         launches.append({"name": kernel.name, "global": list(kernel.global_size),
                          "args": arguments, "source": kernel.source})
         if kernel.local_size is not None:
@@ -120,16 +134,18 @@ def render_program(kernels: list[K.Kernel], placement: dict) -> tuple[str, list[
     return renderer.program(), launches
 
 
-def _resolve(value, placement: dict) -> int:
+def _resolve(value, placement: dict, item_size: int) -> int:
+    """An argument's value: a buffer's element offset (of the compute type), or a size."""
     if isinstance(value, Offset):
-        return placement[value.buffer].offset // 4 + value.shift
+        return placement[value.buffer].offset // item_size + value.shift
     return int(value)
 
 
 def scheduled_source(renderer: OpenClRenderer, variant) -> str:
     """The OpenCL C of a scheduled kernel, its helpers registered with `renderer`."""
+    scalar = renderer.scalars["f32"]
     if variant == "im2col":
-        return gemm_kernels.im2col_source()
+        return gemm_kernels.im2col_source().replace("float", scalar)
     lanes = variant.activation.lanes
     activation = f"act_{variant.name}"
     kind = renderer.ctype("f32", lanes)
@@ -137,14 +153,16 @@ def scheduled_source(renderer: OpenClRenderer, variant) -> str:
     renderer.helper(activation, f"{renderer.helper_prefix} {kind} {activation}({kind} "
                                 f"{argument}) {{ return {renderer.expr(variant.activation)}; }}")
     if variant.schedule != REGISTER_BLOCKED:
-        return gemm_kernels.local_tiled_source(variant, activation)
+        return gemm_kernels.local_tiled_source(variant, activation).replace("float", scalar)
     renderer.expr(K.LaneMask(K.Const(0), lanes))
     return gemm_kernels.register_blocked_source(
-        variant, renderer.load_helper("float", lanes, False),
-        renderer.load_helper("float", lanes, True), renderer.store_helper("float", lanes, True),
-        activation)
+        variant, renderer.load_helper(scalar, lanes, False),
+        renderer.load_helper(scalar, lanes, True), renderer.store_helper(scalar, lanes, True),
+        activation).replace("float", scalar)
 
 
-def _port(port, placement: dict) -> dict:
+def _port(port, placement: dict, precision: str) -> dict:
+    """A model input/output: its place in the arena and the element type stored there."""
+    stored = "f16" if precision == "f16" and port.element_type == "f32" else port.element_type
     return {"name": port.name, "element_type": port.element_type, "shape": list(port.shape),
-            "offset": placement[port.buffer].offset}
+            "offset": placement[port.buffer].offset, "stored_as": stored}

@@ -140,6 +140,11 @@ def program_binary(program: Any) -> bytes:
     return bytes(binaries[0]) if binaries and binaries[0] else b""
 
 
+def _stored_dtype(entry: dict) -> np.dtype:
+    """The element type a port has in the arena: f16 for f32 ports of an f16-precision blob."""
+    return element_type(entry.get("stored_as", entry["element_type"])).dtype
+
+
 def _ports(entries: list[dict]) -> list[Port]:
     return [Port(i, e["name"], element_type(e["element_type"]), PartialShape.of(e["shape"]),
                  frozenset([e["name"]])) for i, e in enumerate(entries)]
@@ -218,20 +223,21 @@ class GpuExecutable(Executable):
         import pyopencl as cl
 
         for entry, array in zip(self.metadata["inputs"], inputs):
-            host = np.ascontiguousarray(array, element_type(entry["element_type"]).dtype)
+            host = np.ascontiguousarray(array, _stored_dtype(entry))
             if host.nbytes:
                 cl.enqueue_copy(stream.queue, stream.arena, host, dst_offset=entry["offset"])
         for kernel, global_size, local_size in stream.kernels:
             cl.enqueue_nd_range_kernel(stream.queue, kernel, global_size, local_size)
         outputs = []
         for entry in self.metadata["outputs"]:
-            array = np.empty(entry["shape"], element_type(entry["element_type"]).dtype)
+            array = np.empty(entry["shape"], _stored_dtype(entry))
             if array.nbytes:
                 cl.enqueue_copy(stream.queue, array, stream.arena, src_offset=entry["offset"],
                                 is_blocking=False)
             outputs.append(array)
         stream.queue.finish()
-        return outputs
+        return [array.astype(element_type(entry["element_type"]).dtype, copy=False)
+                for array, entry in zip(outputs, self.metadata["outputs"])]
 
     def export(self) -> bytes:
         """The blob with this device's program binary added (where the driver gives one)."""

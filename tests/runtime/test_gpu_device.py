@@ -121,3 +121,14 @@ def test_dynamic_input_shapes_are_compiled_per_shape():
     for width in (3, 17):
         data = RNG.standard_normal((1, width)).astype(np.float32)
         np.testing.assert_allclose(compiled([data])[0], np.tanh(data), rtol=1e-5, atol=1e-6)
+
+
+def test_f16_hint_on_a_device_without_fp16_computes_in_f32():
+    graph, image = small_model(), RNG.standard_normal((1, 3, 8, 8)).astype(np.float32)
+    compiled = Core().compile_model(graph, "GPU", {"INFERENCE_PRECISION_HINT": "f16"})
+    devices, _ = gpu.opencl_devices()
+    if "cl_khr_fp16" in devices[0].extensions:
+        tolerance = dict(rtol=1e-2, atol=1e-2)
+    else:
+        tolerance = dict(rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(compiled([image])[0], expected(graph, image), **tolerance)

@@ -4,6 +4,7 @@ A change to code generation shows here as a diff. After checking that the new co
 meant, rewrite the snapshots with `VINIFY_UPDATE_SNAPSHOTS=1 pytest tests/codegen/opencl`.
 """
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -83,3 +84,16 @@ def test_kernel_ir_rendering_of_masks_selects_reductions_and_gathers():
     renderer.add_kernel(kernel)
     assert renderer.launches[0].global_size == 4
     check_snapshot("kernel_ir_example.cl", renderer.program())
+
+
+def test_f16_precision_only_where_the_device_has_cl_khr_fp16():
+    config = {"INFERENCE_PRECISION_HINT": "f16"}
+    plain = read_blob(compile_to_gpu_blob(conv_bias_relu(), GPU_LIKE, config))
+    assert plain.metadata["precision"] == "f32"
+    assert "half" not in bytes(plain.sections["source"]).decode()
+    fp16 = dataclasses.replace(GPU_LIKE, extensions=("cl_khr_fp16",))
+    blob = read_blob(compile_to_gpu_blob(conv_bias_relu(), fp16, config))
+    assert blob.metadata["precision"] == "f16"
+    assert blob.metadata["inputs"][0]["stored_as"] == "f16"
+    assert len(blob.sections["weights"]) >= 8 * 27 * 2
+    check_snapshot("conv_bias_relu_gpu_f16.cl", bytes(blob.sections["source"]).decode())
