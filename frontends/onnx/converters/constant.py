@@ -5,7 +5,7 @@ import numpy as np
 from vinify.frontends.onnx.context import NodeContext
 from vinify.frontends.onnx.registry import converter
 from vinify.frontends.onnx.types import sparse_to_array
-from vinify.ir import Value
+from vinify.ir import CONSTANT_FOLD_LIMIT, Value
 
 _VALUE_ATTRIBUTES = ("value", "value_float", "value_floats", "value_int", "value_ints",
                      "value_string", "value_strings", "sparse_value")
@@ -40,9 +40,9 @@ def constant_of_shape(ctx: NodeContext):
     if fill.size != 1:
         raise ctx.error(f"'value' must hold one element, got {fill.size}")
     shape = ctx.const_value(ctx.input(0))
-    if shape is not None:
+    if shape is not None and np.all(shape >= 0) and np.prod(shape) <= CONSTANT_FOLD_LIMIT:
         return ctx.const(np.full(tuple(int(d) for d in shape), fill[0], dtype=fill.dtype))
-    return ctx.make("Broadcast", 3, ctx.const(fill.reshape(())), ctx.input(0))
+    return ctx.make("Broadcast", 3, ctx.const(fill.reshape(())), ctx.input(0))  # large: at run
 
 
 @converter("Identity", since=1)
