@@ -42,14 +42,15 @@ def port_name(value: Any, index: int) -> str:
 
 
 def unsupported_nodes(graph: Any, ctx: LoweringContext) -> list[str]:
+    """Every node the CPU cannot compile, with the reason (folded constants excepted)."""
+    from vinify.codegen.lowering.support import unsupported_reason
+
     missing = []
     for node in graph.nodes():
-        name = node.op.name
-        if name in ("Parameter", "Result", "Constant") or name in LOWERINGS:
+        reason = unsupported_reason(node)
+        if reason is None or all(ctx.constant(v) is not None for v in node.outputs):
             continue
-        if all(ctx.constant(v) is not None for v in node.outputs):
-            continue
-        missing.append(node.describe())
+        missing.append(f"{node.describe()}: {reason}")
     return missing
 
 
@@ -88,7 +89,7 @@ def lower_graph(graph: Any, target: Target) -> LoweredGraph:
     ctx = LoweringContext(target)
     missing = unsupported_nodes(graph, ctx)
     if missing:
-        raise DeviceError(f"CPU cannot compile {len(missing)} node(s): " + ", ".join(missing))
+        raise DeviceError(f"CPU cannot compile {len(missing)} node(s): " + "; ".join(missing))
     inputs = []
     for index, value in enumerate(graph.inputs):
         static_shape(value)

@@ -12,7 +12,7 @@ import threading
 from typing import Any, Sequence
 
 import numpy as np
-from vinify.errors import BlobError, DeviceError
+from vinify.errors import BlobError
 from vinify.runtime.blob import check_cpu_features, read_blob
 from vinify.runtime.device import Device, Executable, Port
 from vinify.shapes import PartialShape
@@ -160,10 +160,7 @@ class CpuDevice(Device):
         return CpuExecutable(blob, default_threads(config))
 
     def supported_nodes(self, graph: Any) -> set[int]:
-        try:
-            import vinify.codegen.lowering  # noqa: F401
-            from vinify.codegen.lowering.context import LOWERINGS
-        except ImportError as error:
-            raise DeviceError(f"CPU code generator unavailable: {error}") from None
-        always = {"Parameter", "Result", "Constant"}
-        return {id(n) for n in graph.nodes() if n.op.name in always or n.op.name in LOWERINGS}
+        """Nodes the code generator can compile (asked by HETERO; imports the compiler side)."""
+        from vinify.codegen.lowering.support import unsupported_reason
+
+        return {id(node) for node in graph.nodes() if unsupported_reason(node) is None}

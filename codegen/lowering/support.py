@@ -1,0 +1,97 @@
+"""Which nodes the CPU lowerings can compile, decided per node before any code is generated.
+
+HETERO asks this to split a graph; the compiler asks it to name every node it cannot compile in
+one error. The checks mirror the lowerings' own limits (2-D windows, f32 arithmetic, constant
+axes), so a node reported supported does not fail later for these reasons.
+"""
+
+from typing import Any
+
+import numpy as np
+from vinify.codegen.lowering.context import KERNEL_DTYPES, LOWERINGS
+from vinify.codegen.lowering.reduction import split_axes
+
+BOUNDARY_OPS = ("Parameter", "Result", "Constant")
+VIEW_OPS = ("Reshape", "Squeeze", "Unsqueeze", "Convert", "Concat", "Transpose")
+
+
+def _rank(value: Any) -> int | None:
+    return value.shape.rank if value.shape.rank_is_static else None
+
+
+def _constant(value: Any):
+    from vinify.ir import constant_value
+
+    return constant_value(value)
+
+
+def unsupported_reason(node: Any) -> str | None:
+    """Why the CPU device cannot compile `node`, or None when it can."""
+    name = node.op.name
+    if name in BOUNDARY_OPS:
+        return None
+    if name not in LOWERINGS:
+        return "no CPU lowering"
+    for value in list(node.inputs) + list(node.outputs):
+        if value.element_type.name not in KERNEL_DTYPES:
+            return f"element type {value.element_type.name}"
+    if name not in VIEW_OPS and node.outputs[0].element_type.name != "f32":
+        return "arithmetic on CPU is f32 only"
+    check = _CHECKS.get(name)
+    return check(node) if check else None
+
+
+def _window_op(node: Any) -> str | None:
+    if _rank(node.inputs[0]) != 4:
+        return "only 2-D windows (NCHW) are compiled"
+    if node.op.name == "MaxPool" and len(node.outputs) > 1 and node.outputs[1].uses:
+        return "the indices output is not compiled"
+    return None
+
+
+def _matmul(node: Any) -> str | None:
+    a, b = (_rank(v) for v in node.inputs)
+    if b != 2 or a is None:
+        return "only a 2-D right operand is compiled"
+    if node.attrs["transpose_a"] and a != 2:
+        return "transpose_a needs a 2-D left operand"
+    if node.attrs["transpose_b"] and _constant(node.inputs[1]) is None:
+        return "transpose_b of a runtime operand"
+    return None
+
+
+def _lrn(node: Any) -> str | None:
+    axes, rank = _constant(node.inputs[1]), _rank(node.inputs[0])
+    if axes is None or rank is None or [int(a) % rank for a in np.ravel(axes)] != [1]:
+        return "only LRN across channels (axes=[1])"
+    return None
+
+
+def _reduce(node: Any) -> str | None:
+    axes, rank = _constant(node.inputs[1]), _rank(node.inputs[0])
+    if axes is None or rank is None:
+        return "reduction axes must be constant"
+    try:
+        split_axes((1,) * rank, [int(a) % max(rank, 1) for a in np.ravel(axes)])
+    except ValueError:
+        return "only one contiguous block of axes"
+    return None
+
+
+def _batch_norm(node: Any) -> str | None:
+    order = (0, 1, 3, 4) if node.op.version == 1 else (1, 2, 3, 4)
+    if any(_constant(node.inputs[i]) is None for i in order):
+        return "batch-norm parameters must be constant"
+    return None
+
+
+def _constant_second_input(node: Any) -> str | None:
+    return None if _constant(node.inputs[1]) is not None else "needs a constant second input"
+
+
+_CHECKS = {
+    "Convolution": _window_op, "GroupConvolution": _window_op, "MaxPool": _window_op,
+    "AvgPool": _window_op, "MatMul": _matmul, "LRN": _lrn, "ReduceMean": _reduce,
+    "ReduceSum": _reduce, "ReduceMax": _reduce, "Transpose": _constant_second_input,
+    "BatchNormInference": _batch_norm,
+}
