@@ -100,10 +100,13 @@ def im2col_kernel(ctx: LoweringContext, x: K.Buffer, image_offset: int, geo: Con
     inner = K.Loop(ow, K.Const(0), K.Const(geo.out_w), (
         K.Let(K.Var("iw0"), iw0), K.Store(columns, target, value, ow_mask)), step=lanes)
     per_row = K.Loop(oh, K.Const(0), K.Const(geo.out_h), (K.Let(K.Var("ih"), ih), inner))
-    nest = K.Loop(kh, K.Const(0), K.Const(geo.kernel_h), (
-        K.Loop(kw, K.Const(0), K.Const(geo.kernel_w), (per_row,)),))
-    ctx.emit("im2col", [K.Loop(c, K.Const(0), K.Const(geo.channels), (nest,), parallel=True)],
-             source)
+    # (channel, kernel row) pairs are split across threads: 3-channel images still divide
+    pair = K.Var("pair")
+    nest = (K.Let(c, K.Binary("div", pair, K.Const(geo.kernel_h))),
+            K.Let(kh, K.Binary("rem", pair, K.Const(geo.kernel_h))),
+            K.Loop(kw, K.Const(0), K.Const(geo.kernel_w), (per_row,)))
+    pairs = geo.channels * geo.kernel_h
+    ctx.emit("im2col", [K.Loop(pair, K.Const(0), K.Const(pairs), nest, parallel=True)], source)
 
 
 @dataclass(frozen=True)
