@@ -1,4 +1,5 @@
-"""Data movement ops: Transpose, Concat, Split, VariadicSplit, Reverse, Roll, ReverseSequence.
+"""Data movement ops: Transpose, Concat, Split, VariadicSplit, Reverse, Roll, ReverseSequence,
+Identity.
 
 They move elements without computing on them; the output element type is the input's.
 """

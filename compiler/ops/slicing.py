@@ -1,8 +1,9 @@
-"""Slicing ops: Slice<8> (start/stop/step per axis) and StridedSlice<1> (TensorFlow-style masks).
+"""Slicing ops: Slice<8> (start/stop/step per axis), StridedSlice<1> (TensorFlow-style masks)
+and SliceScatter<15> (writes into the region Slice reads).
 
-Both follow numpy's slicing rules: out-of-range bounds are clamped, negative values count from
-the end. Inference is exact for static dimensions and keeps bounds for the common forward slice
-(non-negative start and stop, positive step) of a dynamic dimension.
+All follow numpy's slicing rules: out-of-range bounds are clamped, negative values count from
+the end. Inference is exact for static dimensions and gives the tightest interval for bounded
+or dynamic ones (`sliced_dim`).
 """
 
 import numpy as np

@@ -1,4 +1,5 @@
-"""BatchToSpace<2> and SpaceToBatch<2>: move blocks of spatial data to and from the batch axis.
+"""BatchToSpace<2> and SpaceToBatch<2> move blocks of spatial data to and from the batch axis;
+ExtractImagePatches<3> lays image patches out along the channel axis.
 
 block_shape has one entry per data axis (the first must be 1). SpaceToBatch pads each axis,
 cuts it into blocks and stacks the block offsets into the batch; BatchToSpace is its inverse
