@@ -48,10 +48,16 @@ def bind_node_bodies(ctx: InferContext) -> None:
         node.op = with_bodies(node.op, node.bodies)
 
 
-def run_body(body, inputs: list[np.ndarray]) -> list[np.ndarray]:
+def run_body(body, inputs: list[np.ndarray], order: list | None = None) -> list[np.ndarray]:
+    """The body's results for `inputs` (`order`: its nodes in execution order, when a caller
+    runs the same body many times)."""
     from vinify.runtime.devices.template import evaluate_graph
 
-    return evaluate_graph(body, inputs)
+    return evaluate_graph(body, inputs, order)
+
+
+def execution_order(body) -> list:
+    return [node for node in body.nodes() if node.op.name != "Parameter"]
 
 
 def bound_bodies(cls, count: int):
@@ -181,10 +187,11 @@ class Loop(Op):
         keep_going = bool(np.asarray(condition).reshape(-1)[0])
         scans: list[list[np.ndarray]] = [[] for _ in range(attrs["num_scan_outputs"])]
         finals = list(carried)
+        order = execution_order(body)
         iteration = 0
         while iteration < trips and keep_going:
             results = run_body(body, [np.array(iteration, np.int64), np.array(keep_going),
-                                       *carried, *invariant])
+                                       *carried, *invariant], order)
             keep_going = bool(np.asarray(results[0]).reshape(-1)[0])
             finals = list(results[1:1 + count])
             carried = [_as_parameter(body.parameters[2 + i], body.outputs[1 + i], value)
@@ -246,11 +253,12 @@ class TensorIterator(Op):
         invariant = list(inputs[state_count + len(axes):])
         length = sequences[0].shape[axes[0] % sequences[0].ndim] if sequences else 0
         scans: list[list[np.ndarray]] = [[] for _ in attrs["scan_output_axes"]]
+        order = execution_order(body)
         for step in range(length):
             slices = [np.take(seq, length - 1 - step if (directions[i] if i < len(directions)
                                                          else 0) else step,
                               axis=axes[i] % seq.ndim) for i, seq in enumerate(sequences)]
-            results = run_body(body, [*state, *slices, *invariant])
+            results = run_body(body, [*state, *slices, *invariant], order)
             state = list(results[:state_count])
             for parts, array in zip(scans, results[state_count:]):
                 parts.append(array)

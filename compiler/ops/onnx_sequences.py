@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 from vinify.op import Attr, InferContext, Op, register
-from vinify.ops.control_flow import bound_bodies, node_bodies, run_body
+from vinify.ops.control_flow import bound_bodies, execution_order, node_bodies, run_body
 from vinify.shapes import DYNAMIC_RANK, PartialShape, TensorType
 from vinify.types import ElementType, element_type, i64
 
@@ -294,8 +294,9 @@ class SequenceMap(Op):
         flags = attrs["sequence_inputs"]
         length = len(inputs[0])
         collected: list[list] = [[] for _ in range(attrs["num_results"])]
+        order = execution_order(body)
         for position in range(length):
             arguments = [x[position] if flags[i] else x for i, x in enumerate(inputs)]
-            for parts, array in zip(collected, run_body(body, arguments)):
+            for parts, array in zip(collected, run_body(body, arguments, order)):
                 parts.append(array)
         return tuple(make_container(parts) for parts in collected)
