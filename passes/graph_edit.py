@@ -93,9 +93,10 @@ def live_node_ids(graph: Graph) -> set[int]:
 
 def detach_dead_users(graph: Graph) -> int:
     """Removes uses by nodes no longer reachable from the results; returns how many were cut."""
-    live = live_node_ids(graph)
+    nodes = graph.nodes()
+    live = {id(node) for node in nodes}
     removed = 0
-    for node in graph.nodes():
+    for node in nodes:
         for value in node.outputs:
             dead = [(user, index) for user, index in value.uses if id(user) not in live]
             for use in dead:
