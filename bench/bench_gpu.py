@@ -1,7 +1,8 @@
 """GPU vs CPU latency on the light_* models (seeded random weights), with TEMPLATE as the judge.
 
 Prints one row per model: compile times, median latencies (GPU and CPU runs interleaved), the
-GPU/CPU latency ratio (above 1: GPU slower) and the largest GPU-TEMPLATE difference. Never a
+GPU/CPU latency ratio (above 1: GPU slower) and the largest GPU-TEMPLATE difference (NaN outputs,
+which the random batch-norm variances of some models produce, must be NaN on both). Never a
 timed test: run it by hand,
 `python bench/bench_gpu.py [-m squeezenet resnet50] [-n 10]`.
 """
@@ -44,7 +45,9 @@ def measure(name: str, runs: int, devices: list[str]) -> dict:
         row[f"{device} ms"] = seconds * 1e3
     reference = vinify.compile_model(graph, "TEMPLATE")(image)[0]
     row["GPU/CPU"] = row["GPU ms"] / row["CPU ms"] if "CPU ms" in row else float("nan")
-    row["max |GPU-TEMPLATE|"] = float(np.abs(outputs["GPU"] - reference).max())
+    same_nan = np.array_equal(np.isnan(outputs["GPU"]), np.isnan(reference))
+    difference = np.abs(outputs["GPU"] - reference)
+    row["max |GPU-TEMPLATE|"] = float(np.nanmax(difference)) if same_nan else float("nan")
     return row
 
 

@@ -123,9 +123,9 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
     bias, residual = _epilogue_parts(ctx, epilogue, node.name or "conv", groups * m_size)
     source = " + ".join(n.describe() for n in epilogue.nodes)
     image_size = geo.channels * geo.height * geo.width
-    if geo.is_pointwise:
-        b, ldb, b_is, masked = x, n_size, image_size, True
-    else:
+    if geo.is_pointwise and n_size % (VECTORS * ctx.target.vector_lanes) == 0:
+        b, ldb, b_is, masked = x, n_size, image_size, False
+    else:  # (a 1x1 convolution too: its rows padded, the k loop needs no lane masks)
         ldb = round_up(n_size, VECTORS * ctx.target.vector_lanes)
         b_is = geo.channels * geo.kernel_h * geo.kernel_w * ldb
         b = ctx.scratch("im2col", batch * b_is)
