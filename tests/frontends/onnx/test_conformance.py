@@ -8,6 +8,7 @@ is split into shards so that `pytest -n 2` spreads it over both workers.
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from vinify.frontends.onnx.conformance import run_suite, select_cases
 
@@ -50,3 +51,31 @@ def test_conformance_shard(shard):
 def test_expected_list_is_sorted_and_unique():
     lines = [line for line in EXPECTED_PASSES.read_text().splitlines() if line.strip()]
     assert lines == sorted(set(lines))
+
+
+def test_conformance_command_prints_table_and_writes_reports(tmp_path, capsys):
+    import json
+
+    from vinify.cli import main
+
+    report, passes = tmp_path / "report.json", tmp_path / "passes.txt"
+    code = main(["conformance", "-k", "test_softmax_axis_0", "--report", str(report),
+                 "--write-passes", str(passes)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Softmax" in out and "TEMPLATE: passed" in out
+    data = json.loads(report.read_text())
+    assert data["device"] == "TEMPLATE" and data["total"] >= 2
+    assert data["passed"] == len(passes.read_text().split())
+    assert all(r["stage"] == "ok" for r in data["results"] if r["passed"])
+
+
+def test_failure_reasons_name_the_stage():
+    from vinify.frontends.onnx.conformance import compare_outputs
+
+    with pytest.raises(AssertionError, match="output 0: shape"):
+        compare_outputs([np.zeros(3, np.float32)], [np.zeros(4, np.float32)], 1e-3, 1e-7)
+    with pytest.raises(AssertionError, match="output 0: dtype"):
+        compare_outputs([np.zeros(3, np.float32)], [np.zeros(3, np.float64)], 1e-3, 1e-7)
+    with pytest.raises(AssertionError, match="expected a sequence of 2"):
+        compare_outputs([[np.zeros(1), np.zeros(1)]], [np.zeros(2)], 1e-3, 1e-7)
