@@ -132,3 +132,23 @@ def test_f16_hint_on_a_device_without_fp16_computes_in_f32():
     else:
         tolerance = dict(rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(compiled([image])[0], expected(graph, image), **tolerance)
+
+
+def test_importing_a_gpu_blob_loads_no_compiler_modules(tmp_path):
+    """A deployed application runs a GPU blob with pyopencl and numpy only."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "model.blob"
+    path.write_bytes(Core().compile_model(small_model(), "GPU").export_model())
+    code = (
+        "import sys, numpy as np, vinify.runtime\n"
+        f"compiled = vinify.runtime.Core().import_model({str(path)!r}, 'GPU')\n"
+        "compiled([np.ones((1, 3, 8, 8), np.float32)])\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                            text=True).stdout.split()
+    forbidden = ("llvmlite", "lark", "onnx", "vinify.codegen", "vinify.passes", "vinify.ops")
+    assert [m for m in loaded if m.split(".")[0] in forbidden or m.startswith(forbidden)] == []
+    assert "pyopencl" in loaded
