@@ -46,3 +46,18 @@ def test_opt_errors_name_the_problem_and_return_1(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
     assert main(["opt", "--list"]) == 0
     assert "fuse-conv-bias-activation" in capsys.readouterr().out
+
+
+def test_opt_output_reads_back_as_a_model_with_every_constant(tmp_path, capsys):
+    values = ", ".join(str(float(i)) for i in range(20))
+    path = tmp_path / "big.vir"
+    path.write_text(MODEL.replace("shape=[2,3]} : f32[2,3]", "shape=[20]} : f32[20]")
+                    .replace("f32[2,3]", "f32[20]")
+                    .replace("tensor<f32[3]: [1.0, 1.0, 1.0]>} : f32[3]",
+                             f"tensor<f32[20]: [{values}]>}} : f32[20]"))
+    assert main(["opt", str(path), "-p", "eliminate-dead-code"]) == 0
+    graph = parse(capsys.readouterr().out)
+    weights = graph.outputs[0].node.inputs[0].node.inputs[0].node.inputs[1].node.attrs["value"]
+    assert weights.tolist() == [float(i) for i in range(20)]
+    assert main(["opt", str(path), "--inline-limit", "16", "-p", "eliminate-dead-code"]) == 0
+    assert "sha256" in capsys.readouterr().out

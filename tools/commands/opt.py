@@ -23,8 +23,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--timing", action="store_true", help="report the time of each pass")
     parser.add_argument("--no-verify", action="store_true",
                         help="do not verify the IR after each pass")
-    parser.add_argument("--inline-limit", default="16",
-                        help="print constants up to this many elements inline ('all': every one)")
+    parser.add_argument("--inline-limit", default="all",
+                        help="print constants up to this many elements inline, larger ones as a "
+                             "digest (default 'all': the output reads back as a .vir model)")
     parser.add_argument("--list", action="store_true", help="list the registered passes")
     parser.add_argument("-o", "--output", help="write the result to this file instead of stdout")
 
