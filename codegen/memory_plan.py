@@ -8,6 +8,8 @@ already-placed tensor it is alive with (the usual first-fit heuristic; near opti
 from dataclasses import dataclass
 
 ARENA_ALIGNMENT = 64
+# GEMM tiles load a few elements past a tensor's end (and never use them): keep them in bounds.
+ARENA_SLACK = 256
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ def plan_arena(tensors: list[TensorLife]) -> ArenaPlan:
         placed.append((tensor, offset))
         offsets[tensor.name] = offset
     size = max((offset + align_up(t.nbytes) for t, offset in placed), default=0)
-    return ArenaPlan(offsets, align_up(size))
+    return ArenaPlan(offsets, align_up(size) + ARENA_SLACK)
 
 
 def _lowest_free_offset(tensor: TensorLife, placed: list[tuple[TensorLife, int]]) -> int:

@@ -232,6 +232,9 @@ class KernelBody:
     def store(self, statement: K.Store, env: dict) -> None:
         value = self.expr(statement.value, env)
         lanes = statement.value.lanes
+        if statement.index.lanes > 1:
+            self.scatter(statement, value, env)
+            return
         pointer = self.element_pointer(statement.buffer, statement.index, env, lanes)
         if statement.mask is None:
             self.builder.store(value, pointer, align=_alignment(statement.buffer))
@@ -392,16 +395,31 @@ class KernelBody:
         return self.builder.call(function, [pointer, I32(align), self.expr(node.mask, env), zero])
 
 
+    def lane_pointers(self, buffer: K.Buffer, index: K.Expr, env: dict) -> ir.Value:
+        """A vector of element pointers, one per lane of a vector index."""
+        base = self.typed_bases[buffer.name]
+        lanes = index.lanes
+        address = splat(self.builder, self.builder.ptrtoint(base, I64), lanes)
+        size = constant(ir.VectorType(I64, lanes), _element_size(buffer))
+        offsets = self.builder.mul(self.expr(index, env), size)
+        return self.builder.inttoptr(self.builder.add(address, offsets),
+                                     ir.VectorType(ir.PointerType(llvm_type(buffer.dtype)),
+                                                   lanes))
+
+    def scatter(self, statement: K.Store, value: ir.Value, env: dict) -> None:
+        """One element per lane to the lanes of a vector index (masked lanes write nothing)."""
+        lanes = statement.index.lanes
+        pointers = self.lane_pointers(statement.buffer, statement.index, env)
+        mask = (constant(llvm_type("i1", lanes), 1) if statement.mask is None
+                else self.expr(statement.mask, env))
+        function = self.owner.declare(
+            f"llvm.masked.scatter.{mangled(statement.buffer.dtype, lanes)}.v{lanes}p0", VOID,
+            [value.type, pointers.type, I32, mask.type])
+        self.builder.call(function, [value, pointers, I32(_alignment(statement.buffer)), mask])
+
     def gather(self, node: K.Load, env: dict) -> ir.Value:
         """One element per lane at the lanes of a vector index (masked lanes read nothing)."""
-        base = self.typed_bases[node.buffer.name]
-        element = llvm_type(node.buffer.dtype)
-        lanes = node.lanes
-        address = splat(self.builder, self.builder.ptrtoint(base, I64), lanes)
-        size = constant(ir.VectorType(I64, lanes), _element_size(node.buffer))
-        offsets = self.builder.mul(self.expr(node.index, env), size)
-        pointers = self.builder.inttoptr(self.builder.add(address, offsets),
-                                         ir.VectorType(ir.PointerType(element), lanes))
+        pointers = self.lane_pointers(node.buffer, node.index, env)
         vector = llvm_type(node.buffer.dtype, node.lanes)
         mask = (constant(llvm_type("i1", node.lanes), 1) if node.mask is None
                 else self.expr(node.mask, env))

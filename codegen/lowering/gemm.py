@@ -24,6 +24,7 @@ from vinify.errors import DeviceError
 
 ROWS = 6
 VECTORS = 4
+K_BLOCK = 128  # k steps per block: a 128 x 64 float block of B (32 KiB) stays in L1
 # (rows, vectors) register tiles, each 24 accumulators: the one that pads C least is used.
 TILE_SHAPES = ((6, 4), (12, 2), (8, 3))
 
@@ -152,11 +153,12 @@ class GemmOperands:
     bias_offset: K.Expr = K.Const(0)
     a_row_step: int | None = None  # A(m0 + r, k) = A(m0, k) + r * a_row_step when affine
     vectors: int = VECTORS  # tile width in vectors
+    c_lane_stride: int = 1  # elements between neighbouring columns of C (1: contiguous)
+    k_block: int = K_BLOCK  # k steps between round trips of the C tile through memory
     residual: K.Buffer | None = None
     activations: list = field(default_factory=list)
 
 
-K_BLOCK = 128  # k steps per block: a 128 x 64 float block of B (32 KiB) stays in L1
 TILES_PER_THREAD = 8
 
 
@@ -190,14 +192,24 @@ def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
         statements.append(K.Let(row_start, g.c_index(row, n0)))
         for v in range(g.vectors):
             index = K.Var(f"c{r}_{v}")
-            statements.append(K.Let(index, K.Binary("add", row_start, K.Const(v * lanes))))
-            partial = K.Load(g.c, index, lanes, masks[v])
+            statements.append(K.Let(index, K.Binary("add", row_start,
+                                                    K.Const(v * lanes * g.c_lane_stride))))
+            partial = K.Load(g.c, c_lanes(g, index, lanes), lanes, masks[v])
             statements.append(K.Let(K.Var(f"acc{r}_{v}", "f32", lanes),
                                     K.Select(is_first, zero, partial)))
     statements.append(K.Loop(K.Var("k"), k_range[0], k_range[1],
                              tuple(_k_step(g, m0, panel, masks, lanes))))
     statements += _epilogue_statements(g, m0, n0, masks, lanes, last)
     return statements
+
+
+def c_lanes(g: GemmOperands, start: K.Expr, lanes: int) -> K.Expr:
+    """Where a vector of C lives: `lanes` elements from `start`, contiguous or strided (a
+    gather/scatter for a transposed product)."""
+    if g.c_lane_stride == 1:
+        return start
+    return K.Binary("add", K.Splat(start, lanes),
+                    K.Binary("mul", K.Iota(lanes), K.Const(g.c_lane_stride, "i64", lanes)))
 
 
 def _k_step(g: GemmOperands, m0: K.Expr, panel: K.Expr, masks: list, lanes: int
@@ -243,21 +255,23 @@ def _epilogue_statements(g: GemmOperands, m0, n0, masks, lanes: int, last: K.Exp
             if bias is not None:
                 value = K.Binary("add", value, bias)
             elif g.bias is not None:
-                column = K.Binary("add", n0, K.Const(v * lanes))
+                column = K.Binary("add", g.bias_offset,
+                                  K.Binary("add", n0, K.Const(v * lanes)))
                 value = K.Binary("add", value, K.Load(g.bias, column, lanes, masks[v]))
             if g.residual is not None:
-                value = K.Binary("add", value, K.Load(g.residual, index, lanes, mask))
+                value = K.Binary("add", value,
+                                 K.Load(g.residual, c_lanes(g, index, lanes), lanes, mask))
             for formula in g.activations:
                 value = formula(value)
             if value is not raw:
                 value = K.Select(is_last, value, raw)
-            statements.append(K.Store(g.c, index, value, mask))
+            statements.append(K.Store(g.c, c_lanes(g, index, lanes), value, mask))
     return statements
 
 
 def blocking(g: GemmOperands, lanes: int, threads: int) -> tuple[int, int, int, int]:
     """(k blocks, k block size, m panels per tile, m blocks) for this GEMM's shape."""
-    k_blocks = -(-g.k // K_BLOCK)
+    k_blocks = -(-g.k // g.k_block)
     k_size = -(-g.k // k_blocks)
     m_panels = -(-g.m // g.rows)
     n_panels = -(-g.n // (g.vectors * lanes))

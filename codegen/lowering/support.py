@@ -8,7 +8,7 @@ axes), so a node reported supported does not fail later for these reasons.
 from typing import Any
 
 import numpy as np
-from vinify.codegen.lowering.context import KERNEL_DTYPES, LOWERINGS
+from vinify.codegen.lowering.context import KERNEL_DTYPES, LOWERINGS, WEIGHT_FOLD_LIMIT
 from vinify.codegen.lowering.reduction import split_axes
 
 BOUNDARY_OPS = ("Parameter", "Result", "Constant")
@@ -22,7 +22,7 @@ def _rank(value: Any) -> int | None:
 def _constant(value: Any):
     from vinify.ir import constant_value
 
-    return constant_value(value)
+    return constant_value(value, WEIGHT_FOLD_LIMIT)
 
 
 def unsupported_reason(node: Any) -> str | None:

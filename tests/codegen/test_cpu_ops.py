@@ -30,6 +30,11 @@ CONV_CASES = [
     ((1, 8, 10, 10), (8, 1, 3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 8),
     ((1, 6, 9, 9), (9, 2, 3, 3), (2, 2), (1, 1), (0, 0), (1, 1), 3),
     ((1, 3, 30, 30), (70, 3, 7, 7), (2, 2), (3, 3), (3, 3), (1, 1), 1),
+    # small feature maps with long reductions: computed transposed (vectors over channels)
+    ((1, 32, 7, 7), (96, 32, 3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 1),
+    ((1, 300, 7, 7), (96, 300, 1, 1), (1, 1), (0, 0), (0, 0), (1, 1), 1),
+    ((1, 64, 7, 7), (96, 32, 3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 2),
+    ((1, 160, 7, 7), (200, 160, 1, 1), (1, 1), (0, 0), (0, 0), (1, 1), 1),
 ]
 
 
@@ -52,15 +57,16 @@ def test_convolutions_with_bias_batch_norm_and_relu(case):
     check_against_template(graph, [random(*in_shape)])
 
 
-def test_convolution_with_residual_add_and_clamp():
-    x = ir.parameter("x", "f32", [1, 16, 9, 9])
-    left = ir.make("Convolution", 1, [x, ir.constant(random(16, 16, 3, 3))], strides=[1, 1],
-                   pads_begin=[1, 1], pads_end=[1, 1], dilations=[1, 1])
-    right = ir.make("Convolution", 1, [x, ir.constant(random(16, 16, 1, 1))], strides=[1, 1],
-                    pads_begin=[0, 0], pads_end=[0, 0], dilations=[1, 1])
+@pytest.mark.parametrize("channels,size", [(16, 9), (160, 7)])
+def test_convolution_with_residual_add_and_clamp(channels, size):
+    x = ir.parameter("x", "f32", [1, channels, size, size])
+    left = ir.make("Convolution", 1, [x, ir.constant(random(channels, channels, 3, 3))],
+                   strides=[1, 1], pads_begin=[1, 1], pads_end=[1, 1], dilations=[1, 1])
+    right = ir.make("Convolution", 1, [x, ir.constant(random(channels, channels, 1, 1))],
+                    strides=[1, 1], pads_begin=[0, 0], pads_end=[0, 0], dilations=[1, 1])
     total = ir.make("Add", 1, [left, right])
     graph = ir.Graph([x], [ir.make("Clamp", 1, [total], min=-0.5, max=0.5)])
-    check_against_template(graph, [random(1, 16, 9, 9)])
+    check_against_template(graph, [random(1, channels, size, size)])
 
 
 @pytest.mark.parametrize("transpose_b", [False, True])
