@@ -32,6 +32,11 @@ def _tensors_of_attributes(attributes) -> Iterator[TensorProto]:
             yield attr.t
         elif attr.type == AttributeProto.TENSORS:
             yield from attr.tensors
+        elif attr.type == AttributeProto.SPARSE_TENSOR:
+            yield from (attr.sparse_tensor.values, attr.sparse_tensor.indices)
+        elif attr.type == AttributeProto.SPARSE_TENSORS:
+            for sparse in attr.sparse_tensors:
+                yield from (sparse.values, sparse.indices)
         elif attr.type == AttributeProto.GRAPH:
             yield from tensors_of_graph(attr.g)
         elif attr.type == AttributeProto.GRAPHS:

@@ -204,3 +204,22 @@ def test_invalid_utf8_names_are_a_model_file_error():
     data = model.SerializeToString().replace(b"second", b"sec\xffnd")
     with pytest.raises(ModelFileError, match="<bytes>: name b'sec\\\\xffnd' is not valid UTF-8"):
         read_onnx_model(data)
+
+
+def test_external_data_in_a_subgraph_constant_is_checked_too(model_dir):
+    inner = model_with_external_weight("../secret.bin").graph.initializer[0]
+    then_graph = helper.make_graph([helper.make_node("Constant", [], ["t"], value=inner)],
+                                   "then", [], [helper.make_tensor_value_info("t",
+                                                                              TensorProto.FLOAT,
+                                                                              [4])])
+    else_graph = helper.make_graph([helper.make_node("Neg", ["x"], ["e"])], "else", [],
+                                   [helper.make_tensor_value_info("e", TensorProto.FLOAT, [4])])
+    graph = helper.make_graph(
+        [helper.make_node("If", ["c"], ["y"], then_branch=then_graph, else_branch=else_graph)],
+        "nested", [helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+                   helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    path = save(model_dir, model)
+    with pytest.raises(ModelFileError, match="'weight'.*'\\.\\.' is refused"):
+        read_onnx_model(path)
