@@ -10,6 +10,7 @@ cache), blob load time (import_model), and vinify's agreement with onnxruntime.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -46,10 +47,12 @@ def vinify_runner(model_bytes: bytes, threads: int) -> tuple:
     return (lambda feeds: request.infer(feeds)[0]), compile_seconds, load_seconds
 
 
-def onnxruntime_runner(model_bytes: bytes, threads: int):
+def onnxruntime_runner(model_bytes: bytes, threads: int, spinning: bool = True):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    if not spinning:  # like vinify's default passive waiting; fairer on shared cores
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -82,14 +85,14 @@ def interleaved_medians(runners: dict, feeds: dict, runs: int, warmup: int = 3) 
     return {name: statistics.median(values) * 1e3 for name, values in times.items()}
 
 
-def bench_model(name: str, threads: int, runs: int, seed: int) -> dict:
+def bench_model(name: str, threads: int, runs: int, seed: int, spinning: bool) -> dict:
     model = randomized_light_model(name, seed)
     model_bytes = model.SerializeToString()
     feeds = light_input(model)
     vinify_run, compile_seconds, load_seconds = vinify_runner(model_bytes, threads)
     with tempfile.TemporaryDirectory() as folder:
         runners = {"vinify": vinify_run,
-                   "onnxruntime": onnxruntime_runner(model_bytes, threads),
+                   "onnxruntime": onnxruntime_runner(model_bytes, threads, spinning),
                    "openvino": openvino_runner(model_bytes, threads, Path(folder))}
         agreement = float(np.max(np.abs(runners["vinify"](feeds) -
                                         runners["onnxruntime"](feeds))))
@@ -116,11 +119,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-peer-spinning", action="store_true",
+                        help="onnxruntime threads wait passively, as vinify's do by default")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     rows = []
     for name in args.models:
-        rows.append(bench_model(name, args.threads, args.runs, args.seed))
+        rows.append(bench_model(name, args.threads, args.runs, args.seed,
+                                not args.no_peer_spinning))
         print(f"  {name}: done", file=sys.stderr, flush=True)
+    print(f"threads={args.threads} runs={args.runs} batch=1 onnxruntime spinning="
+          f"{not args.no_peer_spinning} load average {load_before:.1f} -> "
+          f"{os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     print_table(rows)
     return 0
 
