@@ -33,9 +33,10 @@ def lower_for_device(graph: Any, profile: OpenClDeviceProfile,
     try:
         return lower_graph(graph, target)
     except DeviceError as error:
-        text = str(error)
-        raise DeviceError("GPU" + text[3:] if text.startswith("CPU") else f"GPU: {text}"
-                          ) from None
+        text = str(error).replace("no CPU lowering", "no GPU lowering")
+        if text.startswith("CPU"):
+            text = "GPU" + text[3:]
+        raise DeviceError(text if text.startswith("GPU") else f"GPU: {text}") from None
 
 
 def compile_to_gpu_blob(graph: Any, profile: OpenClDeviceProfile,

@@ -104,19 +104,13 @@ def emit_gemm(ctx: LoweringContext, variant_fields: dict, sizes: dict, buffers: 
 
 def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
     epilogue = epilogue or Epilogue(nodes=[node])
-    weights = ctx.constant(node.inputs[1])
-    if weights is None:
-        raise DeviceError(f"GPU: {node.describe()}: convolution weights must be constant")
-    weights = np.asarray(weights, np.float64)
+    shape = static_shape(node.inputs[1])
     if node.op.name == "Convolution":
-        weights = weights[None]
-    groups, m_size = weights.shape[0], weights.shape[1]
-    geo = convolution.geometry(node, weights.shape)
-    k_size = int(np.prod(weights.shape[2:]))
-    matrices = weights.reshape(groups, m_size, k_size)
-    if epilogue.scale is not None:
-        matrices = matrices * epilogue.scale.reshape(groups, m_size, 1)
-    a = ctx.add_weights((node.name or "conv") + "_rows", matrices)
+        shape = (1, *shape)
+    groups, m_size = shape[0], shape[1]
+    geo = convolution.geometry(node, shape)
+    k_size = int(np.prod(shape[2:]))
+    a = _convolution_rows(ctx, node, epilogue, (groups, m_size, k_size))
     batch = static_shape(node.inputs[0])[0]
     x, out = ctx.buffer(node.inputs[0]), ctx.output(epilogue.output)
     n_size = geo.out_h * geo.out_w
@@ -138,9 +132,25 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
     _add_epilogue_offsets(sizes, bias, residual)
     fields = dict(masked_b=masked and n_size % (VECTORS * ctx.target.vector_lanes) != 0,
                   bias="row" if bias is not None else "none", residual=residual is not None,
-                  activation=_activation_formula(epilogue), a_space="weights",
-                  b_space="arena")
+                  activation=_activation_formula(epilogue),
+                  a_space="weights" if a.name in ctx.weights else "arena", b_space="arena")
     emit_gemm(ctx, fields, sizes, [a, b, out, bias, residual], groups, batch, source)
+
+
+def _convolution_rows(ctx: LoweringContext, node: Any, epilogue: Epilogue,
+                      shape: tuple[int, int, int]) -> K.Buffer:
+    """The weights as [groups][M][K] rows: constant ones with the epilogue's scale folded in,
+    runtime ones (already laid out that way) read where they are."""
+    weights = ctx.constant(node.inputs[1])
+    if weights is None and epilogue.scale is None:
+        return ctx.buffer(node.inputs[1])
+    if weights is None:
+        raise DeviceError(f"GPU: {node.describe()}: a batch norm cannot fold into runtime "
+                          f"convolution weights")
+    matrices = np.asarray(weights, np.float64).reshape(shape)
+    if epilogue.scale is not None:
+        matrices = matrices * epilogue.scale.reshape(shape[0], shape[1], 1)
+    return ctx.add_weights((node.name or "conv") + "_rows", matrices)
 
 
 def _add_epilogue_offsets(sizes: dict, bias: K.Buffer | None, residual: K.Buffer | None) -> None:
@@ -216,8 +226,9 @@ def lower_graph(graph: Any, target: Any) -> shared.LoweredGraph:
     ctx = LoweringContext(target)
     missing = shared.unsupported_nodes(graph, ctx)
     if missing:
-        raise DeviceError(f"GPU cannot compile {len(missing)} node(s): " + ", ".join(missing)
-                          + " (HETERO:GPU,CPU runs them elsewhere)")
+        described = ", ".join(missing).replace("no CPU lowering", "no GPU lowering")
+        raise DeviceError(f"GPU cannot compile {len(missing)} node(s): {described} "
+                          f"(HETERO:GPU,CPU runs them elsewhere)")
     inputs = []
     for index, value in enumerate(graph.inputs):
         buffer = ctx.output(value)

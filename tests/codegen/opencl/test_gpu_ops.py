@@ -138,3 +138,11 @@ def test_hetero_runs_what_the_gpu_cannot_on_template():
     expected = core.compile_model(graph, "TEMPLATE")(inputs)[0]
     compiled = core.compile_model(graph, "HETERO:GPU,TEMPLATE")
     np.testing.assert_allclose(compiled(inputs)[0], expected, rtol=1e-3, atol=1e-4)
+
+
+def test_convolution_with_runtime_weights():
+    x, w = ir.parameter("x", "f32", [1, 4, 7, 7]), ir.parameter("w", "f32", [6, 2, 3, 3])
+    conv = ir.make("GroupConvolution", 1, [x, ir.make("Reshape", 1, [
+        w, ir.constant(np.array([2, 3, 2, 3, 3], np.int64))], special_zero=False)],
+        strides=[2, 2], pads_begin=[1, 1], pads_end=[1, 1], dilations=[1, 1])
+    check_against_template(ir.Graph([x, w], [conv]), [random(1, 4, 7, 7), random(6, 2, 3, 3)])
