@@ -204,13 +204,24 @@ def register(cls: type[Op]) -> type[Op]:
 def lookup_op(name: str, version: int, domain: str | None = None) -> type[Op]:
     """The op class for name<version>; searches the OpenVINO domain, then internal ones."""
     _load_ops()
-    domains = [domain] if domain is not None else sorted({d for d, _, _ in _REGISTRY})
+    domains = [domain] if domain is not None else _domains()
     for dom in domains:
         if (dom, name, version) in _REGISTRY:
             return _REGISTRY[(dom, name, version)]
     versions = sorted(v for d, n, v in _REGISTRY if n == name)
     hint = f"; known versions: {versions}" if versions else ""
     raise UnknownOpError(f"unknown op {name}<{version}>{hint}")
+
+
+_DOMAINS_CACHE: tuple[int, list[str]] = (-1, [])
+
+
+def _domains() -> list[str]:
+    """The registered domains, "" (OpenVINO) first; recomputed only when ops were added."""
+    global _DOMAINS_CACHE
+    if _DOMAINS_CACHE[0] != len(_REGISTRY):
+        _DOMAINS_CACHE = (len(_REGISTRY), sorted({d for d, _, _ in _REGISTRY}))
+    return _DOMAINS_CACHE[1]
 
 
 def registered_ops() -> dict[tuple[str, str, int], type[Op]]:

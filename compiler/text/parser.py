@@ -73,6 +73,9 @@ class _Literals(Transformer):
     def list(self, items):
         return [] if items == [None] else list(items)
 
+    def dynamic_rank_value(self, items):
+        return DYNAMIC_RANK
+
     def dim(self, items):
         return DYNAMIC if not items else Dimension.parse(str(items[0]))
 

@@ -68,3 +68,14 @@ def test_attribute_names_with_dashes_round_trip():
     text = print_graph(ir.Graph([x], [pool]))
     assert "exclude-pad=true" in text
     assert print_graph(parse(text)) == text
+
+
+def test_dynamic_rank_parameter_round_trips():
+    text = """graph "g" {
+  %x = Parameter<1>() {element_type=f32, shape=[...]} : f32[...]
+  %0 = Relu<1>(%x) : f32[...]
+  Result<1>(%0)
+}"""
+    graph = parse(text)
+    assert not graph.inputs[0].shape.rank_is_static
+    assert print_graph(graph) == text
