@@ -219,3 +219,28 @@ def test_sparse_initializer_and_sparse_constant():
     result = vinify.compile_model(read_onnx_model(model), "TEMPLATE")(
         {"x": np.zeros((2, 3), np.float32)})[0]
     np.testing.assert_array_equal(result, [[0, 10, 0], [0, 14, 0]])
+
+
+def test_nested_bodies_capture_values_two_levels_up():
+    """A Loop body holds an If whose branches read a graph input: captured through both."""
+    then_graph = helper.make_graph([helper.make_node("Add", ["acc_in", "w"], ["t"])], "then", [],
+                                   [info("t", [2])])
+    else_graph = helper.make_graph([helper.make_node("Sub", ["acc_in", "w"], ["e"])], "else", [],
+                                   [info("e", [2])])
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+         helper.make_node("Greater", ["i", "half"], ["late"]),
+         helper.make_node("If", ["late"], ["acc_out"], then_branch=then_graph,
+                          else_branch=else_graph)],
+        "body", [info("i", [], TensorProto.INT64), info("cond_in", [], TensorProto.BOOL),
+                 info("acc_in", [2])],
+        [info("cond_out", [], TensorProto.BOOL), info("acc_out", [2])])
+    half = numpy_helper.from_array(np.array(1, np.int64), "half")
+    graph = helper.make_graph([helper.make_node("Loop", ["n", "", "init"], ["out"], body=body)],
+                              "nested", [info("n", [], TensorProto.INT64), info("init", [2]),
+                                         info("w", [2])],
+                              [info("out", [2])], initializer=[half])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    feeds = {"n": np.array(4, np.int64), "init": np.zeros(2, np.float32),
+             "w": np.array([1, 10], np.float32)}
+    assert_same(*run_both(model, feeds))
