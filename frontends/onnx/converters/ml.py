@@ -60,8 +60,3 @@ def tree_ensemble(ctx: NodeContext):
              "leaf_targetids", "leaf_weights", "membership_values")
     attrs = {name: ctx.attr(name) for name in names if ctx.has_attr(name)}
     return ctx.make("TreeEnsemble", 1, ctx.input(0), **attrs)
-
-
-@converter("ImageDecoder", since=20)
-def image_decoder(ctx: NodeContext):
-    return ctx.make("ImageDecoder", 1, ctx.input(0), pixel_format=ctx.attr("pixel_format", "RGB"))
