@@ -1,9 +1,10 @@
 """Kernel IR -> LLVM IR (llvmlite.ir): one function per kernel and one graph entry point.
 
-Every kernel is `void k(i8** ctx)` where ctx[0] is the arena and ctx[1] the weights; a kernel whose
-top statement is a parallel loop is also a valid `GOMP_parallel` body: each thread takes its own
-contiguous share of the loop's iterations. The entry point `vinify_run(arena, weights, threads)`
-calls the kernels in order, so one native call runs a whole inference.
+Every kernel is `void k(i8** ctx)` where ctx[0] is the arena, ctx[1] the weights and ctx[2] a
+work counter; a kernel whose top statement is a parallel loop is also a valid `GOMP_parallel`
+body: threads take chunks of the loop's iterations from the counter until none are left. The
+entry point `vinify_run(arena, weights, threads)` calls the kernels in order, so one native call
+runs a whole inference.
 
 Loop-carried variables become phi nodes directly (no mem2reg needed), so the module is compiled
 with the code generator's O3 and no IR optimization pipeline.
@@ -22,6 +23,9 @@ SCALAR = {"f32": F32, "i64": I64, "i32": I32, "i8": I8, "u8": I8, "i1": I1}
 MANGLE = {"f32": "f32", "i64": "i64", "i32": "i32", "i8": "i8", "u8": "i8", "i1": "i1"}
 SPACE_INDEX = {"arena": 0, "weights": 1}
 FUNCTION_ATTRIBUTES_MARK = ") nounwind\n{"
+CONTEXT_SLOTS = 3  # arena, weights, the work counter of the running parallel loop
+COUNTER_SLOT = 2
+CHUNKS_PER_THREAD = 4
 
 
 @dataclass(frozen=True)
@@ -120,14 +124,16 @@ class ModuleRenderer:
         entry = ir.Function(self.module, ir.FunctionType(VOID, [I8P, I8P, I32]), "vinify_run")
         entry.attributes.add("nounwind")
         builder = ir.IRBuilder(entry.append_basic_block("entry"))
-        context = builder.alloca(I8P, 2, name="ctx")
+        context = builder.alloca(I8P, CONTEXT_SLOTS, name="ctx")
         builder.store(entry.args[0], builder.gep(context, [I32(0)]))
         builder.store(entry.args[1], builder.gep(context, [I32(1)]))
+        counter = builder.bitcast(builder.gep(context, [I32(COUNTER_SLOT)]), ir.PointerType(I64))
         body_type = ir.PointerType(ir.FunctionType(VOID, [I8P]))
         gomp = self.declare("GOMP_parallel", VOID, [body_type, I8P, I32, I32])
         for kernel, function in zip(kernels, functions):
             first = kernel.body[0] if kernel.body else None
             if isinstance(first, K.Loop) and first.parallel:
+                builder.store(I64(0), counter)
                 builder.call(gomp, [builder.bitcast(function, body_type),
                                     builder.bitcast(context, I8P), entry.args[2], I32(0)])
             else:
@@ -148,6 +154,7 @@ class KernelBody:
     def __init__(self, owner: ModuleRenderer, builder: ir.IRBuilder, context: ir.Value):
         self.owner = owner
         self.builder = builder
+        self.context = context
         self.bases: dict[str, ir.Value] = {}
         self.cache: dict[int, tuple] = {}
         for space, index in SPACE_INDEX.items():
@@ -185,23 +192,34 @@ class KernelBody:
             raise TypeError(f"unknown kernel statement {statement!r}")
 
     def parallel_loop(self, loop: K.Loop) -> None:
-        """This thread's contiguous share of the loop's iterations (OpenMP static schedule)."""
+        """Iterations handed out in chunks from a shared counter (ctx[2], zeroed by the caller):
+        a thread the OS runs late takes fewer chunks instead of holding up the others, which a
+        static split cannot do on shared cores."""
         builder = self.builder
-        thread = builder.sext(builder.call(self.owner.declare("omp_get_thread_num", I32, []), []),
-                              I64)
         threads = builder.sext(
             builder.call(self.owner.declare("omp_get_num_threads", I32, []), []), I64)
         start = self.expr(loop.start, {})
-        stop = self.expr(loop.stop, {})
         step = I64(loop.step)
-        count = builder.sdiv(builder.add(builder.sub(stop, start), I64(loop.step - 1)), step)
-        share = builder.sdiv(builder.add(count, builder.sub(threads, I64(1))), threads)
-        first = builder.mul(thread, share)
-        last = builder.add(first, share)
+        count = builder.sdiv(builder.add(builder.sub(self.expr(loop.stop, {}), start),
+                                         I64(loop.step - 1)), step)
+        chunk = builder.sdiv(count, builder.mul(threads, I64(CHUNKS_PER_THREAD)))
+        chunk = builder.select(builder.icmp_signed("<", chunk, I64(1)), I64(1), chunk)
+        counter = builder.bitcast(builder.gep(self.context, [I32(COUNTER_SLOT)]),
+                                  ir.PointerType(I64))
+        grab = builder.append_basic_block("grab")
+        work = builder.append_basic_block("work")
+        finished = builder.append_basic_block("finished")
+        builder.branch(grab)
+        builder.position_at_end(grab)
+        first = builder.atomic_rmw("add", counter, chunk, "monotonic")
+        builder.cbranch(builder.icmp_signed("<", first, count), work, finished)
+        builder.position_at_end(work)
+        last = builder.add(first, chunk)
         last = builder.select(builder.icmp_signed("<", last, count), last, count)
-        begin = builder.add(start, builder.mul(first, step))
-        end = builder.add(start, builder.mul(last, step))
-        self.loop(loop, {}, begin, end)
+        self.loop(loop, {}, builder.add(start, builder.mul(first, step)),
+                  builder.add(start, builder.mul(last, step)))
+        builder.branch(grab)
+        builder.position_at_end(finished)
 
     def loop(self, loop: K.Loop, env: dict, start: ir.Value, stop: ir.Value) -> None:
         builder = self.builder

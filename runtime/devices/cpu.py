@@ -109,7 +109,8 @@ class CpuExecutable(Executable):
         with self._lock:
             for entry, array in zip(self.metadata["inputs"], inputs):
                 np.copyto(self._view(entry), array, casting="no")
-            context = (ctypes.c_void_p * 2)(self._arena.ctypes.data, self._weights.ctypes.data)
+            context = (ctypes.c_void_p * 3)(self._arena.ctypes.data, self._weights.ctypes.data,
+                                            0)
             records = [self._run_kernel(kernel, context, LayerTimer)
                        for kernel in self.metadata["kernels"]]
             outputs = [self._view(entry).copy() for entry in self.metadata["outputs"]]
@@ -117,6 +118,7 @@ class CpuExecutable(Executable):
 
     def _run_kernel(self, kernel: dict, context, timer_type):
         function = getattr(self._library, kernel["name"])
+        context[2] = 0  # the work counter parallel kernels take chunks from
         timer = timer_type()
         if kernel.get("parallel"):
             gomp = ctypes.CDLL(GOMP_LIBRARY)
