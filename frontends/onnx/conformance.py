@@ -183,7 +183,7 @@ def run_case(case: ConformanceCase, device: str = "TEMPLATE", timeout: float | N
     try:
         with time_limit(timeout), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            model = case.load_model()
+            model = _attempt("load", case.load_model)
             op_type = case_op_type(model, case.name)
             stage = _run_stages(case, model, device)
         passed, reason = stage == "ok", ""
