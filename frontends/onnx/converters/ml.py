@@ -60,3 +60,82 @@ def tree_ensemble(ctx: NodeContext):
              "leaf_targetids", "leaf_weights", "membership_values")
     attrs = {name: ctx.attr(name) for name in names if ctx.has_attr(name)}
     return ctx.make("TreeEnsemble", 1, ctx.input(0), **attrs)
+
+
+def _as_f32(ctx: NodeContext, x):
+    if x.element_type.name == "f32":
+        return x
+    return ctx.make("Convert", 1, x, destination_type="f32").outputs[0]
+
+
+@converter("Scaler", since=1, domain=ML)
+def scaler(ctx: NodeContext):
+    """(x - offset) * scale per feature, in f32."""
+    x = _as_f32(ctx, ctx.input(0))
+    offset = np.asarray(ctx.attr("offset", [0.0]), np.float32)
+    scale = np.asarray(ctx.attr("scale", [1.0]), np.float32)
+    shifted = ctx.make("Subtract", 1, x, ctx.const(offset))
+    return ctx.make("Multiply", 1, shifted, ctx.const(scale))
+
+
+@converter("Normalizer", since=1, domain=ML)
+def normalizer(ctx: NodeContext):
+    """Each row divided by its max, L1 norm or L2 norm."""
+    x = _as_f32(ctx, ctx.input(0))
+    norm = ctx.attr("norm", "MAX")
+    axes = ctx.const(np.array([-1], np.int64))
+    if norm == "MAX":
+        scale = ctx.make("ReduceMax", 1, x, axes, keep_dims=True)
+    elif norm == "L1":
+        scale = ctx.make("ReduceSum", 1, ctx.make("Abs", 1, x), axes, keep_dims=True)
+    elif norm == "L2":
+        squares = ctx.make("ReduceSum", 1, ctx.make("Multiply", 1, x, x), axes, keep_dims=True)
+        scale = ctx.make("Sqrt", 1, squares)
+    else:
+        raise ctx.error(f"norm must be MAX, L1 or L2, got {norm!r}")
+    return ctx.make("Divide", 1, x, scale)
+
+
+@converter("LinearRegressor", since=1, domain=ML)
+def linear_regressor(ctx: NodeContext):
+    """x @ coefficients^T + intercepts (post_transform NONE only)."""
+    if ctx.attr("post_transform", "NONE") != "NONE":
+        raise ctx.error("only post_transform NONE is supported")
+    x = _as_f32(ctx, ctx.input(0))
+    targets = ctx.attr("targets", 1)
+    weights = np.asarray(ctx.attr("coefficients"), np.float32).reshape(targets, -1)
+    product = ctx.make("MatMul", 1, x, ctx.const(weights), transpose_b=True)
+    intercepts = np.asarray(ctx.attr("intercepts", [0.0] * targets), np.float32)
+    return ctx.make("Add", 1, product, ctx.const(intercepts))
+
+
+@converter("Imputer", since=1, domain=ML)
+def imputer(ctx: NodeContext):
+    """Replaces the placeholder value (NaN by default) with each feature's imputed value."""
+    x = ctx.input(0)
+    dtype = x.element_type.dtype
+    if ctx.has_attr("imputed_value_int64s"):
+        imputed, placeholder = ctx.attr("imputed_value_int64s"), \
+            ctx.attr("replaced_value_int64", 0)
+    else:
+        imputed, placeholder = ctx.attr("imputed_value_floats"), \
+            ctx.attr("replaced_value_float", 0.0)
+    fill = ctx.const(np.asarray(imputed, dtype))
+    if x.element_type.is_float and np.isnan(placeholder):
+        missing = ctx.make("IsNaN", 10, x)
+    else:
+        missing = ctx.make("Equal", 1, x, ctx.const(np.asarray(placeholder, dtype)))
+    return ctx.make("Select", 1, missing, fill, x)
+
+
+@converter("CategoryMapper", since=1, domain=ML)
+def category_mapper(ctx: NodeContext):
+    """Strings to integers or integers to strings, through the two parallel category lists."""
+    strings = np.array(ctx.attr("cats_strings"), dtype=object)
+    numbers = np.array(ctx.attr("cats_int64s"), np.int64)
+    x = ctx.input(0)
+    if x.element_type.name == "string":
+        return ctx.make("LabelEncoder", 1, x, keys=strings, values=numbers,
+                        default=np.array([ctx.attr("default_int64", -1)], np.int64))
+    return ctx.make("LabelEncoder", 1, x, keys=numbers, values=strings,
+                    default=np.array([ctx.attr("default_string", "_Unused")], dtype=object))

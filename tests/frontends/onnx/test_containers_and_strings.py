@@ -107,3 +107,40 @@ def test_label_encoder_and_binarizer():
                             x=np.array([0.2, 0.5, 0.9], np.float32))
     for got, want in zip(ours, theirs):
         np.testing.assert_array_equal(got, want)
+
+
+ML_OPSETS = (("", 18), ("ai.onnx.ml", 3))
+
+
+@pytest.mark.parametrize("op,attrs", [
+    ("Scaler", {"offset": [1.0, -2.0, 0.5], "scale": [2.0, 0.5, 3.0]}),
+    ("Normalizer", {"norm": "MAX"}), ("Normalizer", {"norm": "L1"}),
+    ("Normalizer", {"norm": "L2"}),
+    ("LinearRegressor", {"coefficients": [0.5, -1.0, 2.0, 1.0, 1.0, 1.0], "targets": 2,
+                         "intercepts": [0.25, -3.0]}),
+    ("Imputer", {"imputed_value_floats": [9.0, 8.0, 7.0], "replaced_value_float": float("nan")}),
+])
+def test_numeric_ml_ops(op, attrs):
+    node = helper.make_node(op, ["x"], ["y"], domain="ai.onnx.ml", **attrs)
+    x = np.array([[1.0, -2.0, 3.0], [0.5, np.nan if op == "Imputer" else 4.0, -6.0]], np.float32)
+    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, None])]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])]
+    ours, theirs = run_both([node], inputs, outputs, opsets=ML_OPSETS, x=x)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+
+
+def test_category_mapper_both_ways():
+    to_ids = helper.make_node("CategoryMapper", ["s"], ["ids"], domain="ai.onnx.ml",
+                              cats_strings=["cat", "dog"], cats_int64s=[3, 7], default_int64=-5)
+    to_names = helper.make_node("CategoryMapper", ["n"], ["names"], domain="ai.onnx.ml",
+                                cats_strings=["cat", "dog"], cats_int64s=[3, 7],
+                                default_string="?")
+    inputs = [helper.make_tensor_value_info("s", TensorProto.STRING, [3]),
+              helper.make_tensor_value_info("n", TensorProto.INT64, [3])]
+    outputs = [helper.make_tensor_value_info("ids", TensorProto.INT64, [3]),
+               helper.make_tensor_value_info("names", TensorProto.STRING, [3])]
+    ours, theirs = run_both([to_ids, to_names], inputs, outputs, opsets=ML_OPSETS,
+                            s=np.array(["dog", "cow", "cat"], dtype=object),
+                            n=np.array([7, 3, 1], np.int64))
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    assert list(ours[1]) == list(theirs[1]) == ["dog", "cat", "?"]
