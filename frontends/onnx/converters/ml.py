@@ -139,3 +139,31 @@ def category_mapper(ctx: NodeContext):
                         default=np.array([ctx.attr("default_int64", -1)], np.int64))
     return ctx.make("LabelEncoder", 1, x, keys=numbers, values=strings,
                     default=np.array([ctx.attr("default_string", "_Unused")], dtype=object))
+
+
+@converter("OneHotEncoder", since=1, domain=ML)
+def one_hot_encoder(ctx: NodeContext):
+    """One more axis of length len(categories): 1.0 where the value equals the category."""
+    x = ctx.input(0)
+    if x.element_type.name == "string":
+        categories = np.array(ctx.attr("cats_strings"), dtype=object)
+    else:
+        categories = np.array(ctx.attr("cats_int64s"), np.int64)
+        x = ctx.make("Convert", 1, x, destination_type="i64").outputs[0]
+    if x.shape.rank_is_static is False:
+        raise ctx.error("needs an input of known rank")
+    axis = ctx.const(np.array([x.shape.rank], np.int64))
+    hits = ctx.make("Equal", 1, ctx.make("Unsqueeze", 1, x, axis), ctx.const(categories))
+    return ctx.make("Convert", 1, hits, destination_type="f32")
+
+
+@converter("FeatureVectorizer", since=1, domain=ML)
+def feature_vectorizer(ctx: NodeContext):
+    """Inputs as [N, d_i] f32 blocks joined along axis 1."""
+    sizes = ctx.attr("inputdimensions")
+    blocks = []
+    for value, size in zip([v for v in ctx.inputs() if v is not None], sizes):
+        pattern = ctx.const(np.array([-1, size], np.int64))
+        flat = ctx.make("Reshape", 1, _as_f32(ctx, value), pattern, special_zero=False)
+        blocks.append(flat.outputs[0])
+    return ctx.make("Concat", 1, *blocks, axis=1)

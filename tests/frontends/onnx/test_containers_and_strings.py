@@ -144,3 +144,21 @@ def test_category_mapper_both_ways():
                             n=np.array([7, 3, 1], np.int64))
     np.testing.assert_array_equal(ours[0], theirs[0])
     assert list(ours[1]) == list(theirs[1]) == ["dog", "cat", "?"]
+
+
+def test_one_hot_encoder_and_feature_vectorizer():
+    nodes = [helper.make_node("OneHotEncoder", ["ids"], ["hot"], domain="ai.onnx.ml",
+                              cats_int64s=[1, 4, 9], zeros=1),
+             helper.make_node("FeatureVectorizer", ["a", "b"], ["features"], domain="ai.onnx.ml",
+                              inputdimensions=[2, 3])]
+    inputs = [helper.make_tensor_value_info("ids", TensorProto.INT64, [2, 2]),
+              helper.make_tensor_value_info("a", TensorProto.FLOAT, [2, 2]),
+              helper.make_tensor_value_info("b", TensorProto.FLOAT, [2, 3])]
+    outputs = [helper.make_tensor_value_info("hot", TensorProto.FLOAT, [2, 2, 3]),
+               helper.make_tensor_value_info("features", TensorProto.FLOAT, [2, 5])]
+    ours, theirs = run_both(nodes, inputs, outputs, opsets=ML_OPSETS,
+                            ids=np.array([[1, 9], [4, 2]], np.int64),
+                            a=np.array([[0.5, 1.5], [2.5, 3.5]], np.float32),
+                            b=np.arange(6, dtype=np.float32).reshape(2, 3))
+    for got, want in zip(ours, theirs):
+        np.testing.assert_array_equal(got, want)
