@@ -150,7 +150,7 @@ def one_hot_encoder(ctx: NodeContext):
     else:
         categories = np.array(ctx.attr("cats_int64s"), np.int64)
         x = ctx.make("Convert", 1, x, destination_type="i64").outputs[0]
-    if x.shape.rank_is_static is False:
+    if not x.shape.rank_is_static:
         raise ctx.error("needs an input of known rank")
     axis = ctx.const(np.array([x.shape.rank], np.int64))
     hits = ctx.make("Equal", 1, ctx.make("Unsqueeze", 1, x, axis), ctx.const(categories))
