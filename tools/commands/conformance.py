@@ -9,8 +9,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("-d", "--device", default="TEMPLATE", help="device to run on")
     parser.add_argument("-k", "--filter", default=None,
                         help="run only cases whose name contains this text")
-    parser.add_argument("--kinds", default="node,model",
-                        help="comma-separated case kinds: node, model, light (default node,model)")
+    parser.add_argument("--kinds", default="node,model,light",
+                        help="comma-separated case kinds: node, model, light (default all)")
     parser.add_argument("--report", type=Path, default=None, help="write a JSON report here")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per case")
     parser.add_argument("--verbose", action="store_true", help="print each case as it runs")
