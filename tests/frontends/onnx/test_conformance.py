@@ -35,7 +35,8 @@ def test_conformance_shard(shard):
              == shard]
     report = run_suite(cases, "TEMPLATE", timeout=60.0)
     results = {case_key(r.kind, r.name): r for r in report.results}
-    expected = {key for key in expected_passes() if shard_of(key) == shard}
+    expected = {key for key in expected_passes()
+                if shard_of(key) == shard and not key.startswith("light/")}  # test_light_models
     missing = sorted(expected - set(results))
     regressions = sorted(key for key in expected & set(results) if not results[key].passed)
     newly_passing = sorted(key for key, r in results.items() if r.passed and key not in expected)
