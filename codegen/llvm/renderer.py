@@ -307,10 +307,9 @@ class KernelBody:
                   "div": builder.fdiv}
         if op in simple:
             return simple[op](a, b)
-        if op == "max":
-            return builder.select(builder.fcmp_ordered(">", a, b), a, b)
-        if op == "min":
-            return builder.select(builder.fcmp_ordered("<", a, b), a, b)
+        if op in ("max", "min"):  # NaN-propagating, as numpy's maximum/minimum
+            function = "maximum" if op == "max" else "minimum"
+            return builder.call(self.intrinsic(function, "f32", lanes, 2), [a, b])
         if op == "pow":
             return builder.call(self.intrinsic("pow", "f32", lanes, 2), [a, b])
         predicate = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}[op]

@@ -236,8 +236,11 @@ def _k_step(g: GemmOperands, m0: K.Expr, panel: K.Expr, masks: list, lanes: int
 
 def _epilogue_statements(g: GemmOperands, m0, n0, masks, lanes: int, last: K.Expr
                          ) -> list[K.Stmt]:
-    statements: list[K.Stmt] = [K.Let(K.Var("is_last", "i1", lanes), K.Splat(last, lanes))]
-    is_last = K.Var("is_last", "i1", lanes)
+    """Stores of the tile: raw partial sums after a k block that is not the last, the fused
+    epilogue after the last one. Each path is a loop of 0 or 1 iterations (the kernel IR has no
+    branches), so the epilogue is computed once per tile, not once per k block."""
+    raw_stores: list[K.Stmt] = []
+    final_stores: list[K.Stmt] = []
     for r in range(g.rows):
         row = K.Var(f"row{r}")
         row_valid = K.Splat(K.Binary("lt", K.Binary("add", m0, K.Const(r)), K.Const(g.m)),
@@ -245,28 +248,37 @@ def _epilogue_statements(g: GemmOperands, m0, n0, masks, lanes: int, last: K.Exp
         bias = None
         if g.bias is not None and g.bias_per_row:
             bias = K.Var(f"bias{r}", "f32", lanes)
-            statements.append(K.Let(bias, K.Splat(K.Load(
+            final_stores.append(K.Let(bias, K.Splat(K.Load(
                 g.bias, K.Binary("add", g.bias_offset, row)), lanes)))
         for v in range(g.vectors):
             mask = K.Binary("and", masks[v], row_valid)
             raw = K.Var(f"acc{r}_{v}", "f32", lanes)
-            index = K.Var(f"c{r}_{v}")
-            value: K.Expr = raw
-            if bias is not None:
-                value = K.Binary("add", value, bias)
-            elif g.bias is not None:
-                column = K.Binary("add", g.bias_offset,
-                                  K.Binary("add", n0, K.Const(v * lanes)))
-                value = K.Binary("add", value, K.Load(g.bias, column, lanes, masks[v]))
-            if g.residual is not None:
-                value = K.Binary("add", value,
-                                 K.Load(g.residual, c_lanes(g, index, lanes), lanes, mask))
-            for formula in g.activations:
-                value = formula(value)
-            if value is not raw:
-                value = K.Select(is_last, value, raw)
-            statements.append(K.Store(g.c, c_lanes(g, index, lanes), value, mask))
-    return statements
+            where = c_lanes(g, K.Var(f"c{r}_{v}"), lanes)
+            raw_stores.append(K.Store(g.c, where, raw, mask))
+            final_stores.append(K.Store(g.c, where, _finished(g, raw, bias, n0, v, where, mask,
+                                                              masks[v], lanes), mask))
+    if not (g.bias is not None or g.residual is not None or g.activations):
+        return raw_stores
+    once = K.Var("once")
+    not_last = K.Select(last, K.Const(0), K.Const(1))
+    is_last = K.Select(last, K.Const(1), K.Const(0))
+    return [K.Loop(once, K.Const(0), not_last, tuple(raw_stores)),
+            K.Loop(once, K.Const(0), is_last, tuple(final_stores))]
+
+
+def _finished(g: GemmOperands, value: K.Expr, bias, n0, v: int, where, mask, column_mask,
+              lanes: int) -> K.Expr:
+    """A tile vector with bias, residual and activations applied."""
+    if bias is not None:
+        value = K.Binary("add", value, bias)
+    elif g.bias is not None:
+        column = K.Binary("add", g.bias_offset, K.Binary("add", n0, K.Const(v * lanes)))
+        value = K.Binary("add", value, K.Load(g.bias, column, lanes, column_mask))
+    if g.residual is not None:
+        value = K.Binary("add", value, K.Load(g.residual, where, lanes, mask))
+    for formula in g.activations:
+        value = formula(value)
+    return value
 
 
 def blocking(g: GemmOperands, lanes: int, threads: int) -> tuple[int, int, int, int]:

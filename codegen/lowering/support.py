@@ -35,6 +35,8 @@ def unsupported_reason(node: Any) -> str | None:
     for value in list(node.inputs) + list(node.outputs):
         if value.element_type.name not in KERNEL_DTYPES:
             return f"element type {value.element_type.name}"
+        if not value.shape.is_static:  # the runtime specializes graph inputs, not these
+            return f"dynamic shape {value.shape}"
     if name not in VIEW_OPS and node.outputs[0].element_type.name != "f32":
         return "arithmetic on CPU is f32 only"
     check = _CHECKS.get(name)
