@@ -1,0 +1,104 @@
+"""Comparisons, logical ops, Select, FloorMod/Mod and the IsNaN/IsInf/IsFinite tests, over every
+element type the kernel IR carries (booleans are u8 holding 0 or 1).
+
+These lowerings build their constants in the operands' own element type, so unlike the f32
+activations they are correct on integer tensors too; `typed_ops.allow_any_element_type` tells
+the per-node support check so.
+"""
+
+from typing import Any, Callable
+
+from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.elementwise import emit_broadcast_map
+from vinify.codegen.lowering.typed_ops import allow_any_element_type
+from vinify.errors import DeviceError
+
+COMPARISONS = {"Equal": "eq", "NotEqual": "ne", "Less": "lt", "LessEqual": "le",
+               "Greater": "gt", "GreaterEqual": "ge"}
+LOGICAL = {"LogicalAnd": "and", "LogicalOr": "or", "LogicalXor": "xor"}
+NUMBER_TESTS = ("IsNaN", "IsInf", "IsFinite")
+TYPED_ELEMENTWISE_OPS = (tuple(COMPARISONS) + tuple(LOGICAL) + NUMBER_TESTS
+                         + ("LogicalNot", "Select", "FloorMod", "Mod"))
+
+
+def constant_like(value: float, like: K.Expr) -> K.Const:
+    number = float(value) if like.dtype == "f32" else int(value)
+    return K.Const(number, like.dtype, like.lanes)
+
+
+def as_bool(x: K.Expr) -> K.Expr:
+    """u8 0/1 from an i1 comparison result."""
+    return K.Cast(x, "u8")
+
+
+def is_true(x: K.Expr) -> K.Expr:
+    return K.Binary("ne", x, constant_like(0, x))
+
+
+def truncate(x: K.Expr) -> K.Expr:
+    return K.Select(K.Binary("lt", x, constant_like(0, x)), K.Unary("ceil", x),
+                    K.Unary("floor", x))
+
+
+def remainder(a: K.Expr, b: K.Expr, floor_mode: bool) -> K.Expr:
+    """C fmod (sign of the dividend), or with floor_mode Python's % (sign of the divisor).
+    An integer divisor of 0 is read as 1, as the reference does."""
+    if a.dtype == "f32":
+        rest = K.Binary("sub", a, K.Binary("mul", b, truncate(K.Binary("div", a, b))))
+    else:
+        b = K.Select(K.Binary("eq", b, constant_like(0, b)), constant_like(1, b), b)
+        rest = K.Binary("rem", a, b)
+    if not floor_mode:
+        return rest
+    zero = constant_like(0, rest)
+    signs_differ = K.Binary("ne", K.Binary("lt", rest, zero), K.Binary("lt", b, zero))
+    adjust = K.Binary("and", K.Binary("ne", rest, zero), signs_differ)
+    return K.Select(adjust, K.Binary("add", rest, b), rest)
+
+
+def number_test(node: Any) -> Callable[[K.Expr], K.Expr]:
+    if node.op.name == "IsNaN":
+        return lambda x: K.Binary("ne", x, x)
+    infinity = float("inf")
+    if node.op.name == "IsFinite":
+        return lambda x: K.Binary("lt", K.Unary("abs", x), constant_like(infinity, x))
+    positive, negative = node.attrs["detect_positive"], node.attrs["detect_negative"]
+
+    def test(x: K.Expr) -> K.Expr:
+        result = K.Binary("lt", x, x)  # false (NaN too), of the right lane count
+        if positive:
+            result = K.Binary("or", result, K.Binary("eq", x, constant_like(infinity, x)))
+        if negative:
+            result = K.Binary("or", result, K.Binary("eq", x, constant_like(-infinity, x)))
+        return result
+
+    return test
+
+
+def typed_formula(node: Any) -> Callable[[list[K.Expr]], K.Expr]:
+    name = node.op.name
+    if name in COMPARISONS:
+        return lambda xs: as_bool(K.Binary(COMPARISONS[name], xs[0], xs[1]))
+    if name in LOGICAL:
+        return lambda xs: as_bool(K.Binary(LOGICAL[name], is_true(xs[0]), is_true(xs[1])))
+    if name == "LogicalNot":
+        return lambda xs: as_bool(K.Binary("eq", xs[0], constant_like(0, xs[0])))
+    if name == "Select":
+        return lambda xs: K.Select(is_true(xs[0]), xs[1], xs[2])
+    if name in ("FloorMod", "Mod"):
+        return lambda xs: remainder(xs[0], xs[1], name == "FloorMod")
+    test = number_test(node)
+    return lambda xs: as_bool(test(xs[0]))
+
+
+@lowers(*TYPED_ELEMENTWISE_OPS)
+def lower_typed_elementwise(ctx: LoweringContext, node: Any) -> None:
+    if node.attrs.get("auto_broadcast", "numpy") == "pdpd":
+        raise DeviceError(f"CPU: {node.describe()}: pdpd broadcasting is not compiled")
+    operands = [(ctx.buffer(value), static_shape(value)) for value in node.inputs]
+    emit_broadcast_map(ctx, node.outputs[0], operands, typed_formula(node), node.op.name,
+                       node.describe())
+
+
+allow_any_element_type(*TYPED_ELEMENTWISE_OPS)
