@@ -157,14 +157,25 @@ def _coerced_2d(ctx: NodeContext, build) -> Value:
     axis = axis + rank if axis < 0 else axis
     if axis == rank - 1 or rank <= 1:
         return build(x, -1)
-    tail = [d.min if d.is_static else None for d in x.shape.dims[axis:]]
-    if None in tail:
-        raise ctx.error("opset < 13 form needs static dimensions from 'axis' on")
-    pattern = ctx.const(np.array([-1, int(np.prod(tail))], np.int64))
-    flat = ctx.make("Reshape", 1, x, pattern, special_zero=False).outputs[0]
-    result = build(flat, 1)
-    shape = ctx.make("ShapeOf", 3, x, output_type="i64")
+    shape = ctx.make("ShapeOf", 3, x, output_type="i64").outputs[0]
+    flat = ctx.make("Reshape", 1, x, _two_d_pattern(ctx, x, shape, axis), special_zero=False)
+    result = build(flat.outputs[0], 1)
     return ctx.make("Reshape", 1, result, shape, special_zero=False).outputs[0]
+
+
+def _two_d_pattern(ctx: NodeContext, x: Value, shape: Value, axis: int) -> Value:
+    """[prod(dims[:axis]), prod(dims[axis:])] as a Reshape pattern, computed at run time when
+    the dimensions are not all known."""
+    tail = [d.min if d.is_static else None for d in x.shape.dims[axis:]]
+    if None not in tail:
+        return ctx.const(np.array([-1, int(np.prod(tail))], np.int64))
+    if axis == 0:
+        return ctx.const(np.array([1, -1], np.int64))
+    i64 = np.int64
+    head = ctx.make("Slice", 8, shape, ctx.const(np.array([0], i64)),
+                    ctx.const(np.array([axis], i64)), ctx.const(np.array([1], i64)))
+    rows = ctx.make("ReduceProd", 1, head, ctx.const(np.array([0], i64)), keep_dims=True)
+    return ctx.make("Concat", 1, rows, ctx.const(np.array([-1], i64)), axis=0).outputs[0]
 
 
 def _softmax_family(ctx: NodeContext, build) -> Value:

@@ -126,3 +126,18 @@ def test_prelu_with_channel_slope():
     node = helper.make_node("PRelu", ["x", "slope"], ["y"])
     inputs = {"x": X, "slope": np.array([[0.1], [0.2], [0.3]], np.float32)}
     assert_close(run_both(node, inputs, opset=16))
+
+
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax", "Hardmax"])
+def test_softmax_before_13_with_dynamic_dimensions(op):
+    node = helper.make_node(op, ["x"], ["y"], axis=1)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", FLOAT,
+                                                                          ["n", 3, "h"])],
+                              [helper.make_tensor_value_info("y", FLOAT, ["n", 3, "h"])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
+    converted = read_onnx_model(model)
+    assert str(converted.outputs[0].shape) == "[?,3,?]"
+    ours = vinify.compile_model(converted, "TEMPLATE")({"x": X})[0]
+    session = onnxruntime.InferenceSession(model.SerializeToString(),
+                                           providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(ours, session.run(None, {"x": X})[0], rtol=1e-5, atol=1e-6)
