@@ -13,10 +13,9 @@ CPU_CASES = (
     "test_averagepool_2d_ceil", "test_averagepool_2d_pads_count_include_pad",
     "test_globalaveragepool", "test_softmax_axis_1", "test_softmax_negative_axis",
     "test_logsoftmax_axis_1", "test_lrn", "test_lrn_default", "test_gemm_default_matrix_bias",
-    "test_matmul_2d", "test_concat_3d_axis_1",
-    "test_transpose_all_permutations_3", "test_add_bcast", "test_mul_bcast", "test_sigmoid", "test_clip_default_min",
-    "test_flatten_axis1",
-    "test_max_example", "test_min_example", "test_prelu_broadcast",
+    "test_matmul_2d", "test_concat_3d_axis_1", "test_transpose_all_permutations_3",
+    "test_add_bcast", "test_mul_bcast", "test_sigmoid", "test_clip_default_min",
+    "test_flatten_axis1", "test_max_example", "test_min_example", "test_prelu_broadcast",
 )
 
 
