@@ -244,3 +244,14 @@ def test_nested_bodies_capture_values_two_levels_up():
     feeds = {"n": np.array(4, np.int64), "init": np.zeros(2, np.float32),
              "w": np.array([1, 10], np.float32)}
     assert_same(*run_both(model, feeds))
+
+
+def test_constant_condition_keeps_only_the_branch_taken():
+    model = if_model()
+    cond = numpy_helper.from_array(np.array(False), "c")
+    model.graph.initializer.append(cond)
+    del model.graph.input[0]
+    graph = read_onnx_model(model)
+    assert "If<8>" not in graph.op_histogram()
+    result = vinify.compile_model(graph, "TEMPLATE")({"x": np.array([1, -2, 3], np.float32)})[0]
+    np.testing.assert_array_equal(result, [-1, 2, -3])
