@@ -68,7 +68,7 @@ def geometry(node: Any, weights_shape: tuple) -> ConvGeometry:
 
 
 def im2col_kernel(ctx: LoweringContext, x: K.Buffer, image_offset: int, geo: ConvGeometry,
-                  columns: K.Buffer, source: str) -> None:
+                  columns: K.Buffer, source: str, row_stride: int) -> None:
     """columns[(c*KH + kh)*KW + kw][oh*OW + ow] = x[c][ih][iw] (0 outside), vectorized over ow."""
     lanes = ctx.target.vector_lanes
     c, kh, kw, oh, ow = (K.Var(n) for n in ("c", "kh", "kw", "oh", "ow"))
@@ -96,16 +96,23 @@ def im2col_kernel(ctx: LoweringContext, x: K.Buffer, image_offset: int, geo: Con
         value = K.Load(x, K.Binary("add", K.Splat(row_base, lanes), iw), lanes, load_mask)
     row = K.Binary("add", K.Binary("mul", K.Binary(
         "add", K.Binary("mul", c, K.Const(geo.kernel_h)), kh), K.Const(geo.kernel_w)), kw)
-    target = K.Binary("add", K.Binary("mul", row, K.Const(n_size)),
+    target = K.Binary("add", K.Binary("mul", row, K.Const(row_stride)),
                       K.Binary("add", K.Binary("mul", oh, K.Const(geo.out_w)), ow))
     inner = K.Loop(ow, K.Const(0), K.Const(geo.out_w), (
         K.Let(K.Var("iw0"), iw0), K.Store(columns, target, value, ow_mask)), step=lanes)
     per_row = K.Loop(oh, K.Const(0), K.Const(geo.out_h), (K.Let(K.Var("ih"), ih), inner))
     # (channel, kernel row) pairs are split across threads: 3-channel images still divide
     pair = K.Var("pair")
+    row_body: tuple = (per_row,)
+    if row_stride > n_size:  # zeroed row tails: GEMM tiles read whole panels unmasked
+        j = K.Var("j")
+        tail = K.Store(columns, K.Binary("add", K.Binary("mul", row, K.Const(row_stride)), j),
+                       K.Const(0.0, "f32", lanes),
+                       K.LaneMask(K.Binary("sub", K.Const(row_stride), j), lanes))
+        row_body += (K.Loop(j, K.Const(n_size), K.Const(row_stride), (tail,), step=lanes),)
     nest = (K.Let(c, K.Binary("div", pair, K.Const(geo.kernel_h))),
             K.Let(kh, K.Binary("rem", pair, K.Const(geo.kernel_h))),
-            K.Loop(kw, K.Const(0), K.Const(geo.kernel_w), (per_row,)))
+            K.Loop(kw, K.Const(0), K.Const(geo.kernel_w), row_body))
     pairs = geo.channels * geo.kernel_h
     ctx.emit("im2col", [K.Loop(pair, K.Const(0), K.Const(pairs), nest, parallel=True)], source)
 
@@ -171,46 +178,49 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
     batch = static_shape(node.inputs[0])[0]
     out = ctx.output(epilogue.output)
     x = ctx.buffer(node.inputs[0])
-    columns = None
+    columns, row_stride = None, n_size
     if not geo.is_pointwise:
-        columns = ctx.scratch("im2col", geo.channels * geo.kernel_h * geo.kernel_w * n_size)
+        width = lanes * vectors
+        row_stride = n_size if transposed else -(-n_size // width) * width
+        columns = ctx.scratch("im2col", geo.channels * geo.kernel_h * geo.kernel_w * row_stride)
     source = " + ".join(n.describe() for n in epilogue.nodes)
     extras = epilogue_buffers(ctx, epilogue, node.name or "conv", m_size * groups)
 
     def group_offsets(g: GemmOperands, group: K.Expr) -> GemmOperands:
         if transposed:
-            return _offset_group_transposed(g, group, a.group_stride, k_size * n_size, m_size)
-        return _offset_group(g, group, a.group_stride, k_size * n_size, m_size)
+            return _offset_group_transposed(g, group, a.group_stride, k_size * row_stride,
+                                            m_size)
+        return _offset_group(g, group, a.group_stride, k_size * row_stride, m_size)
 
     for image in range(batch):
         in_offset = image * geo.channels * geo.height * geo.width
         out_offset = image * groups * m_size * n_size
         if columns is not None:
-            im2col_kernel(ctx, x, in_offset, geo, columns, source)
+            im2col_kernel(ctx, x, in_offset, geo, columns, source, row_stride)
         b, b_offset = (x, in_offset) if columns is None else (columns, 0)
         if transposed:
             gemm = _transposed_gemm(a, b, b_offset, out, out_offset, m_size, n_size, k_size,
                                     rows, lanes * vectors, extras)
         else:
             gemm = _conv_gemm(a, b, b_offset, out, out_offset, m_size, n_size, k_size, rows,
-                              lanes * vectors, extras)
+                              lanes * vectors, extras, row_stride)
         gemm.vectors = vectors
         emit_gemm(ctx, gemm, "conv", source, groups, group_offsets)
 
 
 def _conv_gemm(a: WeightsOperand, b, b_offset, out, out_offset, m_size, n_size, k_size, rows,
-               width, extras) -> GemmOperands:
+               width, extras, b_row_stride: int) -> GemmOperands:
     def b_index(panel, k, n_local):
         column = K.Binary("add", K.Binary("mul", panel, K.Const(width)), n_local)
         return K.Binary("add", K.Const(b_offset),
-                        K.Binary("add", K.Binary("mul", k, K.Const(n_size)), column))
+                        K.Binary("add", K.Binary("mul", k, K.Const(b_row_stride)), column))
 
     def c_index(m, n):
         return K.Binary("add", K.Const(out_offset),
                         K.Binary("add", K.Binary("mul", m, K.Const(n_size)), n))
 
     return GemmOperands(a=a.buffer, a_index=a.index, b=b, b_index=b_index,
-                        b_masked=n_size % width != 0, c=out, c_index=c_index, m=m_size,
+                        b_masked=b_row_stride % width != 0, c=out, c_index=c_index, m=m_size,
                         n=n_size, k=k_size, rows=rows, a_row_step=a.row_step, **extras)
 
 
