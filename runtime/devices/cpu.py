@@ -162,7 +162,12 @@ class CpuDevice(Device):
         return CpuExecutable(blob, default_threads(config))
 
     def supported_nodes(self, graph: Any) -> set[int]:
-        """Nodes the code generator can compile (asked by HETERO; imports the compiler side)."""
+        """Nodes the code generator can compile (asked by HETERO; imports the compiler side).
+        Nodes computable from constants (shape arithmetic) count as supported: the CPU folds
+        them, and keeping them beside their users keeps those users' shapes static."""
         from vinify.codegen.lowering.support import unsupported_reason
+        from vinify.ir import constant_value
 
-        return {id(node) for node in graph.nodes() if unsupported_reason(node) is None}
+        return {id(node) for node in graph.nodes()
+                if unsupported_reason(node) is None
+                or all(constant_value(v) is not None for v in node.outputs)}
