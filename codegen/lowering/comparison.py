@@ -1,4 +1,4 @@
-"""Comparisons, logical ops, Select, FloorMod/Mod and the IsNaN/IsInf/IsFinite tests, over every
+"""Comparisons, logical and bitwise ops, Select, FloorMod/Mod and the IsNaN/IsInf/IsFinite tests, over every
 element type the kernel IR carries (booleans are u8 holding 0 or 1).
 
 These lowerings build their constants in the operands' own element type, so unlike the f32
@@ -17,9 +17,10 @@ from vinify.errors import DeviceError
 COMPARISONS = {"Equal": "eq", "NotEqual": "ne", "Less": "lt", "LessEqual": "le",
                "Greater": "gt", "GreaterEqual": "ge"}
 LOGICAL = {"LogicalAnd": "and", "LogicalOr": "or", "LogicalXor": "xor"}
+BITWISE = {"BitwiseAnd": "and", "BitwiseOr": "or", "BitwiseXor": "xor"}
 NUMBER_TESTS = ("IsNaN", "IsInf", "IsFinite")
-TYPED_ELEMENTWISE_OPS = (tuple(COMPARISONS) + tuple(LOGICAL) + NUMBER_TESTS
-                         + ("LogicalNot", "Select", "FloorMod", "Mod"))
+TYPED_ELEMENTWISE_OPS = (tuple(COMPARISONS) + tuple(LOGICAL) + tuple(BITWISE) + NUMBER_TESTS
+                         + ("LogicalNot", "BitwiseNot", "Select", "FloorMod", "Mod"))
 
 
 def constant_like(value: float, like: K.Expr) -> K.Const:
@@ -82,6 +83,11 @@ def typed_formula(node: Any) -> Callable[[list[K.Expr]], K.Expr]:
         return lambda xs: as_bool(K.Binary(COMPARISONS[name], xs[0], xs[1]))
     if name in LOGICAL:
         return lambda xs: as_bool(K.Binary(LOGICAL[name], is_true(xs[0]), is_true(xs[1])))
+    if name in BITWISE:
+        return lambda xs: K.Binary(BITWISE[name], xs[0], xs[1])
+    if name == "BitwiseNot":  # booleans (u8 0/1) flip their lowest bit only
+        mask = -1 if node.inputs[0].element_type.name != "boolean" else 1
+        return lambda xs: K.Binary("xor", xs[0], constant_like(mask, xs[0]))
     if name == "LogicalNot":
         return lambda xs: as_bool(K.Binary("eq", xs[0], constant_like(0, xs[0])))
     if name == "Select":

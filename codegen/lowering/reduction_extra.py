@@ -1,4 +1,5 @@
-"""ReduceMin/Prod/L1/L2/LogicalAnd/LogicalOr over any constant set of axes, CumSum and TopK,
+"""ReduceMin/Prod/L1/L2/LogicalAnd/LogicalOr over any constant set of axes, CumSum/CumProd,
+Hardmax and TopK,
 on every element type the kernel IR carries.
 
 These are the reductions the vectorized reduction.py does not cover. They favour generality
@@ -89,8 +90,8 @@ def _outer_axis_inner(shape: tuple, axis: int) -> tuple[int, int, int]:
     return _size(shape[:axis]), shape[axis], _size(shape[axis + 1:])
 
 
-@lowers("CumSum")
-def lower_cumsum(ctx: LoweringContext, node: Any) -> None:
+@lowers("CumSum", "CumProd")
+def lower_cumulative(ctx: LoweringContext, node: Any) -> None:
     shape = static_shape(node.inputs[0])
     axis = 0
     if len(node.inputs) > 1:
@@ -105,14 +106,40 @@ def lower_cumsum(ctx: LoweringContext, node: Any) -> None:
     at = K.Binary("add", K.Binary("mul", K.Binary(
         "add", K.Binary("mul", o, K.Const(length)), position), K.Const(inner)), i)
     total = K.Var("total", out.dtype)
-    added = K.Binary("add", total, K.Load(x, at))
+    product = node.op.name == "CumProd"
+    combined = K.Binary("mul" if product else "add", total, K.Load(x, at))
     if node.attrs["exclusive"]:
-        scan = (K.Store(out, at, total), K.Let(total, added))
+        scan = (K.Store(out, at, total), K.Let(total, combined))
     else:
-        scan = (K.Let(total, added), K.Store(out, at, total))
-    body = [K.Let(total, _number(0, out.dtype)),
+        scan = (K.Let(total, combined), K.Store(out, at, total))
+    body = [K.Let(total, _number(1 if product else 0, out.dtype)),
             K.Loop(r, K.Const(0), K.Const(length), scan)]
-    ctx.emit("cumsum", _parallel_nest([o, i], [outer, inner], body), node.describe())
+    ctx.emit("cumulative", _parallel_nest([o, i], [outer, inner], body), node.describe())
+
+
+@lowers("Hardmax")
+def lower_hardmax(ctx: LoweringContext, node: Any) -> None:
+    """1 at the first maximum of each row along the axis, 0 elsewhere."""
+    shape = static_shape(node.inputs[0])
+    outer, length, inner = _outer_axis_inner(shape, node.attrs["axis"] % max(len(shape), 1))
+    x, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
+    if outer * length * inner == 0:
+        return
+    o, i, r = K.Var("o"), K.Var("i"), K.Var("r")
+    at = K.Binary("add", K.Binary("mul", K.Binary(
+        "add", K.Binary("mul", o, K.Const(length)), r), K.Const(inner)), i)
+    best_v, best_i = K.Var("best_v", x.dtype), K.Var("best_i")
+    value = K.Load(x, at)
+    better = K.Var("better", "i1")
+    winner = K.Select(K.Binary("eq", r, best_i), _number(1, out.dtype), _number(0, out.dtype))
+    body = [K.Let(best_v, _number(float("-inf"), x.dtype)), K.Let(best_i, K.Const(-1)),
+            K.Loop(r, K.Const(0), K.Const(length), (
+                K.Let(better, K.Binary("or", K.Binary("lt", best_i, K.Const(0)),
+                                       K.Binary("gt", value, best_v))),
+                K.Let(best_v, K.Select(better, value, best_v)),
+                K.Let(best_i, K.Select(better, r, best_i)))),
+            K.Loop(r, K.Const(0), K.Const(length), (K.Store(out, at, winner),))]
+    ctx.emit("hardmax", _parallel_nest([o, i], [outer, inner], body), node.describe())
 
 
 def _before(mode: str, v: K.Expr, i: K.Expr, w: K.Expr, j: K.Expr) -> K.Expr:
@@ -188,4 +215,4 @@ def _rank_select(mode, x, values, indices, length, k, at) -> list[K.Stmt]:
         K.Let(written, K.Binary("add", written, K.Select(chosen, K.Const(1), K.Const(0))))))]
 
 
-allow_any_element_type(*(n for n in REDUCTIONS if n != "ReduceL2"), "CumSum", "TopK")
+allow_any_element_type(*(n for n in REDUCTIONS if n != "ReduceL2"), "CumSum", "CumProd", "TopK")

@@ -52,6 +52,18 @@ def test_logical_ops(name):
     np.testing.assert_array_equal(actual[0], expected[0])
 
 
+@pytest.mark.parametrize("name", ["BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot"])
+@pytest.mark.parametrize("dtype", ["boolean", "u8", "i32", "i64"])
+def test_bitwise_ops(name, dtype):
+    a = ir.parameter("a", dtype, (3, 8))
+    b = ir.parameter("b", dtype, (8,))
+    inputs = [a] if name == "BitwiseNot" else [a, b]
+    graph = ir.Graph(inputs, [ir.make(name, 13, inputs)])
+    feeds = [sample(dtype, (3, 8)), sample(dtype, (8,))][:len(inputs)]
+    actual, expected = run_both(graph, feeds)
+    np.testing.assert_array_equal(actual[0], expected[0])
+
+
 @pytest.mark.parametrize("dtype", ["f32", "i32", "i64"])
 def test_select_with_broadcast_condition(dtype):
     cond = ir.parameter("c", "boolean", (5, 1))

@@ -55,12 +55,20 @@ def test_logical_reductions(name):
 @pytest.mark.parametrize("exclusive", [False, True])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("dtype", ["f32", "i32"])
-def test_cumsum(exclusive, reverse, dtype):
+@pytest.mark.parametrize("name,version", [("CumSum", 3), ("CumProd", 1)])
+def test_cumulative(exclusive, reverse, dtype, name, version):
     x = ir.parameter("x", dtype, (3, 5, 2))
-    graph = ir.Graph([x], [ir.make("CumSum", 3, [x, ints(1)], exclusive=exclusive,
+    graph = ir.Graph([x], [ir.make(name, version, [x, ints(1)], exclusive=exclusive,
                                    reverse=reverse)])
-    values = RNG.integers(-9, 10, (3, 5, 2)).astype(np.float32 if dtype == "f32" else np.int32)
+    values = RNG.integers(-3, 4, (3, 5, 2)).astype(np.float32 if dtype == "f32" else np.int32)
     run_both(graph, [values], exact=True)
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+def test_hardmax_marks_the_first_maximum(axis):
+    x = ir.parameter("x", "f32", (4, 6))
+    values = RNG.integers(-2, 3, (4, 6)).astype(np.float32)  # ties: the first one wins
+    run_both(ir.Graph([x], [ir.make("Hardmax", 1, [x], axis=axis)]), [values], exact=True)
 
 
 @pytest.mark.parametrize("mode", ["max", "min"])
@@ -85,5 +93,7 @@ def test_topk_on_integers_with_k_above_the_axis():
 def test_each_op_is_lowered_here():
     for name in reduction_extra.REDUCTIONS:
         assert LOWERINGS[name] is reduction_extra.lower_reduction, name
-    assert LOWERINGS["CumSum"] is reduction_extra.lower_cumsum
+    for name in ("CumSum", "CumProd"):
+        assert LOWERINGS[name] is reduction_extra.lower_cumulative, name
+    assert LOWERINGS["Hardmax"] is reduction_extra.lower_hardmax
     assert LOWERINGS["TopK"] is reduction_extra.lower_topk
