@@ -1,5 +1,5 @@
-"""Comparisons, logical and bitwise ops, Select, FloorMod/Mod and the IsNaN/IsInf/IsFinite tests, over every
-element type the kernel IR carries (booleans are u8 holding 0 or 1).
+"""Comparisons, logical and bitwise ops, Select, FloorMod/Mod and the IsNaN/IsInf/IsFinite
+tests, over every element type the kernel IR carries (booleans are u8 holding 0 or 1).
 
 These lowerings build their constants in the operands' own element type, so unlike the f32
 activations they are correct on integer tensors too; `typed_ops.allow_any_element_type` tells
