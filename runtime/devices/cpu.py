@@ -165,9 +165,14 @@ class CpuDevice(Device):
         """Nodes the code generator can compile (asked by HETERO; imports the compiler side).
         Nodes computable from constants (shape arithmetic) count as supported: the CPU folds
         them, and keeping them beside their users keeps those users' shapes static."""
+        from vinify.codegen.lowering.context import KERNEL_DTYPES
         from vinify.codegen.lowering.support import unsupported_reason
         from vinify.ir import constant_value
 
+        def folded_here(node) -> bool:  # the stage must also be able to take its inputs
+            return (all(constant_value(v) is not None for v in node.outputs)
+                    and all(v.element_type.name in KERNEL_DTYPES
+                            for v in list(node.inputs) + list(node.outputs)))
+
         return {id(node) for node in graph.nodes()
-                if unsupported_reason(node) is None
-                or all(constant_value(v) is not None for v in node.outputs)}
+                if unsupported_reason(node) is None or folded_here(node)}
