@@ -48,7 +48,10 @@ def remainder(a: K.Expr, b: K.Expr, floor_mode: bool) -> K.Expr:
     if a.dtype == "f32":
         rest = K.Binary("sub", a, K.Binary("mul", b, truncate(K.Binary("div", a, b))))
     else:
-        b = K.Select(K.Binary("eq", b, constant_like(0, b)), constant_like(1, b), b)
+        unusable = K.Binary("eq", b, constant_like(0, b))
+        if b.dtype != "u8":  # MIN % -1 traps on x86; x % -1 is 0 like x % 1
+            unusable = K.Binary("or", unusable, K.Binary("eq", b, constant_like(-1, b)))
+        b = K.Select(unusable, constant_like(1, b), b)
         rest = K.Binary("rem", a, b)
     if not floor_mode:
         return rest
