@@ -21,6 +21,7 @@ from vinify.irfile.xml_values import (
     OP_OF_LAYER_TYPE,
     parse_attribute,
     parse_shape_attribute,
+    split_tensor_names,
 )
 from vinify.op import Op, registered_ops
 from vinify.shapes import PartialShape
@@ -102,6 +103,9 @@ class GraphReader:
         port_values = node.outputs if port_values is None else port_values
         _check_ports(layer, port_values, where)
         node.rt_info.update({k: v for k, v in layer.rt_info.items() if k != DECOMPRESSION})
+        if node.op.name == "Result" and node.inputs[0].name is None:
+            names = split_tensor_names(layer.element.get("output_names", ""))
+            node.inputs[0].name = names[0] if names else None  # IR v11: the Result names it
         if node.op.name == "Parameter" and layer.outputs and layer.outputs[0].layout:
             node.rt_info["layout"] = layer.outputs[0].layout
         return node, port_values

@@ -81,3 +81,14 @@ def test_upper_case_enum_values_written_by_openvino(tmp_path):
     np.testing.assert_allclose(_template_outputs(graph, inputs)[0],
                                _openvino_outputs(tmp_path / "ov.xml", inputs)[0], rtol=1e-4,
                                atol=1e-5)
+
+
+def test_result_output_names_name_an_unnamed_tensor(tmp_path):
+    x = parameter("x", "f32", [2])
+    graph = Graph([x], [make("Relu", 1, [x], name="relu")])
+    graph.results[0].inputs[0].name = "activation"
+    vinify.save_model(graph, tmp_path / "m.xml")
+    text = (tmp_path / "m.xml").read_text()
+    (tmp_path / "m.xml").write_text(text.replace(' names="activation"', ""))
+
+    assert [v.name for v in vinify.read_model(tmp_path / "m.xml").outputs] == ["activation"]
