@@ -163,16 +163,20 @@ class CpuDevice(Device):
 
     def supported_nodes(self, graph: Any) -> set[int]:
         """Nodes the code generator can compile (asked by HETERO; imports the compiler side).
-        Nodes computable from constants (shape arithmetic) count as supported: the CPU folds
-        them, and keeping them beside their users keeps those users' shapes static."""
+        Nodes computable from constants (shape arithmetic) count as supported when everything
+        they read is: the CPU folds them, and keeping them beside their users keeps those
+        users' shapes static."""
         from vinify.codegen.lowering.context import KERNEL_DTYPES
         from vinify.codegen.lowering.support import unsupported_reason
         from vinify.ir import constant_value
 
-        def folded_here(node) -> bool:  # the stage must also be able to take its inputs
-            return (all(constant_value(v) is not None for v in node.outputs)
-                    and all(v.element_type.name in KERNEL_DTYPES
-                            for v in list(node.inputs) + list(node.outputs)))
-
-        return {id(node) for node in graph.nodes()
-                if unsupported_reason(node) is None or folded_here(node)}
+        supported: set[int] = set()
+        for node in graph.nodes():  # producers before users
+            values = list(node.inputs) + list(node.outputs)
+            folded = (all(constant_value(v) is not None for v in node.outputs)
+                      and all(v.element_type.name in KERNEL_DTYPES for v in values)
+                      and all(id(v.node) in supported or v.node.op.name in ("Constant",
+                              "Parameter") for v in node.inputs))
+            if folded or unsupported_reason(node) is None:
+                supported.add(id(node))
+        return supported
