@@ -352,6 +352,33 @@ def epilogue_buffers(ctx: LoweringContext, epilogue: Epilogue, stem: str, size: 
     return {"bias": bias, "residual": residual, "activations": epilogue.activations}
 
 
+def matmul_right_operand(ctx: LoweringContext, node: Any, epilogue: Epilogue, k_size: int,
+                         width: int) -> tuple[K.Buffer, Callable, bool]:
+    """(buffer, index function, masked) of the right operand: a constant is packed into
+    [N/width][K][width] panels (per-column scales folded in), a runtime one read in place."""
+    b_value, transpose_b = node.inputs[1], node.attrs["transpose_b"]
+    b_const = ctx.constant(b_value)
+    if b_const is None:
+        if transpose_b:
+            raise DeviceError(f"CPU: {node.describe()}: transpose_b of a runtime operand")
+        n_cols = static_shape(b_value)[1]
+
+        def in_place(panel, k, n_local):
+            column = K.Binary("add", K.Binary("mul", panel, K.Const(width)), n_local)
+            return K.Binary("add", K.Binary("mul", k, K.Const(n_cols)), column)
+        return ctx.buffer(b_value), in_place, n_cols % width != 0
+    matrix = np.asarray(b_const, np.float32)
+    matrix = matrix.T if transpose_b else matrix
+    if epilogue.scale is not None:
+        matrix = (matrix * epilogue.scale[None, :]).astype(np.float32)
+
+    def packed(panel, k, n_local):
+        base = K.Binary("mul", panel, K.Const(k_size * width))
+        return K.Binary("add", base, K.Binary("add", K.Binary("mul", k, K.Const(width)),
+                                              n_local))
+    return ctx.add_weights(node.name or "matmul", pack_b_panels(matrix, width)), packed, False
+
+
 @lowers("MatMul")
 def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
     epilogue = epilogue or Epilogue(nodes=[node])
@@ -365,11 +392,8 @@ def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = No
         raise DeviceError(f"CPU: {node.describe()}: transpose_a needs a 2-D left operand")
     k_size = a_shape[-2] if transpose_a else a_shape[-1]
     m_size = int(np.prod(a_shape)) // k_size
-    b_const = ctx.constant(b_value)
-    out = ctx.output(epilogue.output)
-    lanes = ctx.target.vector_lanes
-    width = VECTORS * lanes
-    a_buffer = ctx.buffer(a_value)
+    n_size = b_shape[0] if transpose_b else b_shape[1]
+    width = VECTORS * ctx.target.vector_lanes
     a_rows, a_cols = (1, m_size) if transpose_a else (k_size, 1)
 
     def a_index(m0, r, k):
@@ -377,31 +401,10 @@ def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = No
         return K.Binary("add", K.Binary("mul", row, K.Const(a_rows)),
                         K.Binary("mul", k, K.Const(a_cols)))
 
-    if b_const is not None:
-        matrix = np.asarray(b_const, np.float32)
-        matrix = matrix.T if transpose_b else matrix
-        if epilogue.scale is not None:
-            matrix = (matrix * epilogue.scale[None, :]).astype(np.float32)
-        b_buffer = ctx.add_weights(node.name or "matmul", pack_b_panels(matrix, width))
-
-        def b_index(panel, k, n_local):
-            base = K.Binary("mul", panel, K.Const(k_size * width))
-            return K.Binary("add", base, K.Binary("add", K.Binary("mul", k, K.Const(width)),
-                                                  n_local))
-        b_masked = False
-    else:
-        if transpose_b:
-            raise DeviceError(f"CPU: {node.describe()}: transpose_b of a runtime operand")
-        b_buffer = ctx.buffer(b_value)
-        n_cols = b_shape[1]
-
-        def b_index(panel, k, n_local):
-            column = K.Binary("add", K.Binary("mul", panel, K.Const(width)), n_local)
-            return K.Binary("add", K.Binary("mul", k, K.Const(n_cols)), column)
-        b_masked = n_cols % width != 0
-    n_size = b_shape[0] if transpose_b else b_shape[1]
+    b_buffer, b_index, b_masked = matmul_right_operand(ctx, node, epilogue, k_size, width)
     gemm = GemmOperands(
-        a=a_buffer, a_index=a_index, b=b_buffer, b_index=b_index, b_masked=b_masked, c=out,
+        a=ctx.buffer(a_value), a_index=a_index, b=b_buffer, b_index=b_index, b_masked=b_masked,
+        c=ctx.output(epilogue.output),
         c_index=lambda m, n: K.Binary("add", K.Binary("mul", m, K.Const(n_size)), n),
         m=m_size, n=n_size, k=k_size, rows=min(ROWS, m_size), bias_per_row=False,
         **epilogue_buffers(ctx, epilogue, node.name or "matmul", n_size))
