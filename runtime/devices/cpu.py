@@ -173,10 +173,13 @@ class CpuDevice(Device):
         supported: set[int] = set()
         for node in graph.nodes():  # producers before users
             values = list(node.inputs) + list(node.outputs)
+            beside = [id(v.node) in supported or v.node.op.name == "Constant"
+                      for v in node.inputs]
+            constant = [constant_value(v) is not None for v in node.inputs]
+            if any(c and not b for c, b in zip(constant, beside)):
+                continue  # a shape or axes input another device computes arrives unknown
             folded = (all(constant_value(v) is not None for v in node.outputs)
-                      and all(v.element_type.name in KERNEL_DTYPES for v in values)
-                      and all(id(v.node) in supported or v.node.op.name in ("Constant",
-                              "Parameter") for v in node.inputs))
+                      and all(v.element_type.name in KERNEL_DTYPES for v in values))
             if folded or unsupported_reason(node) is None:
                 supported.add(id(node))
         return supported
