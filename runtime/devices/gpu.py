@@ -307,10 +307,8 @@ class GpuDevice(Device):
         return GpuExecutable(blob, self._device(), config)
 
     def supported_nodes(self, graph: Any) -> set[int]:
-        try:
-            import vinify.codegen.lowering  # noqa: F401
-            from vinify.codegen.lowering.context import LOWERINGS
-        except ImportError as error:
-            raise DeviceError(f"GPU code generator unavailable: {error}") from None
-        always = {"Parameter", "Result", "Constant"}
-        return {id(n) for n in graph.nodes() if n.op.name in always or n.op.name in LOWERINGS}
+        """Nodes the code generator can compile (asked by HETERO; imports the compiler side):
+        the GPU lowers what the shared lowerings lower, with the same per-node limits."""
+        from vinify.codegen.lowering.support import unsupported_reason
+
+        return {id(node) for node in graph.nodes() if unsupported_reason(node) is None}
