@@ -2,8 +2,8 @@
 
 These are the Model Optimizer's options, with its semantics:
 - `input`: new shapes for inputs (`{"data": [1, 3, 224, 224]}`, `"data[1,3,?,1..8]"`, a list of
-  shapes in input order); naming an inner tensor instead cuts the graph there: that tensor
-  becomes a new input;
+  shapes in input order), new element types in text (`"data[1,3,224,224]{f16}"`); naming an
+  inner tensor instead cuts the graph there: that tensor becomes a new input;
 - `output`: the graph's outputs become the named tensors (everything after them is dropped);
 - `layout`: the inputs' layouts (`"NCHW"`, `"nhwc"`, `"[N,C,?,?]"`), kept in the Parameter's
   `layout` rt_info, which IR files carry; the `C` in it places mean/scale values and channel
@@ -17,12 +17,14 @@ Each rewrite keeps input and output names; the graph is verified at the end.
 """
 
 import re
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 from vinify.errors import ConversionError, VinifyError
 from vinify.ir import Graph, Node, Value, constant, make, parameter
 from vinify.shapes import Dimension, PartialShape
+from vinify.types import ElementType, element_type
 
 DECOMPRESSION = "decompression"
 ChannelValues = dict[str, Sequence[float]] | Sequence[float] | None
@@ -60,27 +62,37 @@ def apply_conversion_options(
 
 # --- input shapes and input cuts -------------------------------------------------------------
 
-_INPUT_ITEM = re.compile(r"\s*([^\[\],]+?)\s*(\[[^\]]*\])?\s*(?:,|$)")
+_INPUT_ITEM = re.compile(r"\s*([^\[\]{},]+?)\s*(\[[^\]]*\])?\s*(?:\{\s*(\w+)\s*\})?\s*(?:,|$)")
 
 
-def parse_input_shapes(spec: Any, graph: Graph) -> dict[str, PartialShape | None]:
-    """`input` in any accepted form as {input or tensor name: new shape or None (keep)}."""
+@dataclass(frozen=True)
+class InputSpec:
+    """What `input` says about one input: a new shape and/or element type (None: keep)."""
+
+    shape: PartialShape | None = None
+    element_type: ElementType | None = None
+
+
+def parse_input_shapes(spec: Any, graph: Graph) -> dict[str, InputSpec]:
+    """`input` in any accepted form as {input or tensor name: InputSpec}."""
     if isinstance(spec, dict):
-        return {str(k): None if v is None else PartialShape.of(v) for k, v in spec.items()}
+        return {str(k): InputSpec(None if v is None else PartialShape.of(v))
+                for k, v in spec.items()}
     if isinstance(spec, str):
         return _parse_input_text(spec)
     items = list(spec)
     if items and all(_is_dimension(item) for item in items):
         items = [items]  # one shape for the only input
     elif items and all(isinstance(item, str) for item in items):
-        table: dict[str, PartialShape | None] = {}
+        table: dict[str, InputSpec] = {}
         for item in items:
             table.update(_parse_input_text(item))
         return table
     if len(items) != len(graph.parameters):
         raise ConversionError(f"model '{graph.name}' has {len(graph.parameters)} inputs, "
                               f"got {len(items)} shapes")
-    return {_input_name(p): PartialShape.of(shape) for p, shape in zip(graph.parameters, items)}
+    return {_input_name(p): InputSpec(PartialShape.of(shape))
+            for p, shape in zip(graph.parameters, items)}
 
 
 def _is_dimension(item: Any) -> bool:
@@ -89,43 +101,53 @@ def _is_dimension(item: Any) -> bool:
     return item is None or isinstance(item, (int, np.integer, Dimension))
 
 
-def _parse_input_text(text: str) -> dict[str, PartialShape | None]:
-    """Model Optimizer syntax: `data[1,3,224,224],mask[1,?]`; a name alone keeps its shape."""
-    table: dict[str, PartialShape | None] = {}
+def _parse_input_text(text: str) -> dict[str, InputSpec]:
+    """Model Optimizer syntax: `data[1,3,224,224]{f32},mask[1,?]`; a name alone keeps all."""
+    table: dict[str, InputSpec] = {}
     position = 0
     text = text.strip()
     while position < len(text):
         match = _INPUT_ITEM.match(text, position)
         if match is None or match.end() == position:
             raise ConversionError(f"cannot read input specification {text!r} at offset "
-                                  f"{position}: expected name[dims]")
-        shape = match.group(2)
-        table[match.group(1)] = PartialShape.parse(shape) if shape else None
+                                  f"{position}: expected name[dims]{{type}}")
+        shape, elem = match.group(2), match.group(3)
+        table[match.group(1)] = InputSpec(PartialShape.parse(shape) if shape else None,
+                                          element_type(elem) if elem else None)
         position = match.end()
     return table
 
 
-def override_inputs(graph: Graph, table: dict[str, PartialShape | None]) -> Graph:
-    """New shapes for named inputs; a name that is an inner tensor becomes a new input there."""
+def override_inputs(graph: Graph, table: dict[str, InputSpec]) -> Graph:
+    """New shapes and types for named inputs; a name that is an inner tensor becomes a new
+    input there. All types are inferred again; on an error the inputs keep their old types."""
     from vinify.reshape import reshape
 
     shapes: dict[int, PartialShape] = {}
-    for name, shape in table.items():
+    old_types = {id(p): p.attrs["element_type"] for p in graph.parameters}
+    for name, spec in table.items():
         index = _parameter_index(graph, name)
         if index is None:
-            graph = _cut_input(graph, name, shape)
+            graph = _cut_input(graph, name, spec)
             continue
-        if shape is not None:
-            shapes[index] = shape
-    if shapes:
+        if spec.shape is not None:
+            shapes[index] = spec.shape
+        if spec.element_type is not None:
+            graph.parameters[index].attrs["element_type"] = spec.element_type
+    try:
         reshape(graph, shapes)
+    except VinifyError:
+        for node in graph.parameters:
+            node.attrs["element_type"] = old_types.get(id(node), node.attrs["element_type"])
+        raise
     return graph
 
 
-def _cut_input(graph: Graph, name: str, shape: PartialShape | None) -> Graph:
+def _cut_input(graph: Graph, name: str, spec: InputSpec) -> Graph:
     """Replaces the tensor `name` by a new Parameter of that name (and the given shape)."""
     old = find_tensor(graph, name)
-    fresh = parameter(name, old.element_type, shape if shape is not None else old.shape)
+    fresh = parameter(name, spec.element_type or old.element_type,
+                      spec.shape if spec.shape is not None else old.shape)
     old.replace_all_uses_with(fresh.outputs[0])
     live = {id(node) for node in Graph([], graph.results).nodes()}
     kept = [p for p in graph.parameters if id(p) in live]

@@ -1,7 +1,8 @@
 """`vinify convert MODEL -o out.xml`: convert a model to OpenVINO IR (the Model Optimizer).
 
 Options follow the Model Optimizer's spellings:
-  --input data[1,3,224,224],mask[1,?]    new input shapes (? dynamic, 1..8 bounded), or a cut
+  --input data[1,3,224,224]{f32},mask[1,?]  input shapes (? dynamic, 1..8 bounded) and
+                                         types, or a cut at an inner tensor
   --output logits                        cut the graph at these tensors
   --mean-values data[123.7,116.3,103.5]  per-channel means ([...] alone: every input)
   --scale-values data[58.4,57.1,57.4]    per-channel scales
@@ -26,7 +27,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("-o", "--output-model", required=True, metavar="OUT.xml",
                         help="where to write the IR (.xml; the .bin goes beside it)")
     parser.add_argument("--input", action="append", default=[], metavar="NAME[SHAPE]",
-                        help="input shapes or cut points, e.g. data[1,3,224,224] (repeatable)")
+                        help="input shapes/types or cut points, e.g. data[1,3,224,224]{f32} "
+                        "(repeatable)")
     parser.add_argument("--output", action="append", default=[], metavar="TENSOR",
                         help="output tensor names, comma separated (repeatable)")
     parser.add_argument("--mean-values", metavar="NAME[V,...]", help="per-channel mean values")

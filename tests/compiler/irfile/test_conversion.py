@@ -131,3 +131,20 @@ def test_mean_values_need_a_float_input():
     x = parameter("ids", "i64", [4])
     with pytest.raises(ConversionError, match="input 'ids' is i64: mean values need"):
         vinify.convert_model(Graph([x], [make("Abs", 1, [x])]), mean_values=[1])
+
+
+def test_input_element_types_in_the_text_form():
+    x = parameter("x", "f32", [2])
+    graph = vinify.convert_model(Graph([x], [make("Relu", 1, [x], name="relu")]),
+                                 input="x[1..4]{f16}")
+    assert str(graph.inputs[0].type) == "f16[1..4]"
+    assert str(graph.outputs[0].type) == "f16[1..4]"
+    result = _run(graph, {"x": np.array([-1, 2], np.float16)})[0]
+    assert result.dtype == np.float16
+    np.testing.assert_array_equal(result, [0, 2])
+
+
+def test_an_input_type_the_model_cannot_take_is_a_conversion_error():
+    model, _ = mlp(np.random.default_rng(0))
+    with pytest.raises(ConversionError, match="MatMul.*one element type"):
+        vinify.convert_model(model, input="x{f16}")
