@@ -1,0 +1,105 @@
+"""TensorIterator (scan form: states, scanned inputs, invariant inputs) unrolled at compile time.
+
+The iteration count is static, so the body is lowered once per step: its parameters are bound
+to the current state buffers, to a copy of this step's slice of every scanned input, and to the
+invariant inputs; its nodes are lowered with their own lowerings; its results become the next
+states, and its scan results are copied into their slot of the stacked outputs. Body values are
+bound afresh each step, so each step's kernels read that step's buffers.
+"""
+
+from typing import Any
+
+import numpy as np
+from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering.context import LOWERINGS, LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.data_movement import emit_strided_copy
+from vinify.errors import DeviceError
+
+BOUNDARY_OPS = ("Parameter", "Result", "Constant")
+UNROLL_LIMIT = 4096  # steps; beyond this the generated code would be unreasonably long
+
+
+def _strides(shape: tuple) -> list[int]:
+    return [int(np.prod(shape[d + 1:], dtype=np.int64)) for d in range(len(shape))]
+
+
+def check_body(node: Any, body: Any) -> None:
+    from vinify.codegen.lowering.support import unsupported_reason
+
+    problems = [f"{n.describe()}: {reason}" for n in body.nodes()
+                if (reason := unsupported_reason(n)) is not None]
+    if problems:
+        raise DeviceError(f"CPU: {node.describe()}: its body has nodes the CPU cannot compile: "
+                          + "; ".join(problems))
+
+
+def slice_step(ctx: LoweringContext, source: K.Buffer, shape: tuple, axis: int, index: int,
+               target: Any, where: str) -> K.Buffer:
+    """A copy of source[..., index, ...] (axis removed) bound to the body parameter value."""
+    strides = _strides(shape)
+    out = ctx.output(target)
+    kept = [d for d in range(len(shape)) if d != axis]
+    emit_strided_copy(ctx, source, out, tuple(shape[d] for d in kept), index * strides[axis],
+                      [strides[d] for d in kept], where)
+    return out
+
+
+def place_step(ctx: LoweringContext, part: K.Buffer, part_shape: tuple, out: K.Buffer,
+               out_shape: tuple, axis: int, index: int, where: str) -> None:
+    """out[..., index, ...] = part along the inserted axis."""
+    strides = _strides(out_shape)
+    kept = [strides[d] for d in range(len(out_shape)) if d != axis]
+    variables = [K.Var(f"i{d}") for d in range(len(part_shape))] or [K.Var("i0")]
+    extents = list(part_shape) or [1]
+    read = K.index_of(variables, _strides(part_shape)) if part_shape else K.Const(0)
+    write = K.Binary("add", K.Const(index * strides[axis]), K.index_of(variables, kept))
+    body = [K.Store(out, write, K.Load(part, read))]
+    ctx.emit("scan_output", K.loop_nest(variables, extents, body), where)
+
+
+def lower_body(ctx: LoweringContext, body: Any) -> None:
+    for inner in body.nodes():
+        if inner.op.name in BOUNDARY_OPS:
+            continue
+        if all(ctx.constant(v) is not None for v in inner.outputs):
+            continue
+        LOWERINGS[inner.op.name](ctx, inner)
+
+
+@lowers("TensorIterator")
+def lower_tensor_iterator(ctx: LoweringContext, node: Any) -> None:
+    (body,) = node.bodies
+    check_body(node, body)
+    attrs, where = node.attrs, node.describe()
+    state_count, axes = attrs["num_state"], list(attrs["scan_input_axes"])
+    directions = list(attrs["scan_input_directions"]) + [0] * len(axes)
+    scans = node.inputs[state_count:state_count + len(axes)]
+    scan_shapes = [static_shape(v) for v in scans]
+    axes = [a % len(s) for a, s in zip(axes, scan_shapes)]
+    length = scan_shapes[0][axes[0]] if scans else 0
+    if length > UNROLL_LIMIT:
+        raise DeviceError(f"CPU: {where}: {length} iterations is too many to unroll")
+    states = [ctx.buffer(v) for v in node.inputs[:state_count]]
+    invariant = [ctx.buffer(v) for v in node.inputs[state_count + len(axes):]]
+    params = list(body.inputs)
+    outputs = [ctx.output(v) for v in node.outputs[state_count:]]
+    out_axes = list(attrs["scan_output_axes"])
+    out_directions = list(attrs["scan_output_directions"]) + [0] * len(out_axes)
+    for step in range(length):
+        for param, buffer in zip(params[:state_count], states):
+            ctx.bind(param, buffer)
+        for k, value in enumerate(scans):
+            index = length - 1 - step if directions[k] else step
+            slice_step(ctx, ctx.buffer(value), scan_shapes[k], axes[k], index,
+                       params[state_count + k], where)
+        for param, buffer in zip(params[state_count + len(axes):], invariant):
+            ctx.bind(param, buffer)
+        lower_body(ctx, body)
+        states = [ctx.buffer(v) for v in body.outputs[:state_count]]
+        for k, (value, out) in enumerate(zip(body.outputs[state_count:], outputs)):
+            out_shape = static_shape(node.outputs[state_count + k])
+            index = length - 1 - step if out_directions[k] else step
+            place_step(ctx, ctx.buffer(value), static_shape(value), out, out_shape,
+                       out_axes[k] % len(out_shape), index, where)
+    for value, buffer in zip(node.outputs[:state_count], states):
+        ctx.bind(value, buffer)
