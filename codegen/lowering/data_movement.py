@@ -1,6 +1,6 @@
 """Data movement whose parameters are known at compile time (Split, VariadicSplit, Slice,
 StridedSlice, Tile, Broadcast, Pad, Reverse, Roll, DepthToSpace, SpaceToDepth, ShuffleChannels,
-BatchToSpace, SpaceToBatch, ReverseSequence), plus Identity and ConvertLike.
+BatchToSpace, SpaceToBatch, ReverseSequence), plus Identity, ConvertLike and BitCast.
 
 Such an op only moves elements, so its own numpy reference applied to the element numbers
 1..n of its input says, for every output element, which input element it holds (0: none, the
@@ -14,7 +14,12 @@ from typing import Any
 import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering import movement
-from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.context import (
+    LoweringContext,
+    kernel_dtype,
+    lowers,
+    static_shape,
+)
 from vinify.codegen.lowering.typed_ops import allow_any_element_type
 from vinify.errors import DeviceError
 
@@ -29,6 +34,22 @@ PARALLEL_MIN_ELEMENTS = 16384
 def lower_identity(ctx: LoweringContext, node: Any) -> None:
     static_shape(node.outputs[0])
     ctx.alias(node.outputs[0], node.inputs[0])
+
+
+@lowers("BitCast")
+def lower_bitcast(ctx: LoweringContext, node: Any) -> None:
+    """The input's bytes read through a buffer view of the new type, copied out, so no kernel
+    ever sees the same bytes under two types."""
+    source, target = kernel_dtype(node.inputs[0]), kernel_dtype(node.outputs[0])
+    data = ctx.buffer(node.inputs[0])
+    if source == target:
+        ctx.alias(node.outputs[0], node.inputs[0])
+        return
+    view = K.Buffer(data.name, target, data.size)
+    out = ctx.output(node.outputs[0])
+    i = K.Var("i")
+    ctx.emit("bitcast", [K.Loop(i, K.Const(0), K.Const(out.size), (
+        K.Store(out, i, K.Load(view, i)),))], node.describe())
 
 
 @lowers("ConvertLike")
@@ -119,4 +140,4 @@ def lower_mapped(ctx: LoweringContext, node: Any) -> None:
                             node.describe())
 
 
-allow_any_element_type(*MAPPED_OPS, "Identity", "ConvertLike")
+allow_any_element_type(*MAPPED_OPS, "Identity", "ConvertLike", "BitCast")

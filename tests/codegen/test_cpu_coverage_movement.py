@@ -99,6 +99,17 @@ def test_identity_and_convert_like():
     run_both(graph, [data(3, 4), np.array([1], np.int32)])
 
 
+@pytest.mark.parametrize("source,target", [("f32", "i32"), ("i32", "f32"), ("i8", "u8"),
+                                           ("boolean", "u8")])
+def test_bitcast_reinterprets_bytes(source, target):
+    x = ir.parameter("x", source, (2, 5))
+    values = {"f32": data(2, 5), "i32": RNG.integers(-2**31, 2**31 - 1, (2, 5), np.int32),
+              "i8": RNG.integers(-128, 127, (2, 5), np.int8),
+              "boolean": RNG.integers(0, 2, (2, 5)).astype(bool)}[source]
+    cast = ir.make("BitCast", 1, [x], destination_type=target)
+    run_both(ir.Graph([x], [cast]), [values])
+
+
 def test_each_op_is_lowered_here():
     for name in indexing.GATHER_OPS:
         assert LOWERINGS[name].__module__ == indexing.__name__, name
@@ -106,6 +117,7 @@ def test_each_op_is_lowered_here():
         assert LOWERINGS[name] is data_movement.lower_mapped, name
     assert LOWERINGS["Identity"] is data_movement.lower_identity
     assert LOWERINGS["ConvertLike"] is data_movement.lower_convert_like
+    assert LOWERINGS["BitCast"] is data_movement.lower_bitcast
 
 
 def test_affine_maps_need_no_table():
