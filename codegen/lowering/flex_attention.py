@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
-from vinify.codegen.lowering.tensor_iterator import check_body, lower_body
+from vinify.codegen.lowering.tensor_iterator import check_body, lower_body, specialized_body
 from vinify.errors import DeviceError
 
 
@@ -27,9 +27,11 @@ def _rows(shape: tuple) -> int:
     return int(np.prod(shape[:3], dtype=np.int64))
 
 
-def apply_body(ctx: LoweringContext, node: Any, body: Any, buffer: K.Buffer) -> K.Buffer:
-    """The body's result buffer with its one parameter bound to `buffer`."""
-    check_body(node, body)
+def apply_body(ctx: LoweringContext, node: Any, body: Any, buffer: K.Buffer,
+               shape: tuple) -> K.Buffer:
+    """The body's result buffer with its one parameter ([B, Hq, L, S]) bound to `buffer`."""
+    body = specialized_body(body, [("f32", shape)])
+    check_body(ctx, node, body)
     ctx.bind(body.inputs[0], buffer)
     lower_body(ctx, body)
     return ctx.buffer(body.outputs[0])
@@ -104,9 +106,9 @@ def lower_flex_attention(ctx: LoweringContext, node: Any) -> None:
     scores = ctx.scratch("flex_scores", rows * keys)
     emit_scores(ctx, node, q_shape, k_shape, scores)
     if node.attrs["has_score_mod"]:
-        scores = apply_body(ctx, node, bodies.pop(0), scores)
+        scores = apply_body(ctx, node, bodies.pop(0), scores, q_shape[:3] + (keys,))
     probs = ctx.scratch("flex_probs", rows * keys)
     emit_softmax(ctx, node, rows, keys, scores, probs)
     if node.attrs["has_prob_mod"]:
-        probs = apply_body(ctx, node, bodies.pop(0), probs)
+        probs = apply_body(ctx, node, bodies.pop(0), probs, q_shape[:3] + (keys,))
     emit_output(ctx, node, q_shape, v_shape, probs)

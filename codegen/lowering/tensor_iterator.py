@@ -23,14 +23,41 @@ def _strides(shape: tuple) -> list[int]:
     return [int(np.prod(shape[d + 1:], dtype=np.int64)) for d in range(len(shape))]
 
 
-def check_body(node: Any, body: Any) -> None:
+def check_body(ctx: LoweringContext, node: Any, body: Any) -> None:
+    """Raises naming every body node the CPU cannot compile (constant ones fold away)."""
     from vinify.codegen.lowering.support import unsupported_reason
 
-    problems = [f"{n.describe()}: {reason}" for n in body.nodes()
-                if (reason := unsupported_reason(n)) is not None]
+    problems = []
+    for inner in body.nodes():
+        reason = unsupported_reason(inner)
+        if reason is None or all(ctx.constant(v) is not None for v in inner.outputs):
+            continue
+        problems.append(f"{inner.describe()}: {reason}")
     if problems:
         raise DeviceError(f"CPU: {node.describe()}: its body has nodes the CPU cannot compile: "
                           + "; ".join(problems))
+
+
+def specialized_body(body: Any, types: list[tuple[str, tuple]]) -> Any:
+    """A copy of `body` whose parameters have the given (element type, static shape), every
+    node's types inferred again: an imported body may declare dynamic shapes."""
+    from vinify.ir import Graph, Node, parameter
+
+    mapping: dict[int, Any] = {}
+    params = []
+    for value, (elem, shape) in zip(body.inputs, types):
+        fresh = parameter(value.name or "param", elem, shape)
+        params.append(fresh)
+        mapping[id(value)] = fresh.outputs[0]
+    for inner in body.nodes():
+        if inner.op.name in ("Parameter", "Result"):
+            continue
+        copy = Node(inner.op, [mapping[id(v)] for v in inner.inputs], dict(inner.attrs),
+                    name=inner.name, bodies=inner.bodies,
+                    output_names=[v.name for v in inner.outputs])
+        for old, new in zip(inner.outputs, copy.outputs):
+            mapping[id(old)] = new
+    return Graph(params, [mapping[id(v)] for v in body.outputs])
 
 
 def slice_step(ctx: LoweringContext, source: K.Buffer, shape: tuple, axis: int, index: int,
@@ -66,10 +93,21 @@ def lower_body(ctx: LoweringContext, body: Any) -> None:
         LOWERINGS[inner.op.name](ctx, inner)
 
 
+def body_types(node: Any, scan_shapes: list[tuple], axes: list[int]) -> list[tuple]:
+    """The body parameters' types: states and invariants as given, scans without their axis."""
+    count = node.attrs["num_state"]
+    types = []
+    for index, value in enumerate(node.inputs):
+        shape = static_shape(value)
+        scan = index - count
+        if 0 <= scan < len(scan_shapes):
+            shape = tuple(d for a, d in enumerate(shape) if a != axes[scan])
+        types.append((value.element_type.name, shape))
+    return types
+
+
 @lowers("TensorIterator")
 def lower_tensor_iterator(ctx: LoweringContext, node: Any) -> None:
-    (body,) = node.bodies
-    check_body(node, body)
     attrs, where = node.attrs, node.describe()
     state_count, axes = attrs["num_state"], list(attrs["scan_input_axes"])
     directions = list(attrs["scan_input_directions"]) + [0] * len(axes)
@@ -77,6 +115,8 @@ def lower_tensor_iterator(ctx: LoweringContext, node: Any) -> None:
     scan_shapes = [static_shape(v) for v in scans]
     axes = [a % len(s) for a, s in zip(axes, scan_shapes)]
     length = scan_shapes[0][axes[0]] if scans else 0
+    body = specialized_body(node.bodies[0], body_types(node, scan_shapes, axes))
+    check_body(ctx, node, body)
     if length > UNROLL_LIMIT:
         raise DeviceError(f"CPU: {where}: {length} iterations is too many to unroll")
     states = [ctx.buffer(v) for v in node.inputs[:state_count]]

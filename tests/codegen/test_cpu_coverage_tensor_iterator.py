@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from vinify import ir
 from vinify.codegen.lowering import tensor_iterator
-from vinify.codegen.lowering.context import LOWERINGS
+from vinify.codegen.lowering.context import LOWERINGS, LoweringContext
+from vinify.codegen.target import host_cpu_target
 from vinify.errors import DeviceError
 from vinify.ir import Graph, Node, parameter
 from vinify.op import lookup_op
@@ -47,7 +48,7 @@ def test_a_body_the_cpu_cannot_compile_is_named():
     node = Node(lookup_op("TensorIterator", 1), [parameter("state", "f16", [2])],
                 {"num_state": 1}, bodies=[body])
     with pytest.raises(DeviceError, match="body has nodes the CPU cannot compile.*Relu"):
-        tensor_iterator.check_body(node, body)
+        tensor_iterator.check_body(LoweringContext(host_cpu_target()), node, body)
 
 
 def test_tensor_iterator_is_lowered_here():
