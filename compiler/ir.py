@@ -93,9 +93,9 @@ class Node:
         if output_types is None:
             output_types = op.infer(InferContext(self))
         count = op.num_outputs(self.attrs, len(self.inputs))
-        if len(output_types) != count:
+        if count is not None and len(output_types) != count:
             raise IRError(f"{self.describe()}: {len(output_types)} output types for {count} outputs")
-        names = list(output_names or [None] * count)
+        names = list(output_names or [None] * len(output_types))
         self.outputs = [Value(self, i, t, names[i]) for i, t in enumerate(output_types)]
 
     def describe(self) -> str:

@@ -148,7 +148,8 @@ class Op:
     num_inputs: ClassVar[tuple[int, int | None]] = (1, 1)  # min, max (None: unbounded)
 
     @classmethod
-    def num_outputs(cls, attrs: dict, num_inputs: int) -> int:
+    def num_outputs(cls, attrs: dict, num_inputs: int) -> int | None:
+        """The output count from attributes; None when an input decides it (`infer` then does)."""
         return 1
 
     @classmethod

@@ -32,6 +32,9 @@ def _verify_node(node: Node) -> None:
         inferred = node.infer_types()
     except VinifyError as error:
         raise VerificationError(str(error)) from None
+    if len(inferred) != len(node.outputs):
+        raise VerificationError(f"{node.describe()}: has {len(node.outputs)} outputs but its op "
+                                f"infers {len(inferred)}")
     for index, (value, expected) in enumerate(zip(node.outputs, inferred)):
         if not value.type.compatible(expected):
             raise VerificationError(

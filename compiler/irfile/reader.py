@@ -116,7 +116,7 @@ class GraphReader:
         count = op.num_outputs(op.complete_attrs(attrs, where), len(inputs))
         if op.name == "Result":  # a Result layer has no output ports in a file
             count = 0
-        if count != len(layer.outputs):
+        if count is not None and count != len(layer.outputs):
             raise ModelFileError(f"{where}: {op.key()} has {count} outputs but the layer lists "
                                  f"{len(layer.outputs)} output ports")
         return Node(op, inputs, attrs, name=layer.name, output_names=_output_names(layer) or None)

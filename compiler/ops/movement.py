@@ -131,23 +131,6 @@ def _rank(shape: PartialShape) -> int | None:
     return shape.rank if shape.rank_is_static else None
 
 
-class _CountFromInputs(int):
-    """An output count decided by an input's length, not by attributes.
-
-    `Op.num_outputs` sees only attributes, but VariadicSplit has as many outputs as its
-    split_lengths input has values; `infer` knows that number. This count compares equal to
-    any count, so Node accepts what `infer` returned. Its int value bounds unnamed outputs.
-    """
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, int)
-
-    def __ne__(self, other: object) -> bool:
-        return not isinstance(other, int)
-
-    __hash__ = int.__hash__
-
-
 @register
 class VariadicSplit(Op):
     """Splits along a scalar axis into parts of split_lengths (one entry may be -1)."""
@@ -156,8 +139,8 @@ class VariadicSplit(Op):
     num_inputs = (3, 3)
 
     @classmethod
-    def num_outputs(cls, attrs: dict, num_inputs: int) -> int:
-        return _CountFromInputs(4096)
+    def num_outputs(cls, attrs: dict, num_inputs: int) -> None:
+        return None  # as many as split_lengths has values: `infer` decides
 
     @classmethod
     def infer(cls, ctx: InferContext) -> list[TensorType]:
