@@ -1,10 +1,7 @@
-"""ScaledDotProductAttention<13> as vinify carries it until an opset table declares it.
+"""ScaledDotProductAttention<13>, as OpenVINO's opset13 specifies it.
 
-OpenVINO's opset13 specifies ScaledDotProductAttention-13: softmax(Q K^T * scale + bias) V with
-an optional float or boolean mask, an optional scale (default 1/sqrt(E)) and a `causal`
-attribute. This declaration lives in the "vinify" domain, so a declaration of the same op in the
-OpenVINO domain takes precedence in lookups (`lookup_op` searches "" first) without a clash;
-the semantics are the spec's either way, and the text form is the same.
+softmax(Q K^T * scale + bias) V with an optional float or boolean mask, an optional scale
+(default 1/sqrt(E)) and a `causal` attribute. The attention-recognition pass produces it.
 """
 
 import numpy as np
@@ -18,7 +15,6 @@ class ScaledDotProductAttention(Op):
     """query [N,...,L,E], key [N,...,S,E], value [N,...,S,Ev] -> [N,...,L,Ev]."""
 
     name, version = "ScaledDotProductAttention", 13
-    domain = "vinify"
     num_inputs = (3, 5)
     attributes = (Attr("causal", "bool", False),)
 
