@@ -90,21 +90,43 @@ def _outer_axis_inner(shape: tuple, axis: int) -> tuple[int, int, int]:
     return _size(shape[:axis]), shape[axis], _size(shape[axis + 1:])
 
 
+def _axis_sizes(ctx: LoweringContext, node: Any, shape: tuple) -> tuple[K.Expr, ...]:
+    """(outer, length, inner) of the scan axis: constants, or picked at run time from the
+    table of every axis when the axis input is not known at compile time."""
+    rank = max(len(shape), 1)
+    if len(node.inputs) < 2:
+        return tuple(K.Const(n) for n in _outer_axis_inner(shape, 0))
+    array = ctx.constant(node.inputs[1])
+    if array is not None:
+        axis = int(np.asarray(array).reshape(-1)[0]) % rank
+        return tuple(K.Const(n) for n in _outer_axis_inner(shape, axis))
+    raw = K.Cast(K.Load(ctx.buffer(node.inputs[1]), K.Const(0)), "i64")
+    axis = K.Select(K.Binary("lt", raw, K.Const(0)), K.Binary("add", raw, K.Const(rank)), raw)
+    sizes = []
+    for part in range(3):
+        picked: K.Expr = K.Const(_outer_axis_inner(shape, 0)[part])
+        for a in range(1, len(shape)):
+            picked = K.Select(K.Binary("eq", axis, K.Const(a)),
+                              K.Const(_outer_axis_inner(shape, a)[part]), picked)
+        sizes.append(picked)
+    return tuple(sizes)
+
+
 @lowers("CumSum", "CumProd")
 def lower_cumulative(ctx: LoweringContext, node: Any) -> None:
     shape = static_shape(node.inputs[0])
-    axis = 0
-    if len(node.inputs) > 1:
-        array = ctx.constant(node.inputs[1])
-        if array is None:
-            raise DeviceError(f"CPU: {node.describe()}: the axis must be constant")
-        axis = int(np.asarray(array).reshape(-1)[0])
-    outer, length, inner = _outer_axis_inner(shape, axis % max(len(shape), 1))
     x, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
+    if not shape:
+        _copy_scalar(ctx, node, x, out)
+        return
+    if 0 in shape:
+        return
+    outer, length, inner = _axis_sizes(ctx, node, shape)
     o, i, r = K.Var("o"), K.Var("i"), K.Var("r")
-    position = (K.Binary("sub", K.Const(length - 1), r) if node.attrs["reverse"] else r)
+    position = (K.Binary("sub", K.Binary("sub", length, K.Const(1)), r) if node.attrs["reverse"]
+                else r)
     at = K.Binary("add", K.Binary("mul", K.Binary(
-        "add", K.Binary("mul", o, K.Const(length)), position), K.Const(inner)), i)
+        "add", K.Binary("mul", o, length), position), inner), i)
     total = K.Var("total", out.dtype)
     product = node.op.name == "CumProd"
     combined = K.Binary("mul" if product else "add", total, K.Load(x, at))
@@ -112,9 +134,17 @@ def lower_cumulative(ctx: LoweringContext, node: Any) -> None:
         scan = (K.Store(out, at, total), K.Let(total, combined))
     else:
         scan = (K.Let(total, combined), K.Store(out, at, total))
-    body = [K.Let(total, _number(1 if product else 0, out.dtype)),
-            K.Loop(r, K.Const(0), K.Const(length), scan)]
-    ctx.emit("cumulative", _parallel_nest([o, i], [outer, inner], body), node.describe())
+    body = (K.Let(total, _number(1 if product else 0, out.dtype)),
+            K.Loop(r, K.Const(0), length, scan))
+    nest = K.Loop(o, K.Const(0), outer, (K.Loop(i, K.Const(0), inner, body),))
+    ctx.emit("cumulative", [nest], node.describe())
+
+
+def _copy_scalar(ctx: LoweringContext, node: Any, x: K.Buffer, out: K.Buffer) -> None:
+    """A 0-d scan is its input (exclusive: the identity)."""
+    identity = _number(1 if node.op.name == "CumProd" else 0, out.dtype)
+    value = identity if node.attrs["exclusive"] else K.Load(x, K.Const(0))
+    ctx.emit("cumulative", [K.Store(out, K.Const(0), value)], node.describe())
 
 
 @lowers("Hardmax")

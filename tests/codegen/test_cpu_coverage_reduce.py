@@ -64,6 +64,15 @@ def test_cumulative(exclusive, reverse, dtype, name, version):
     run_both(graph, [values], exact=True)
 
 
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_cumsum_with_a_runtime_axis(axis):
+    x = ir.parameter("x", "i32", (3, 4))
+    axis_input = ir.parameter("axis", "i32", ())
+    graph = ir.Graph([x, axis_input], [ir.make("CumSum", 3, [x, axis_input], reverse=True)])
+    run_both(graph, [RNG.integers(-9, 10, (3, 4)).astype(np.int32), np.array(axis, np.int32)],
+             exact=True)
+
+
 @pytest.mark.parametrize("axis", [0, -1])
 def test_hardmax_marks_the_first_maximum(axis):
     x = ir.parameter("x", "f32", (4, 6))
