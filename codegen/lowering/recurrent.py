@@ -1,5 +1,5 @@
-"""RNNSequence, GRUSequence and LSTMSequence on f32: one kernel per direction, batch items in
-parallel, time steps in order.
+"""RNNSequence, GRUSequence and LSTMSequence (also with peepholes) on f32: one kernel per
+direction, batch items in parallel, time steps in order.
 
 The final-state outputs (Ho, Co) hold the running state: they start as H0/C0 and every step
 overwrites them after its gates are complete, so they end as the reference's final states. A
@@ -15,8 +15,7 @@ from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
 from vinify.errors import DeviceError
 
-GATES = {"RNNSequence": 1, "GRUSequence": 3, "LSTMSequence": 4}
-STATES = {"RNNSequence": 1, "GRUSequence": 1, "LSTMSequence": 2}
+STATES = {"RNNSequence": 1, "GRUSequence": 1, "LSTMSequence": 2, "PeepholeLSTMSequence": 2}
 
 
 def _f(value: float) -> K.Const:
@@ -144,18 +143,26 @@ def rnn_step(step: Step, act: Activations, node: Any, extra: dict) -> tuple[list
 
 
 def lstm_step(step: Step, act: Activations, node: Any, extra: dict) -> tuple[list, Callable]:
-    hidden, cell = step.hidden, extra["cell"]
+    """Gates f, i, c, o; with peepholes (P: i, o, f weights) the old cell state feeds the
+    input and forget gates and the new one the output gate."""
+    hidden, cell, peephole = step.hidden, extra["cell"], extra["peephole"]
     rows = [step.gate_rows(0, 4 * hidden, True, step.hidden_state)]
+
+    def peep(part: int, j: K.Expr, state: K.Expr) -> K.Expr:
+        at = _b("add", K.Const(step.direction * 3 * hidden + part * hidden), j)
+        return _b("mul", K.Load(peephole, at), state)
 
     def update(j):
         gate = [K.Load(step.gates, step.gate(k * hidden, j)) for k in range(4)]
-        forget, enter, candidate, out = (act(0, gate[0]), act(0, gate[1]), act(1, gate[2]),
-                                         act(0, gate[3]))
-        c_new = K.Var("c_new", "f32")
-        c_at = step.state(j)
-        statements = [K.Let(c_new, K.Fma(forget, K.Load(cell, c_at), _b("mul", enter, candidate))),
-                      K.Store(cell, c_at, c_new)]
-        return statements, _b("mul", out, act(2, c_new, plain=True))
+        c_old, c_new = K.Load(cell, step.state(j)), K.Var("c_new", "f32")
+        if peephole is not None:
+            gate[0] = _b("add", gate[0], peep(2, j, c_old))
+            gate[1] = _b("add", gate[1], peep(0, j, c_old))
+        forget, enter, candidate = act(0, gate[0]), act(0, gate[1]), act(1, gate[2])
+        out_gate = gate[3] if peephole is None else _b("add", gate[3], peep(1, j, c_new))
+        statements = [K.Let(c_new, K.Fma(forget, c_old, _b("mul", enter, candidate))),
+                      K.Store(cell, step.state(j), c_new)]
+        return statements, _b("mul", act(0, out_gate), act(2, c_new, plain=True))
 
     return rows, update
 
@@ -198,10 +205,11 @@ def _rows_without_bias(step: Step, scaled: K.Buffer) -> K.Stmt:
     return K.Loop(g, K.Const(0), K.Const(hidden), tuple(body))
 
 
-STEPS = {"RNNSequence": rnn_step, "GRUSequence": gru_step, "LSTMSequence": lstm_step}
+STEPS = {"RNNSequence": rnn_step, "GRUSequence": gru_step, "LSTMSequence": lstm_step,
+         "PeepholeLSTMSequence": lstm_step}
 
 
-@lowers("RNNSequence", "GRUSequence", "LSTMSequence")
+@lowers(*STEPS)
 def lower_sequence(ctx: LoweringContext, node: Any) -> None:
     name = node.op.name
     states = STATES[name]
@@ -213,7 +221,8 @@ def lower_sequence(ctx: LoweringContext, node: Any) -> None:
     lengths, w, r, bias = buffers[1 + states:5 + states]
     y, h = ctx.output(node.outputs[0]), ctx.output(node.outputs[1])
     extra = {"cell": ctx.output(node.outputs[2]) if states == 2 else None,
-             "reset_h": ctx.scratch("reset_h", batch * hidden)}
+             "reset_h": ctx.scratch("reset_h", batch * hidden),
+             "peephole": buffers[7] if name == "PeepholeLSTMSequence" else None}
     gates = ctx.scratch("gates", batch * 4 * hidden)
     act = Activations(node.attrs)
     for direction, reverse in enumerate(reverse_flags):

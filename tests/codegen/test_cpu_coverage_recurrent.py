@@ -52,6 +52,27 @@ def test_sequence_matches_template(case):
                                    rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("direction", ["forward", "bidirectional"])
+def test_peephole_lstm(direction):
+    dirs = 2 if direction == "bidirectional" else 1
+    x = ir.parameter("x", "f32", (BATCH, SEQ, INPUTS))
+    h0, c0 = (ir.parameter(n, "f32", (BATCH, dirs, HIDDEN)) for n in ("h0", "c0"))
+    lengths = ir.constant(np.array([4, 1, 3], np.int64))
+    weights = [ir.constant(data(dirs, 4 * HIDDEN, INPUTS)),
+               ir.constant(data(dirs, 4 * HIDDEN, HIDDEN)), ir.constant(data(dirs, 4 * HIDDEN)),
+               ir.constant(data(dirs, 3 * HIDDEN))]
+    node = ir.make("PeepholeLSTMSequence", 1, [x, h0, c0, lengths, *weights],
+                   hidden_size=HIDDEN, direction=direction)
+    graph = ir.Graph([x, h0, c0], list(node.outputs))
+    feeds = [data(BATCH, SEQ, INPUTS), data(BATCH, dirs, HIDDEN), data(BATCH, dirs, HIDDEN)]
+    core = Core()
+    expected = core.compile_model(graph, "TEMPLATE")(feeds)
+    actual = core.compile_model(graph, "CPU")(feeds)
+    for index in range(3):
+        np.testing.assert_allclose(np.asarray(actual[index]), np.asarray(expected[index]),
+                                   rtol=1e-4, atol=1e-5)
+
+
 def test_sequences_are_lowered_here():
-    for name in ("RNNSequence", "GRUSequence", "LSTMSequence"):
+    for name in ("RNNSequence", "GRUSequence", "LSTMSequence", "PeepholeLSTMSequence"):
         assert LOWERINGS[name] is recurrent.lower_sequence
