@@ -209,7 +209,10 @@ class CStyleRenderer:
         kind = self.ctype(dtype, lanes)
         name = f"vx_{op}_{kind}"
         relation = ">" if op == "max" else "<"
-        pick = self.pick(f"a {relation} b", "a", "b", dtype, lanes)
+        condition = f"a {relation} b"
+        if dtype == "f32":  # NaN-propagating, as numpy's maximum/minimum (a != a: a is NaN)
+            condition += " || a != a"
+        pick = self.pick(condition, "a", "b", dtype, lanes)
         return self.helper(name, f"{self.helper_prefix} {kind} {name}({kind} a, {kind} b) "
                                  f"{{ return {pick}; }}")
 

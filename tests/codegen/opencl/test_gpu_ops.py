@@ -146,3 +146,11 @@ def test_convolution_with_runtime_weights():
         w, ir.constant(np.array([2, 3, 2, 3, 3], np.int64))], special_zero=False)],
         strides=[2, 2], pads_begin=[1, 1], pads_end=[1, 1], dilations=[1, 1])
     check_against_template(ir.Graph([x, w], [conv]), [random(1, 4, 7, 7), random(6, 2, 3, 3)])
+
+
+def test_maximum_and_minimum_propagate_nan_like_numpy():
+    a, b = ir.parameter("a", "f32", [2, 8]), ir.parameter("b", "f32", [2, 8])
+    graph = ir.Graph([a, b], [ir.make("Maximum", 1, [a, b]), ir.make("Minimum", 1, [a, b])])
+    left, right = random(2, 8), random(2, 8)
+    left[0, 1], right[1, 2], left[1, 5], right[1, 5] = np.nan, np.nan, np.nan, np.nan
+    check_against_template(graph, [left, right])

@@ -2,7 +2,7 @@
 
 #pragma OPENCL EXTENSION cl_khr_fp16 : enable
 
-static inline __attribute__((always_inline)) half vx_max_half(half a, half b) { return (a > b) ? a : b; }
+static inline __attribute__((always_inline)) half vx_max_half(half a, half b) { return (a > b || a != a) ? a : b; }
 
 static inline __attribute__((always_inline)) half act_gemm_local_tiled_9c691a3ccd(half v_x) { return vx_max_half(v_x, ((half)0.0f)); }
 

@@ -21,7 +21,7 @@ static inline __attribute__((always_inline)) float4 vx_gatherm4_float(const __gl
   return (float4)(m.s0 ? p[i.s0] : 0, m.s1 ? p[i.s1] : 0, m.s2 ? p[i.s2] : 0, m.s3 ? p[i.s3] : 0);
 }
 
-static inline __attribute__((always_inline)) float vx_max_float(float a, float b) { return (a > b) ? a : b; }
+static inline __attribute__((always_inline)) float vx_max_float(float a, float b) { return (a > b || a != a) ? a : b; }
 
 __kernel void k_example(__global uchar* restrict arena, __global const uchar* restrict weights) {
   /* example */
