@@ -9,7 +9,7 @@ The runtime reads the device's properties with pyopencl and hands them over as a
   `__local`-memory tiling ran at a few percent of that on PoCL.
 - "local-tiled" for GPUs (and accelerators): many small work-items; MatMul and Convolution
   GEMMs use work-groups that stage tiles of both operands in `__local` memory
-  (see `local_gemm.py`).
+  (see `gemm_kernels.py`).
 """
 
 from dataclasses import dataclass, field
