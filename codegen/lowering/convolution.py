@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.elementwise import PARALLEL_MIN_ELEMENTS
 from vinify.codegen.lowering.gemm import (
     Epilogue,
     GemmOperands,
@@ -114,7 +115,9 @@ def im2col_kernel(ctx: LoweringContext, x: K.Buffer, image_offset: int, geo: Con
             K.Let(kh, K.Binary("rem", pair, K.Const(geo.kernel_h))),
             K.Loop(kw, K.Const(0), K.Const(geo.kernel_w), row_body))
     pairs = geo.channels * geo.kernel_h
-    ctx.emit("im2col", [K.Loop(pair, K.Const(0), K.Const(pairs), nest, parallel=True)], source)
+    parallel = pairs * geo.kernel_w * n_size >= PARALLEL_MIN_ELEMENTS
+    ctx.emit("im2col", [K.Loop(pair, K.Const(0), K.Const(pairs), nest, parallel=parallel)],
+             source)
 
 
 @dataclass(frozen=True)

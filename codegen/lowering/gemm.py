@@ -160,6 +160,7 @@ class GemmOperands:
 
 
 TILES_PER_THREAD = 8
+PARALLEL_MIN_FLOPS = 4_000_000
 
 
 def tile_masks(g: GemmOperands, panel: K.Expr, lanes: int) -> list[K.Stmt]:
@@ -321,7 +322,9 @@ def emit_gemm(ctx: LoweringContext, g: GemmOperands, stem: str, source: str,
                           K.Let(block, K.Binary("rem", rest, K.Const(m_blocks)))]
     body += tile_masks(operands, panel, lanes)
     body.append(K.Loop(kb, K.Const(0), K.Const(k_blocks), (rows_loop,)))
-    loop = K.Loop(tile, K.Const(0), K.Const(groups * per_group), tuple(body), parallel=True)
+    # a waking thread costs more than a small product saves: those run on the caller alone
+    parallel = 2 * g.m * g.n * g.k * groups >= PARALLEL_MIN_FLOPS
+    loop = K.Loop(tile, K.Const(0), K.Const(groups * per_group), tuple(body), parallel=parallel)
     ctx.emit(stem, [loop], source)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.elementwise import PARALLEL_MIN_ELEMENTS
 from vinify.errors import DeviceError
 
 
@@ -89,7 +90,9 @@ class _Window:
         row = K.Loop(ow, K.Const(0), K.Const(self.out_w), (
             K.Let(acc, initial), inner, K.Store(out, target, result, ow_mask)), step=lanes)
         per_plane = K.Loop(oh, K.Const(0), K.Const(self.out_h), (row,))
-        return [K.Loop(plane, K.Const(0), K.Const(self.planes), (per_plane,), parallel=True)]
+        parallel = self.planes * self.out_h * self.out_w >= PARALLEL_MIN_ELEMENTS
+        return [K.Loop(plane, K.Const(0), K.Const(self.planes), (per_plane,),
+                       parallel=parallel)]
 
     def _load(self, x: K.Buffer, plane, oh, ow, kh, kw) -> tuple[K.Expr, K.Expr]:
         lanes = self.lanes
