@@ -1,5 +1,6 @@
-"""Comparisons, logical and bitwise ops, Select, FloorMod/Mod and the IsNaN/IsInf/IsFinite
-tests, over every element type the kernel IR carries (booleans are u8 holding 0 or 1).
+"""Comparisons, logical and bitwise ops (shifts too), Select, FloorMod/Mod and the
+IsNaN/IsInf/IsFinite tests, over every element type the kernel IR carries (booleans are u8
+holding 0 or 1).
 
 These lowerings build their constants in the operands' own element type, so unlike the f32
 activations they are correct on integer tensors too; `typed_ops.allow_any_element_type` tells
@@ -19,8 +20,10 @@ COMPARISONS = {"Equal": "eq", "NotEqual": "ne", "Less": "lt", "LessEqual": "le",
 LOGICAL = {"LogicalAnd": "and", "LogicalOr": "or", "LogicalXor": "xor"}
 BITWISE = {"BitwiseAnd": "and", "BitwiseOr": "or", "BitwiseXor": "xor"}
 NUMBER_TESTS = ("IsNaN", "IsInf", "IsFinite")
+SHIFTS = ("BitwiseLeftShift", "BitwiseRightShift")
+WIDTHS = {"u8": 8, "i8": 8, "i32": 32, "i64": 64}
 TYPED_ELEMENTWISE_OPS = (tuple(COMPARISONS) + tuple(LOGICAL) + tuple(BITWISE) + NUMBER_TESTS
-                         + ("LogicalNot", "BitwiseNot", "Select", "FloorMod", "Mod"))
+                         + SHIFTS + ("LogicalNot", "BitwiseNot", "Select", "FloorMod", "Mod"))
 
 
 def constant_like(value: float, like: K.Expr) -> K.Const:
@@ -61,6 +64,44 @@ def remainder(a: K.Expr, b: K.Expr, floor_mode: bool) -> K.Expr:
     return K.Select(adjust, K.Binary("add", rest, b), rest)
 
 
+def power_of_two(exponent: K.Expr, width: int) -> K.Expr:
+    """2 ** exponent for 0 <= exponent < width, from the exponent's bits (no shift op)."""
+    result: K.Expr = constant_like(1, exponent)
+    bit = 1
+    while bit < width:
+        factor = constant_like(2 ** bit if 2 ** bit < 2 ** (width - 1) else -(2 ** (width - 1)),
+                               exponent)
+        has_bit = K.Binary("ne", K.Binary("and", exponent, constant_like(bit, exponent)),
+                           constant_like(0, exponent))
+        result = K.Select(has_bit, K.Binary("mul", result, factor), result)
+        bit *= 2
+    return result
+
+
+def shift(a: K.Expr, b: K.Expr, left: bool) -> K.Expr:
+    """numpy's shifts: an amount outside [0, width) gives 0, or the sign for a right shift.
+    Left is a wrapping multiply by 2**b; right a floor division by it (the last bit position,
+    whose power is negative in a signed type, is the sign fill)."""
+    width, signed = WIDTHS[a.dtype], a.dtype != "u8"
+    zero = constant_like(0, a)
+    in_range = K.Binary("lt", b, constant_like(width, b))
+    if signed:
+        in_range = K.Binary("and", in_range, K.Binary("ge", b, zero))
+    power = power_of_two(K.Select(in_range, b, zero), width)
+    if left:
+        return K.Select(in_range, K.Binary("mul", a, power), zero)
+    sign_fill = K.Select(K.Binary("lt", a, zero), constant_like(-1, a), zero) if signed else zero
+    if signed:
+        in_range = K.Binary("and", in_range, K.Binary("lt", b, constant_like(width - 1, b)))
+        power = K.Select(in_range, power, constant_like(1, a))
+    quotient = K.Binary("div", a, power)
+    if signed:  # division truncates; a shift floors
+        inexact = K.Binary("ne", K.Binary("mul", quotient, power), a)
+        fix = K.Binary("and", K.Binary("lt", a, zero), inexact)
+        quotient = K.Select(fix, K.Binary("sub", quotient, constant_like(1, a)), quotient)
+    return K.Select(in_range, quotient, sign_fill)
+
+
 def number_test(node: Any) -> Callable[[K.Expr], K.Expr]:
     if node.op.name == "IsNaN":
         return lambda x: K.Binary("ne", x, x)
@@ -88,6 +129,11 @@ def typed_formula(node: Any) -> Callable[[list[K.Expr]], K.Expr]:
         return lambda xs: as_bool(K.Binary(LOGICAL[name], is_true(xs[0]), is_true(xs[1])))
     if name in BITWISE:
         return lambda xs: K.Binary(BITWISE[name], xs[0], xs[1])
+    if name in SHIFTS:
+        if node.inputs[0].element_type.name not in WIDTHS:
+            raise DeviceError(f"CPU: {node.describe()}: shifts of "
+                              f"{node.inputs[0].element_type.name} are not compiled")
+        return lambda xs: shift(xs[0], xs[1], name == SHIFTS[0])
     if name == "BitwiseNot":  # booleans (u8 0/1) flip their lowest bit only
         mask = -1 if node.inputs[0].element_type.name != "boolean" else 1
         return lambda xs: K.Binary("xor", xs[0], constant_like(mask, xs[0]))

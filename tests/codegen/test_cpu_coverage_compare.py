@@ -64,6 +64,23 @@ def test_bitwise_ops(name, dtype):
     np.testing.assert_array_equal(actual[0], expected[0])
 
 
+@pytest.mark.parametrize("name", ["BitwiseLeftShift", "BitwiseRightShift"])
+@pytest.mark.parametrize("dtype", ["u8", "i8", "i32", "i64"])
+def test_shifts_including_out_of_range_amounts(name, dtype):
+    width = {"u8": 8, "i8": 8, "i32": 32, "i64": 64}[dtype]
+    cast = {"u8": np.uint8, "i8": np.int8, "i32": np.int32, "i64": np.int64}[dtype]
+    a = ir.parameter("a", dtype, (4, 9))
+    b = ir.parameter("b", dtype, (4, 9))
+    info = np.iinfo(cast)
+    values = RNG.integers(info.min, info.max, (4, 9), dtype=cast, endpoint=True)
+    amounts = np.arange(-2, width + 2)[np.arange(36) % (width + 4)].reshape(4, 9)
+    if dtype == "u8":
+        amounts = np.clip(amounts, 0, None)
+    graph = ir.Graph([a, b], [ir.make(name, 15, [a, b])])
+    actual, expected = run_both(graph, [values, amounts.astype(cast)])
+    np.testing.assert_array_equal(actual[0], expected[0])
+
+
 @pytest.mark.parametrize("dtype", ["f32", "i32", "i64"])
 def test_select_with_broadcast_condition(dtype):
     cond = ir.parameter("c", "boolean", (5, 1))
