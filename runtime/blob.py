@@ -100,12 +100,31 @@ def read_blob(data: bytes, where: str = "blob", expected_device: str | None = No
     if hashlib.sha256(header_bytes).digest() != data[end:end + 32]:
         raise BlobError(f"{where}: header checksum mismatch at offset {_FIXED.size} "
                         f"(the blob was modified)")
-    header = json.loads(header_bytes.decode())
+    header = _parse_header(header_bytes, where)
     if expected_device and header.get("device") != expected_device:
         raise BlobError(f"{where}: blob was compiled for device {header.get('device')}, "
                         f"not {expected_device}")
     sections = {entry["name"]: _section(data, entry, where) for entry in header["sections"]}
     return Blob(header, sections)
+
+
+def _parse_header(header_bytes: bytes, where: str) -> dict:
+    """The header's JSON, checked for the shape the format defines (a header with a matching
+    hash can still be forged)."""
+    try:
+        header = json.loads(header_bytes.decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BlobError(f"{where}: the header is not valid JSON ({error})") from None
+    sections = header.get("sections") if isinstance(header, dict) else None
+    if not isinstance(sections, list):
+        raise BlobError(f"{where}: the header has no section table")
+    for entry in sections:
+        fields = [entry.get(k) for k in ("offset", "size")] if isinstance(entry, dict) else []
+        if (len(fields) != 2 or not all(isinstance(f, int) and f >= 0 for f in fields)
+                or not isinstance(entry.get("name"), str)
+                or not isinstance(entry.get("sha256"), str)):
+            raise BlobError(f"{where}: malformed section entry {entry!r}")
+    return header
 
 
 def _section(data: memoryview, entry: dict, where: str) -> memoryview:

@@ -12,7 +12,7 @@ import threading
 from typing import Any, Sequence
 
 import numpy as np
-from vinify.errors import BlobError
+from vinify.errors import BlobError, VinifyError
 from vinify.runtime.blob import check_cpu_features, read_blob
 from vinify.runtime.device import Device, Executable, Port
 from vinify.shapes import PartialShape
@@ -61,12 +61,32 @@ def _ports(entries: list[dict]) -> list[Port]:
                  frozenset([e["name"]])) for i, e in enumerate(entries)]
 
 
+def _checked_metadata(blob) -> dict:
+    """The metadata section, refusing one that does not describe the code's memory."""
+    missing = [n for n in ("metadata", "weights", "code") if n not in blob.sections]
+    if missing:
+        raise BlobError(f"CPU blob: missing section(s) {missing}")
+    try:
+        metadata = blob.metadata
+        arena = int(metadata["arena_bytes"])
+        for entry in metadata["inputs"] + metadata["outputs"]:
+            itemsize = element_type(entry["element_type"]).dtype.itemsize
+            size = int(np.prod([int(d) for d in entry["shape"]], dtype=np.int64)) * itemsize
+            if int(entry["offset"]) < 0 or min(entry["shape"], default=0) < 0 \
+                    or int(entry["offset"]) + size > arena:
+                raise ValueError(f"port {entry.get('name')!r} lies outside the arena")
+    except (KeyError, TypeError, ValueError, VinifyError) as error:
+        raise BlobError(f"CPU blob: malformed metadata ({type(error).__name__}: {error})"
+                        ) from None
+    return metadata
+
+
 class CpuExecutable(Executable):
     def __init__(self, blob_bytes: bytes, threads: int):
         blob = read_blob(blob_bytes, "CPU blob", expected_device="CPU")
         check_cpu_features(blob.header.get("required_features", []), "CPU blob")
         self.blob_bytes = blob_bytes
-        self.metadata = blob.metadata
+        self.metadata = _checked_metadata(blob)
         self.inputs = _ports(self.metadata["inputs"])
         self.outputs = _ports(self.metadata["outputs"])
         self.threads = max(int(threads), 1)

@@ -1,5 +1,6 @@
 """CPU blobs: export/import, a fresh process that never imports llvmlite, and refused blobs."""
 
+import hashlib
 import json
 import struct
 import subprocess
@@ -126,3 +127,37 @@ def test_profiled_run_times_every_kernel_and_gives_the_same_outputs(compiled):
     assert len(records) == len(kernels)
     assert {r.node_type for r in records} >= {"conv", "matmul", "softmax"}
     assert all(r.real_time.total_seconds() >= 0 for r in records)
+
+
+def _reforged(blob_bytes: bytes, edit_metadata) -> bytes:
+    """The blob rewritten with valid checksums around edited metadata (a deliberate forgery)."""
+    blob = read_blob(blob_bytes)
+    header = {k: v for k, v in blob.header.items() if k != "sections"}
+    metadata = json.loads(bytes(blob.sections["metadata"]))
+    edit_metadata(metadata)
+    sections = dict(blob.sections, metadata=json.dumps(metadata).encode())
+    return write_blob(header, sections)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m.pop("inputs"),
+    lambda m: m["outputs"][0].update(offset=10**12),
+    lambda m: m["inputs"][0].update(element_type="no-such-type"),
+], ids=["no inputs", "output outside arena", "unknown element type"])
+def test_forged_metadata_with_valid_checksums_is_refused(compiled, edit):
+    forged = _reforged(compiled[0].export_model(), edit)
+    with pytest.raises(BlobError, match="malformed metadata"):
+        Core().import_model(forged, "CPU")
+
+
+def test_forged_section_table_is_refused(compiled):
+    blob = read_blob(compiled[0].export_model())
+    header = {k: v for k, v in blob.header.items() if k != "sections"}
+    forged = bytearray(write_blob(header, blob.sections))
+    text = forged.decode("latin-1")
+    start = text.index('"offset": ') + len('"offset": ')
+    forged[start:start + 1] = b"-"
+    size = struct.unpack_from("<I", forged, 12)[0]
+    forged[16 + size:16 + size + 32] = hashlib.sha256(bytes(forged[16:16 + size])).digest()
+    with pytest.raises(BlobError, match="malformed section entry"):
+        Core().import_model(bytes(forged), "CPU")
