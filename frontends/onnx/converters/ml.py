@@ -167,3 +167,53 @@ def feature_vectorizer(ctx: NodeContext):
         flat = ctx.make("Reshape", 1, _as_f32(ctx, value), pattern, special_zero=False)
         blocks.append(flat.outputs[0])
     return ctx.make("Concat", 1, *blocks, axis=1)
+
+
+def _class_labels(ctx: NodeContext) -> np.ndarray:
+    if ctx.has_attr("classlabels_strings"):
+        return np.array(ctx.attr("classlabels_strings"), dtype=object)
+    return np.array(ctx.attr("classlabels_ints"), np.int64)
+
+
+def _transformed(ctx: NodeContext, scores):
+    transform = ctx.attr("post_transform", "NONE")
+    if transform == "NONE":
+        return scores
+    if transform == "LOGISTIC":
+        return ctx.make("Sigmoid", 1, scores).outputs[0]
+    if transform == "SOFTMAX":
+        return ctx.make("Softmax", 8, scores, axis=-1).outputs[0]
+    raise ctx.error(f"post_transform {transform} is not supported")
+
+
+def _binary_classifier(ctx: NodeContext, score, labels: np.ndarray) -> list:
+    """One score column s for two classes: scores [1 - t(s), t(s)], class 1 where s > 0."""
+    positive = _transformed(ctx, score)
+    negative = ctx.make("Subtract", 1, ctx.const(np.float32(1.0)), positive)
+    scores = ctx.make("Concat", 1, negative, positive, axis=1)
+    above = ctx.make("Greater", 1, score, ctx.const(np.float32(0.0)))
+    chosen = ctx.make("Select", 1, above, ctx.const(labels[1:2]), ctx.const(labels[0:1]))
+    axes = ctx.const(np.array([1], np.int64))
+    return [ctx.make("Squeeze", 1, chosen, axes).outputs[0], scores.outputs[0]]
+
+
+@converter("LinearClassifier", since=1, domain=ML)
+def linear_classifier(ctx: NodeContext):
+    """Scores x @ W^T + b; the label of the best score (one score column: binary, s > 0)."""
+    x = _as_f32(ctx, ctx.input(0))
+    labels = _class_labels(ctx)
+    coefficients = np.asarray(ctx.attr("coefficients"), np.float32)
+    intercepts = np.asarray(ctx.attr("intercepts", []), np.float32)
+    classes = max(len(intercepts), 1)
+    weights = coefficients.reshape(classes, -1)
+    scores = ctx.make("MatMul", 1, x, ctx.const(weights), transpose_b=True).outputs[0]
+    if intercepts.size:
+        scores = ctx.make("Add", 1, scores, ctx.const(intercepts)).outputs[0]
+    if classes == 1 and labels.size == 2:
+        return _binary_classifier(ctx, scores, labels)
+    best = ctx.make("TopK", 11, scores, ctx.const(np.array(1, np.int64)), axis=-1, mode="max",
+                    sort="none", index_element_type="i64", stable=True).outputs[1]
+    axes = ctx.const(np.array([1], np.int64))
+    index = ctx.make("Squeeze", 1, best, axes)
+    label = ctx.make("Gather", 8, ctx.const(labels), index, ctx.const(np.array(0, np.int64)))
+    return [label.outputs[0], _transformed(ctx, scores)]

@@ -162,3 +162,22 @@ def test_one_hot_encoder_and_feature_vectorizer():
                             b=np.arange(6, dtype=np.float32).reshape(2, 3))
     for got, want in zip(ours, theirs):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("coefficients,intercepts,labels,transform", [
+    ([0.5, -1.0], [0.25], [0, 1], "NONE"), ([0.5, -1.0], [0.25], [0, 1], "LOGISTIC"),
+    ([0.5, -1.0, 1, 1, 0, 2], [0.25, 0, 1], [4, 5, 6], "NONE"),
+    ([0.5, -1.0, 1, 1, 0, 2], [0.25, 0, 1], [4, 5, 6], "SOFTMAX"),
+    ([0.5, -1.0, 1, 1], [0.25, 0], [4, 5], "LOGISTIC"),
+])
+def test_linear_classifier(coefficients, intercepts, labels, transform):
+    node = helper.make_node("LinearClassifier", ["x"], ["label", "scores"], domain="ai.onnx.ml",
+                            coefficients=coefficients, intercepts=intercepts,
+                            classlabels_ints=labels, post_transform=transform)
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 2])]
+    outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, [3]),
+               helper.make_tensor_value_info("scores", TensorProto.FLOAT, [3, None])]
+    x = np.array([[1, 2], [-1, 0.5], [0, -3]], np.float32)
+    ours, theirs = run_both([node], inputs, outputs, opsets=ML_OPSETS, x=x)
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=1e-7)
