@@ -217,3 +217,49 @@ def linear_classifier(ctx: NodeContext):
     index = ctx.make("Squeeze", 1, best, axes)
     label = ctx.make("Gather", 8, ctx.const(labels), index, ctx.const(np.array(0, np.int64)))
     return [label.outputs[0], _transformed(ctx, scores)]
+
+
+def _kernel(ctx: NodeContext, x, vectors: np.ndarray):
+    """K(x, sv) for every row of x and support vector: [N, n_supports]."""
+    kind = ctx.attr("kernel_type", "LINEAR")
+    gamma, coef0, degree = (list(ctx.attr("kernel_params", [])) + [0.0, 0.0, 0.0])[:3]
+    dot = ctx.make("MatMul", 1, x, ctx.const(vectors), transpose_b=True).outputs[0]
+    if kind == "LINEAR":
+        return dot
+    if kind == "RBF":  # exp(-gamma |x - sv|^2), |x - sv|^2 = |x|^2 - 2 x.sv + |sv|^2
+        axes = ctx.const(np.array([1], np.int64))
+        rows = ctx.make("ReduceSum", 1, ctx.make("Multiply", 1, x, x), axes, keep_dims=True)
+        columns = ctx.const((vectors * vectors).sum(axis=1).astype(np.float32))
+        twice = ctx.make("Multiply", 1, dot, ctx.const(np.float32(2.0)))
+        distance = ctx.make("Add", 1, ctx.make("Subtract", 1, rows, twice), columns)
+        scaled = ctx.make("Multiply", 1, distance, ctx.const(np.float32(-gamma)))
+        return ctx.make("Exp", 1, scaled).outputs[0]
+    affine = ctx.make("Add", 1, ctx.make("Multiply", 1, dot, ctx.const(np.float32(gamma))),
+                      ctx.const(np.float32(coef0)))
+    if kind == "POLY":
+        return ctx.make("Power", 1, affine, ctx.const(np.float32(degree))).outputs[0]
+    if kind == "SIGMOID":
+        return ctx.make("Tanh", 1, affine).outputs[0]
+    raise ctx.error(f"kernel_type {kind!r} is not supported")
+
+
+@converter("SVMRegressor", since=1, domain=ML)
+def svm_regressor(ctx: NodeContext):
+    """sum_i coefficient_i K(x, sv_i) + rho (n_supports = 0: a linear model x.w + rho)."""
+    if ctx.attr("post_transform", "NONE") != "NONE":
+        raise ctx.error("only post_transform NONE is supported")
+    x = _as_f32(ctx, ctx.input(0))
+    coefficients = np.asarray(ctx.attr("coefficients"), np.float32)
+    rho = ctx.const(np.asarray(ctx.attr("rho", [0.0])[:1], np.float32))
+    supports = ctx.attr("n_supports", 0)
+    if supports:
+        vectors = np.asarray(ctx.attr("support_vectors"), np.float32).reshape(supports, -1)
+        weights = ctx.const(coefficients.reshape(supports, 1))
+        total = ctx.make("MatMul", 1, _kernel(ctx, x, vectors), weights)
+    else:
+        total = ctx.make("MatMul", 1, x, ctx.const(coefficients.reshape(-1, 1)))
+    result = ctx.make("Add", 1, total, rho).outputs[0]
+    if not ctx.attr("one_class", 0):
+        return result
+    positive = ctx.make("Greater", 1, result, ctx.const(np.float32(0.0)))
+    return ctx.make("Select", 1, positive, ctx.const(np.float32(1.0)), ctx.const(np.float32(-1.0)))

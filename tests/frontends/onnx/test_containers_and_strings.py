@@ -181,3 +181,17 @@ def test_linear_classifier(coefficients, intercepts, labels, transform):
     ours, theirs = run_both([node], inputs, outputs, opsets=ML_OPSETS, x=x)
     np.testing.assert_array_equal(ours[0], theirs[0])
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("kernel", ["LINEAR", "POLY", "RBF", "SIGMOID"])
+@pytest.mark.parametrize("one_class", [0, 1])
+def test_svm_regressor(kernel, one_class):
+    node = helper.make_node("SVMRegressor", ["x"], ["y"], domain="ai.onnx.ml",
+                            coefficients=[0.5, -1.5, 2.0], kernel_params=[0.3, 0.1, 2.0],
+                            kernel_type=kernel, n_supports=3, one_class=one_class, rho=[0.25],
+                            support_vectors=[1, 0, 0, 1, 0.5, -0.5])
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 2])]
+    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 1])]
+    x = np.array([[1, 2], [-1, 0.5], [0, -3]], np.float32)
+    ours, theirs = run_both([node], inputs, outputs, opsets=ML_OPSETS, x=x)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5, atol=1e-6)
