@@ -44,6 +44,7 @@ class GemmVariant:
     activation: object  # kernel IR expression of the epilogue over the f32 vector Var "x"
     a_space: str  # "weights" or "arena"
     b_space: str
+    rows: int = ROWS  # rows per register tile: fewer for GEMMs with fewer rows (GEMV)
 
     @property
     def name(self) -> str:
@@ -108,16 +109,16 @@ def register_blocked_source(variant: GemmVariant, load: str, load_masked: str,
               for v in range(VECTORS)]
     lines += [
         "  const long mp_start = block * m_panels_per_item;",
-        f"  const long m_panels = (M + {ROWS - 1}) / {ROWS};",
+        f"  const long m_panels = (M + {variant.rows - 1}) / {variant.rows};",
         "  const long mp_stop = mp_start + m_panels_per_item < m_panels ?"
         " mp_start + m_panels_per_item : m_panels;",
         f"  for (long k0 = 0; k0 < K; k0 += {K_BLOCK}) {{",
         f"    const long k1 = k0 + {K_BLOCK} < K ? k0 + {K_BLOCK} : K;",
         "    for (long mp = mp_start; mp < mp_stop; mp++) {",
-        f"      const long m0 = mp * {ROWS};",
+        f"      const long m0 = mp * {variant.rows};",
     ]
     body = []
-    for r in range(ROWS):
+    for r in range(variant.rows):
         body.append(f"const long row{r} = m0 + {r} < M ? m0 + {r} : M - 1;")
         body.append(f"const __global float* a{r} = A + row{r} * a_rs;")
         for v in range(VECTORS):
@@ -139,7 +140,7 @@ def _k_loop(variant: GemmVariant, load: str, load_masked: str, kind: str) -> lis
             offset = f"brow + {v * variant.lanes}"
             value = f"{load_masked}({offset}, mask{v})" if masked else f"{load}({offset})"
             lines.append(f"  const {kind} b{v} = {value};")
-        for r in range(ROWS):
+        for r in range(variant.rows):
             lines.append(f"  const {kind} a_{r} = ({kind})(a{r}[k * a_ks]);")
             lines += [f"  acc{r}_{v} = a_{r} * b{v} + acc{r}_{v};" for v in range(VECTORS)]
         return lines + ["}"]
@@ -154,7 +155,7 @@ def _stores(variant: GemmVariant, load_masked: str, store_masked: str, activatio
             kind: str) -> list[str]:
     lines = ["const int last = k1 == K;"]
     lanes = variant.lanes
-    for r in range(ROWS):
+    for r in range(variant.rows):
         lines.append(f"if (m0 + {r} < M) {{")
         for v in range(VECTORS):
             column = f"n0 + {v * lanes}"

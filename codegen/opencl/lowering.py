@@ -81,7 +81,8 @@ def emit_gemm(ctx: LoweringContext, variant_fields: dict, sizes: dict, buffers: 
     lanes = ctx.target.vector_lanes
     width = VECTORS * lanes
     n_panels = -(-sizes["N"] // width)
-    m_panels = -(-sizes["M"] // ROWS)
+    rows = min(ROWS, sizes["M"])
+    m_panels = -(-sizes["M"] // rows)
     wanted = TILES_PER_COMPUTE_UNIT * ctx.target.threads
     m_blocks = max(1, min(m_panels, -(-wanted // (n_panels * groups * batch))))
     per_item = -(-m_panels // m_blocks)
@@ -92,7 +93,7 @@ def emit_gemm(ctx: LoweringContext, variant_fields: dict, sizes: dict, buffers: 
     formula = variant_fields.pop("activation")
     epilogue_lanes = lanes if schedule == REGISTER_BLOCKED else 1
     variant_fields["activation"] = formula(K.Var(ACTIVATION_INPUT, "f32", epilogue_lanes))
-    variant = GemmVariant(schedule=schedule, lanes=lanes, **variant_fields)
+    variant = GemmVariant(schedule=schedule, lanes=lanes, rows=rows, **variant_fields)
     global_size, local_size = (n_panels * m_blocks, groups, batch), None
     if schedule != REGISTER_BLOCKED:
         global_size, local_size = local_tiled_launch(sizes["M"], sizes["N"], groups, batch)

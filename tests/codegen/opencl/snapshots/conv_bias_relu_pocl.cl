@@ -2,7 +2,7 @@
 
 static inline __attribute__((always_inline)) float8 vx_max_float8(float8 a, float8 b) { return ((a > b || a != a) ? a : b); }
 
-static inline __attribute__((always_inline)) float8 act_gemm_register_blocked_a8f318e8e2(float8 v_x) { return vx_max_float8(v_x, ((float8)(0.0f))); }
+static inline __attribute__((always_inline)) float8 act_gemm_register_blocked_eaaaad9ae2(float8 v_x) { return vx_max_float8(v_x, ((float8)(0.0f))); }
 
 static inline __attribute__((always_inline)) int8 vx_lanemask8(long count) {
   int n = count < 0 ? 0 : (count > 8 ? 8 : (int)count);
@@ -47,7 +47,7 @@ __kernel void im2col_rows(__global uchar* arena, __global const uchar* weights,
   }
 }
 
-__kernel void gemm_register_blocked_a8f318e8e2(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups) {
+__kernel void gemm_register_blocked_eaaaad9ae2(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups) {
   const long group = get_global_id(1), image = get_global_id(2);
   const __global float* A = (const __global float*)(weights) + a_off + group * a_gs;
   const __global float* B = (const __global float*)(arena) + b_off + group * b_gs + image * b_is;
@@ -146,40 +146,40 @@ __kernel void gemm_register_blocked_a8f318e8e2(__global uchar* arena, __global c
       }
       const int last = k1 == K;
       if (m0 + 0 < M) {
-        vx_storem8_float(C + row0 * ldc + n0 + 0, last ? act_gemm_register_blocked_a8f318e8e2(acc0_0 + (float8)(bias[row0])) : acc0_0, mask0);
-        vx_storem8_float(C + row0 * ldc + n0 + 8, last ? act_gemm_register_blocked_a8f318e8e2(acc0_1 + (float8)(bias[row0])) : acc0_1, mask1);
-        vx_storem8_float(C + row0 * ldc + n0 + 16, last ? act_gemm_register_blocked_a8f318e8e2(acc0_2 + (float8)(bias[row0])) : acc0_2, mask2);
-        vx_storem8_float(C + row0 * ldc + n0 + 24, last ? act_gemm_register_blocked_a8f318e8e2(acc0_3 + (float8)(bias[row0])) : acc0_3, mask3);
+        vx_storem8_float(C + row0 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc0_0 + (float8)(bias[row0])) : acc0_0, mask0);
+        vx_storem8_float(C + row0 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc0_1 + (float8)(bias[row0])) : acc0_1, mask1);
+        vx_storem8_float(C + row0 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc0_2 + (float8)(bias[row0])) : acc0_2, mask2);
+        vx_storem8_float(C + row0 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc0_3 + (float8)(bias[row0])) : acc0_3, mask3);
       }
       if (m0 + 1 < M) {
-        vx_storem8_float(C + row1 * ldc + n0 + 0, last ? act_gemm_register_blocked_a8f318e8e2(acc1_0 + (float8)(bias[row1])) : acc1_0, mask0);
-        vx_storem8_float(C + row1 * ldc + n0 + 8, last ? act_gemm_register_blocked_a8f318e8e2(acc1_1 + (float8)(bias[row1])) : acc1_1, mask1);
-        vx_storem8_float(C + row1 * ldc + n0 + 16, last ? act_gemm_register_blocked_a8f318e8e2(acc1_2 + (float8)(bias[row1])) : acc1_2, mask2);
-        vx_storem8_float(C + row1 * ldc + n0 + 24, last ? act_gemm_register_blocked_a8f318e8e2(acc1_3 + (float8)(bias[row1])) : acc1_3, mask3);
+        vx_storem8_float(C + row1 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc1_0 + (float8)(bias[row1])) : acc1_0, mask0);
+        vx_storem8_float(C + row1 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc1_1 + (float8)(bias[row1])) : acc1_1, mask1);
+        vx_storem8_float(C + row1 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc1_2 + (float8)(bias[row1])) : acc1_2, mask2);
+        vx_storem8_float(C + row1 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc1_3 + (float8)(bias[row1])) : acc1_3, mask3);
       }
       if (m0 + 2 < M) {
-        vx_storem8_float(C + row2 * ldc + n0 + 0, last ? act_gemm_register_blocked_a8f318e8e2(acc2_0 + (float8)(bias[row2])) : acc2_0, mask0);
-        vx_storem8_float(C + row2 * ldc + n0 + 8, last ? act_gemm_register_blocked_a8f318e8e2(acc2_1 + (float8)(bias[row2])) : acc2_1, mask1);
-        vx_storem8_float(C + row2 * ldc + n0 + 16, last ? act_gemm_register_blocked_a8f318e8e2(acc2_2 + (float8)(bias[row2])) : acc2_2, mask2);
-        vx_storem8_float(C + row2 * ldc + n0 + 24, last ? act_gemm_register_blocked_a8f318e8e2(acc2_3 + (float8)(bias[row2])) : acc2_3, mask3);
+        vx_storem8_float(C + row2 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc2_0 + (float8)(bias[row2])) : acc2_0, mask0);
+        vx_storem8_float(C + row2 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc2_1 + (float8)(bias[row2])) : acc2_1, mask1);
+        vx_storem8_float(C + row2 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc2_2 + (float8)(bias[row2])) : acc2_2, mask2);
+        vx_storem8_float(C + row2 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc2_3 + (float8)(bias[row2])) : acc2_3, mask3);
       }
       if (m0 + 3 < M) {
-        vx_storem8_float(C + row3 * ldc + n0 + 0, last ? act_gemm_register_blocked_a8f318e8e2(acc3_0 + (float8)(bias[row3])) : acc3_0, mask0);
-        vx_storem8_float(C + row3 * ldc + n0 + 8, last ? act_gemm_register_blocked_a8f318e8e2(acc3_1 + (float8)(bias[row3])) : acc3_1, mask1);
-        vx_storem8_float(C + row3 * ldc + n0 + 16, last ? act_gemm_register_blocked_a8f318e8e2(acc3_2 + (float8)(bias[row3])) : acc3_2, mask2);
-        vx_storem8_float(C + row3 * ldc + n0 + 24, last ? act_gemm_register_blocked_a8f318e8e2(acc3_3 + (float8)(bias[row3])) : acc3_3, mask3);
+        vx_storem8_float(C + row3 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc3_0 + (float8)(bias[row3])) : acc3_0, mask0);
+        vx_storem8_float(C + row3 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc3_1 + (float8)(bias[row3])) : acc3_1, mask1);
+        vx_storem8_float(C + row3 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc3_2 + (float8)(bias[row3])) : acc3_2, mask2);
+        vx_storem8_float(C + row3 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc3_3 + (float8)(bias[row3])) : acc3_3, mask3);
       }
       if (m0 + 4 < M) {
-        vx_storem8_float(C + row4 * ldc + n0 + 0, last ? act_gemm_register_blocked_a8f318e8e2(acc4_0 + (float8)(bias[row4])) : acc4_0, mask0);
-        vx_storem8_float(C + row4 * ldc + n0 + 8, last ? act_gemm_register_blocked_a8f318e8e2(acc4_1 + (float8)(bias[row4])) : acc4_1, mask1);
-        vx_storem8_float(C + row4 * ldc + n0 + 16, last ? act_gemm_register_blocked_a8f318e8e2(acc4_2 + (float8)(bias[row4])) : acc4_2, mask2);
-        vx_storem8_float(C + row4 * ldc + n0 + 24, last ? act_gemm_register_blocked_a8f318e8e2(acc4_3 + (float8)(bias[row4])) : acc4_3, mask3);
+        vx_storem8_float(C + row4 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc4_0 + (float8)(bias[row4])) : acc4_0, mask0);
+        vx_storem8_float(C + row4 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc4_1 + (float8)(bias[row4])) : acc4_1, mask1);
+        vx_storem8_float(C + row4 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc4_2 + (float8)(bias[row4])) : acc4_2, mask2);
+        vx_storem8_float(C + row4 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc4_3 + (float8)(bias[row4])) : acc4_3, mask3);
       }
       if (m0 + 5 < M) {
-        vx_storem8_float(C + row5 * ldc + n0 + 0, last ? act_gemm_register_blocked_a8f318e8e2(acc5_0 + (float8)(bias[row5])) : acc5_0, mask0);
-        vx_storem8_float(C + row5 * ldc + n0 + 8, last ? act_gemm_register_blocked_a8f318e8e2(acc5_1 + (float8)(bias[row5])) : acc5_1, mask1);
-        vx_storem8_float(C + row5 * ldc + n0 + 16, last ? act_gemm_register_blocked_a8f318e8e2(acc5_2 + (float8)(bias[row5])) : acc5_2, mask2);
-        vx_storem8_float(C + row5 * ldc + n0 + 24, last ? act_gemm_register_blocked_a8f318e8e2(acc5_3 + (float8)(bias[row5])) : acc5_3, mask3);
+        vx_storem8_float(C + row5 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc5_0 + (float8)(bias[row5])) : acc5_0, mask0);
+        vx_storem8_float(C + row5 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc5_1 + (float8)(bias[row5])) : acc5_1, mask1);
+        vx_storem8_float(C + row5 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc5_2 + (float8)(bias[row5])) : acc5_2, mask2);
+        vx_storem8_float(C + row5 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc5_3 + (float8)(bias[row5])) : acc5_3, mask3);
       }
     }
   }

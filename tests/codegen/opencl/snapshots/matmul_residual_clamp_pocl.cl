@@ -4,7 +4,7 @@ static inline __attribute__((always_inline)) float8 vx_max_float8(float8 a, floa
 
 static inline __attribute__((always_inline)) float8 vx_min_float8(float8 a, float8 b) { return ((a < b || a != a) ? a : b); }
 
-static inline __attribute__((always_inline)) float8 act_gemm_register_blocked_26c4ed892a(float8 v_x) { return vx_min_float8(vx_max_float8(v_x, ((float8)((-1.0f)))), ((float8)(1.0f))); }
+static inline __attribute__((always_inline)) float8 act_gemm_register_blocked_93be4b1629(float8 v_x) { return vx_min_float8(vx_max_float8(v_x, ((float8)((-1.0f)))), ((float8)(1.0f))); }
 
 static inline __attribute__((always_inline)) int8 vx_lanemask8(long count) {
   int n = count < 0 ? 0 : (count > 8 ? 8 : (int)count);
@@ -31,7 +31,7 @@ static inline __attribute__((always_inline)) void vx_storem8_float(__global floa
   if (((((m.lo & m.hi).lo & (m.lo & m.hi).hi).s0 & ((m.lo & m.hi).lo & (m.lo & m.hi).hi).s1)) != 0) vx_store8_float(p, v); else vx_storem8_float_lanes(p, v, m);
 }
 
-__kernel void gemm_register_blocked_26c4ed892a(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups) {
+__kernel void gemm_register_blocked_93be4b1629(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups) {
   const long group = get_global_id(1), image = get_global_id(2);
   const __global float* A = (const __global float*)(arena) + a_off + group * a_gs;
   const __global float* B = (const __global float*)(weights) + b_off + group * b_gs + image * b_is;
@@ -49,12 +49,12 @@ __kernel void gemm_register_blocked_26c4ed892a(__global uchar* arena, __global c
   const int8 mask2 = vx_lanemask8(valid - 16);
   const int8 mask3 = vx_lanemask8(valid - 24);
   const long mp_start = block * m_panels_per_item;
-  const long m_panels = (M + 5) / 6;
+  const long m_panels = (M + 4) / 5;
   const long mp_stop = mp_start + m_panels_per_item < m_panels ? mp_start + m_panels_per_item : m_panels;
   for (long k0 = 0; k0 < K; k0 += 256) {
     const long k1 = k0 + 256 < K ? k0 + 256 : K;
     for (long mp = mp_start; mp < mp_stop; mp++) {
-      const long m0 = mp * 6;
+      const long m0 = mp * 5;
       const long row0 = m0 + 0 < M ? m0 + 0 : M - 1;
       const __global float* a0 = A + row0 * a_rs;
       float8 acc0_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row0 * ldc + n0 + 0, mask0);
@@ -85,12 +85,6 @@ __kernel void gemm_register_blocked_26c4ed892a(__global uchar* arena, __global c
       float8 acc4_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 8, mask1);
       float8 acc4_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 16, mask2);
       float8 acc4_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 24, mask3);
-      const long row5 = m0 + 5 < M ? m0 + 5 : M - 1;
-      const __global float* a5 = A + row5 * a_rs;
-      float8 acc5_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row5 * ldc + n0 + 0, mask0);
-      float8 acc5_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row5 * ldc + n0 + 8, mask1);
-      float8 acc5_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row5 * ldc + n0 + 16, mask2);
-      float8 acc5_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row5 * ldc + n0 + 24, mask3);
       for (long k = k0; k < k1; k++) {
         const __global float* brow = B + k * b_ks + n0;
         const float8 b0 = vx_load8_float(brow + 0);
@@ -122,48 +116,37 @@ __kernel void gemm_register_blocked_26c4ed892a(__global uchar* arena, __global c
         acc4_1 = a_4 * b1 + acc4_1;
         acc4_2 = a_4 * b2 + acc4_2;
         acc4_3 = a_4 * b3 + acc4_3;
-        const float8 a_5 = (float8)(a5[k * a_ks]);
-        acc5_0 = a_5 * b0 + acc5_0;
-        acc5_1 = a_5 * b1 + acc5_1;
-        acc5_2 = a_5 * b2 + acc5_2;
-        acc5_3 = a_5 * b3 + acc5_3;
       }
       const int last = k1 == K;
       if (m0 + 0 < M) {
-        vx_storem8_float(C + row0 * ldc + n0 + 0, last ? act_gemm_register_blocked_26c4ed892a(acc0_0 + vx_loadm8_float(R + row0 * ldc + n0 + 0, mask0)) : acc0_0, mask0);
-        vx_storem8_float(C + row0 * ldc + n0 + 8, last ? act_gemm_register_blocked_26c4ed892a(acc0_1 + vx_loadm8_float(R + row0 * ldc + n0 + 8, mask1)) : acc0_1, mask1);
-        vx_storem8_float(C + row0 * ldc + n0 + 16, last ? act_gemm_register_blocked_26c4ed892a(acc0_2 + vx_loadm8_float(R + row0 * ldc + n0 + 16, mask2)) : acc0_2, mask2);
-        vx_storem8_float(C + row0 * ldc + n0 + 24, last ? act_gemm_register_blocked_26c4ed892a(acc0_3 + vx_loadm8_float(R + row0 * ldc + n0 + 24, mask3)) : acc0_3, mask3);
+        vx_storem8_float(C + row0 * ldc + n0 + 0, last ? act_gemm_register_blocked_93be4b1629(acc0_0 + vx_loadm8_float(R + row0 * ldc + n0 + 0, mask0)) : acc0_0, mask0);
+        vx_storem8_float(C + row0 * ldc + n0 + 8, last ? act_gemm_register_blocked_93be4b1629(acc0_1 + vx_loadm8_float(R + row0 * ldc + n0 + 8, mask1)) : acc0_1, mask1);
+        vx_storem8_float(C + row0 * ldc + n0 + 16, last ? act_gemm_register_blocked_93be4b1629(acc0_2 + vx_loadm8_float(R + row0 * ldc + n0 + 16, mask2)) : acc0_2, mask2);
+        vx_storem8_float(C + row0 * ldc + n0 + 24, last ? act_gemm_register_blocked_93be4b1629(acc0_3 + vx_loadm8_float(R + row0 * ldc + n0 + 24, mask3)) : acc0_3, mask3);
       }
       if (m0 + 1 < M) {
-        vx_storem8_float(C + row1 * ldc + n0 + 0, last ? act_gemm_register_blocked_26c4ed892a(acc1_0 + vx_loadm8_float(R + row1 * ldc + n0 + 0, mask0)) : acc1_0, mask0);
-        vx_storem8_float(C + row1 * ldc + n0 + 8, last ? act_gemm_register_blocked_26c4ed892a(acc1_1 + vx_loadm8_float(R + row1 * ldc + n0 + 8, mask1)) : acc1_1, mask1);
-        vx_storem8_float(C + row1 * ldc + n0 + 16, last ? act_gemm_register_blocked_26c4ed892a(acc1_2 + vx_loadm8_float(R + row1 * ldc + n0 + 16, mask2)) : acc1_2, mask2);
-        vx_storem8_float(C + row1 * ldc + n0 + 24, last ? act_gemm_register_blocked_26c4ed892a(acc1_3 + vx_loadm8_float(R + row1 * ldc + n0 + 24, mask3)) : acc1_3, mask3);
+        vx_storem8_float(C + row1 * ldc + n0 + 0, last ? act_gemm_register_blocked_93be4b1629(acc1_0 + vx_loadm8_float(R + row1 * ldc + n0 + 0, mask0)) : acc1_0, mask0);
+        vx_storem8_float(C + row1 * ldc + n0 + 8, last ? act_gemm_register_blocked_93be4b1629(acc1_1 + vx_loadm8_float(R + row1 * ldc + n0 + 8, mask1)) : acc1_1, mask1);
+        vx_storem8_float(C + row1 * ldc + n0 + 16, last ? act_gemm_register_blocked_93be4b1629(acc1_2 + vx_loadm8_float(R + row1 * ldc + n0 + 16, mask2)) : acc1_2, mask2);
+        vx_storem8_float(C + row1 * ldc + n0 + 24, last ? act_gemm_register_blocked_93be4b1629(acc1_3 + vx_loadm8_float(R + row1 * ldc + n0 + 24, mask3)) : acc1_3, mask3);
       }
       if (m0 + 2 < M) {
-        vx_storem8_float(C + row2 * ldc + n0 + 0, last ? act_gemm_register_blocked_26c4ed892a(acc2_0 + vx_loadm8_float(R + row2 * ldc + n0 + 0, mask0)) : acc2_0, mask0);
-        vx_storem8_float(C + row2 * ldc + n0 + 8, last ? act_gemm_register_blocked_26c4ed892a(acc2_1 + vx_loadm8_float(R + row2 * ldc + n0 + 8, mask1)) : acc2_1, mask1);
-        vx_storem8_float(C + row2 * ldc + n0 + 16, last ? act_gemm_register_blocked_26c4ed892a(acc2_2 + vx_loadm8_float(R + row2 * ldc + n0 + 16, mask2)) : acc2_2, mask2);
-        vx_storem8_float(C + row2 * ldc + n0 + 24, last ? act_gemm_register_blocked_26c4ed892a(acc2_3 + vx_loadm8_float(R + row2 * ldc + n0 + 24, mask3)) : acc2_3, mask3);
+        vx_storem8_float(C + row2 * ldc + n0 + 0, last ? act_gemm_register_blocked_93be4b1629(acc2_0 + vx_loadm8_float(R + row2 * ldc + n0 + 0, mask0)) : acc2_0, mask0);
+        vx_storem8_float(C + row2 * ldc + n0 + 8, last ? act_gemm_register_blocked_93be4b1629(acc2_1 + vx_loadm8_float(R + row2 * ldc + n0 + 8, mask1)) : acc2_1, mask1);
+        vx_storem8_float(C + row2 * ldc + n0 + 16, last ? act_gemm_register_blocked_93be4b1629(acc2_2 + vx_loadm8_float(R + row2 * ldc + n0 + 16, mask2)) : acc2_2, mask2);
+        vx_storem8_float(C + row2 * ldc + n0 + 24, last ? act_gemm_register_blocked_93be4b1629(acc2_3 + vx_loadm8_float(R + row2 * ldc + n0 + 24, mask3)) : acc2_3, mask3);
       }
       if (m0 + 3 < M) {
-        vx_storem8_float(C + row3 * ldc + n0 + 0, last ? act_gemm_register_blocked_26c4ed892a(acc3_0 + vx_loadm8_float(R + row3 * ldc + n0 + 0, mask0)) : acc3_0, mask0);
-        vx_storem8_float(C + row3 * ldc + n0 + 8, last ? act_gemm_register_blocked_26c4ed892a(acc3_1 + vx_loadm8_float(R + row3 * ldc + n0 + 8, mask1)) : acc3_1, mask1);
-        vx_storem8_float(C + row3 * ldc + n0 + 16, last ? act_gemm_register_blocked_26c4ed892a(acc3_2 + vx_loadm8_float(R + row3 * ldc + n0 + 16, mask2)) : acc3_2, mask2);
-        vx_storem8_float(C + row3 * ldc + n0 + 24, last ? act_gemm_register_blocked_26c4ed892a(acc3_3 + vx_loadm8_float(R + row3 * ldc + n0 + 24, mask3)) : acc3_3, mask3);
+        vx_storem8_float(C + row3 * ldc + n0 + 0, last ? act_gemm_register_blocked_93be4b1629(acc3_0 + vx_loadm8_float(R + row3 * ldc + n0 + 0, mask0)) : acc3_0, mask0);
+        vx_storem8_float(C + row3 * ldc + n0 + 8, last ? act_gemm_register_blocked_93be4b1629(acc3_1 + vx_loadm8_float(R + row3 * ldc + n0 + 8, mask1)) : acc3_1, mask1);
+        vx_storem8_float(C + row3 * ldc + n0 + 16, last ? act_gemm_register_blocked_93be4b1629(acc3_2 + vx_loadm8_float(R + row3 * ldc + n0 + 16, mask2)) : acc3_2, mask2);
+        vx_storem8_float(C + row3 * ldc + n0 + 24, last ? act_gemm_register_blocked_93be4b1629(acc3_3 + vx_loadm8_float(R + row3 * ldc + n0 + 24, mask3)) : acc3_3, mask3);
       }
       if (m0 + 4 < M) {
-        vx_storem8_float(C + row4 * ldc + n0 + 0, last ? act_gemm_register_blocked_26c4ed892a(acc4_0 + vx_loadm8_float(R + row4 * ldc + n0 + 0, mask0)) : acc4_0, mask0);
-        vx_storem8_float(C + row4 * ldc + n0 + 8, last ? act_gemm_register_blocked_26c4ed892a(acc4_1 + vx_loadm8_float(R + row4 * ldc + n0 + 8, mask1)) : acc4_1, mask1);
-        vx_storem8_float(C + row4 * ldc + n0 + 16, last ? act_gemm_register_blocked_26c4ed892a(acc4_2 + vx_loadm8_float(R + row4 * ldc + n0 + 16, mask2)) : acc4_2, mask2);
-        vx_storem8_float(C + row4 * ldc + n0 + 24, last ? act_gemm_register_blocked_26c4ed892a(acc4_3 + vx_loadm8_float(R + row4 * ldc + n0 + 24, mask3)) : acc4_3, mask3);
-      }
-      if (m0 + 5 < M) {
-        vx_storem8_float(C + row5 * ldc + n0 + 0, last ? act_gemm_register_blocked_26c4ed892a(acc5_0 + vx_loadm8_float(R + row5 * ldc + n0 + 0, mask0)) : acc5_0, mask0);
-        vx_storem8_float(C + row5 * ldc + n0 + 8, last ? act_gemm_register_blocked_26c4ed892a(acc5_1 + vx_loadm8_float(R + row5 * ldc + n0 + 8, mask1)) : acc5_1, mask1);
-        vx_storem8_float(C + row5 * ldc + n0 + 16, last ? act_gemm_register_blocked_26c4ed892a(acc5_2 + vx_loadm8_float(R + row5 * ldc + n0 + 16, mask2)) : acc5_2, mask2);
-        vx_storem8_float(C + row5 * ldc + n0 + 24, last ? act_gemm_register_blocked_26c4ed892a(acc5_3 + vx_loadm8_float(R + row5 * ldc + n0 + 24, mask3)) : acc5_3, mask3);
+        vx_storem8_float(C + row4 * ldc + n0 + 0, last ? act_gemm_register_blocked_93be4b1629(acc4_0 + vx_loadm8_float(R + row4 * ldc + n0 + 0, mask0)) : acc4_0, mask0);
+        vx_storem8_float(C + row4 * ldc + n0 + 8, last ? act_gemm_register_blocked_93be4b1629(acc4_1 + vx_loadm8_float(R + row4 * ldc + n0 + 8, mask1)) : acc4_1, mask1);
+        vx_storem8_float(C + row4 * ldc + n0 + 16, last ? act_gemm_register_blocked_93be4b1629(acc4_2 + vx_loadm8_float(R + row4 * ldc + n0 + 16, mask2)) : acc4_2, mask2);
+        vx_storem8_float(C + row4 * ldc + n0 + 24, last ? act_gemm_register_blocked_93be4b1629(acc4_3 + vx_loadm8_float(R + row4 * ldc + n0 + 24, mask3)) : acc4_3, mask3);
       }
     }
   }
