@@ -214,9 +214,10 @@ def softmax_phase(node, shape: AttentionShape, row: Row, work, scores_out) -> li
     exp = K.Unary("exp", K.Binary("sub", value, finite_peak))
     probability = K.Select(K.Binary("gt", total, _f(0.0)), K.Binary("div", value, total),
                            _f(0.0))
-    normalize = [K.Store(work, at, probability)]
+    p = K.Var("p", "f32")  # named: a renderer may evaluate an expression again after the store
+    normalize = [K.Let(p, probability), K.Store(work, at, p)]
     if node.attrs["qk_matmul_output_mode"] == 3:
-        normalize.append(K.Store(scores_out, at, probability))
+        normalize.append(K.Store(scores_out, at, p))
     return [
         K.Let(peak, _f(NEG_INF)),
         K.Loop(row.j, K.Const(0), K.Const(shape.total),
