@@ -19,6 +19,7 @@ from vinify.codegen.target import Target, host_cpu_target
 from vinify.runtime.blob import required_features, write_blob
 
 _MEMORY_CACHE: dict[str, bytes] = {}
+MEMORY_CACHE_ENTRIES = 64
 
 
 def plan_memory(lowered: LoweredGraph) -> tuple[memory_plan.ArenaPlan, dict]:
@@ -94,6 +95,8 @@ def build_shared_object(ir_texts: list[str], target: Target, cache_dir: str | No
             cached.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(cached, code)
     _MEMORY_CACHE[key] = code
+    while len(_MEMORY_CACHE) > MEMORY_CACHE_ENTRIES:  # oldest first: dicts keep insertion order
+        del _MEMORY_CACHE[next(iter(_MEMORY_CACHE))]
     return code
 
 
