@@ -28,6 +28,7 @@ from vinify.codegen.opencl.target import REGISTER_BLOCKED
 from vinify.errors import DeviceError
 
 TILES_PER_COMPUTE_UNIT = 8
+IM2COL_GROUP = 16  # im2col rows per work-group: PoCL pays per work-group, not per work-item
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,8 @@ def _emit_im2col(ctx: LoweringContext, x: K.Buffer, columns: K.Buffer, geo: Any,
     assert set(values) == set(IM2COL_PARAMETERS)
     ctx.kernels.append(ScheduledKernel("im2col_rows", [], source, [x, columns],
                                        variant="im2col", arguments=values,
-                                       global_size=(rows, batch)))
+                                       global_size=(round_up(rows, IM2COL_GROUP), batch),
+                                       local_size=(IM2COL_GROUP, 1)))
 
 
 def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
