@@ -130,3 +130,22 @@ def test_unsupported_node_is_a_device_error_naming_it_and_the_reason():
                    dilations=[1, 1, 1])
     with pytest.raises(DeviceError, match="volume.*Convolution.*only 2-D"):
         Core().compile_model(ir.Graph([x], [node]), "CPU")
+
+
+def test_kernels_are_cached_by_content_in_cache_dir(tmp_path, monkeypatch):
+    from vinify.codegen import cpu_compiler
+    from vinify.codegen.llvm import native
+
+    x = ir.parameter("x", "f32", [3, 33])
+    graph = ir.Graph([x], [ir.make("Relu", 1, [x])])
+    cpu_compiler._MEMORY_CACHE.clear()
+    first = cpu_compiler.compile_to_blob(graph, {"CACHE_DIR": str(tmp_path)})
+    assert len(list((tmp_path / "cpu-kernels").glob("*.so"))) == 1
+    cpu_compiler._MEMORY_CACHE.clear()
+
+    def no_llvm(*args, **kwargs):
+        raise AssertionError("LLVM ran although the kernels were cached")
+
+    monkeypatch.setattr(native, "compile_objects", no_llvm)
+    second = cpu_compiler.compile_to_blob(graph, {"CACHE_DIR": str(tmp_path)})
+    assert len(second) == len(first)
