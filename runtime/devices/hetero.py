@@ -96,12 +96,20 @@ def plan_stages(graph: Any, assignment: dict[int, str]) -> list[Stage]:
         reads = {}
         for node in stage.nodes:
             for value in node.inputs:
-                if id(value.node) not in inside and value.node.op.name != "Constant":
+                if id(value.node) not in inside and not _known_at_compile_time(value):
                     reads.setdefault(id(value), value)
         stage.reads = list(reads.values())
         stage.writes = [v for node in stage.nodes for v in node.outputs
                         if id(v) in wanted_later[id(stage)]]
     return stages
+
+
+def _known_at_compile_time(value: Any) -> bool:
+    """Constants and small constant subgraphs (shape arithmetic): each stage that reads one gets
+    it as a Constant, so shapes stay static inside the stage instead of becoming inputs."""
+    from vinify.ir import constant_value
+
+    return value.node.op.name == "Constant" or constant_value(value) is not None
 
 
 def _values_read_outside(graph: Any, stages: list[Stage]) -> dict[int, set[int]]:
@@ -123,7 +131,7 @@ def _values_read_outside(graph: Any, stages: list[Stage]) -> dict[int, set[int]]
 
 def stage_graph(stage: Stage, index: int) -> Any:
     """The stage as a standalone graph (constants copied in, boundary values as parameters)."""
-    from vinify.ir import Graph, Node, parameter
+    from vinify.ir import Graph, Node, constant, constant_value, parameter
 
     mapping: dict[int, Any] = {}
     parameters = []
@@ -134,9 +142,9 @@ def stage_graph(stage: Stage, index: int) -> Any:
         mapping[id(value)] = node.outputs[0]
     for node in stage.nodes:
         for value in node.inputs:
-            if id(value) not in mapping:  # a constant read by this stage
-                mapping[id(value)] = Node(value.node.op, [], dict(value.node.attrs),
-                                          name=value.node.name).outputs[0]
+            if id(value) not in mapping:  # known at compile time: a constant in this stage
+                mapping[id(value)] = constant(constant_value(value),
+                                              name=value.node.name).outputs[0]
         copy = Node(node.op, [mapping[id(v)] for v in node.inputs], dict(node.attrs),
                     name=node.name, output_names=[v.name for v in node.outputs],
                     bodies=node.bodies)

@@ -178,3 +178,24 @@ def test_targets_of_meta_devices_keep_their_own_properties():
     recording.configs.clear()
     core.compile_model(two_input_model(), "AUTO:ADDONLY,TEMPLATE")  # ADDONLY lacks Multiply
     assert recording.configs == []
+
+
+def test_hetero_gives_each_stage_its_shape_arithmetic_as_constants():
+    """Shape arithmetic on another device than the Reshape that uses it must not turn into a
+    stage input: the CPU stage needs the target shape at compile time."""
+    from vinify import ir
+
+    x = ir.parameter("x", "f32", [2, 6])
+    relu = ir.make("Relu", 1, [x], name="relu")
+    shape = ir.make("ShapeOf", 3, [relu], name="shape")
+    flat = ir.make("ReduceProd", 1, [shape, ir.constant(np.int64(0))], keep_dims=True,
+                   name="count")
+    reshape = ir.make("Reshape", 1, [relu, flat], special_zero=False, name="flatten")
+    for node in (shape, flat):
+        node.rt_info["affinity"] = "TEMPLATE"
+    for node in (relu, reshape):
+        node.rt_info["affinity"] = "CPU"
+    graph = ir.Graph([x], [reshape])
+    data = np.arange(-6, 6, dtype=np.float32).reshape(2, 6)
+    compiled = Core().compile_model(graph, "HETERO:CPU,TEMPLATE")
+    np.testing.assert_array_equal(compiled(data)[0], np.maximum(data, 0).reshape(12))
