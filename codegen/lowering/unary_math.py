@@ -4,27 +4,44 @@ unary ops it has (exp, log, sqrt, sin, cos, tanh, floor, abs).
 Inverse trigonometric functions reduce to one arctangent, computed on [0, tan(pi/8)] by a short
 odd series after two range reductions; erf uses its Taylor series below 1 and the Abramowitz and
 Stegun 7.1.26 tail above. Small arguments of sinh/asinh/atanh take their series, where the
-exp/log forms would cancel. Every op registers an elementwise step, so it fuses into a chain with
-its neighbours like the built-in activations.
+exp/log forms would cancel.
 """
 
+import itertools
 import math
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
+import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, lowers
-from vinify.codegen.lowering.elementwise import (
-    ElementwiseStep,
-    fconst,
-    fmax,
-    fmin,
-    lower_chain,
-    sigmoid,
-    step_builder,
-)
+from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.elementwise import fconst, fmax, fmin, sigmoid
 
 SMALL = 0.1  # below this |x| the series forms of sinh/asinh/atanh are exact in f32
 ERF_SERIES_TERMS = 14
+CHUNK = 4096  # elements per parallel iteration
+_ACTIVE: list[list] = []  # statement lists receiving the Lets of the formulas being built
+_NAMES = itertools.count()
+
+
+@contextmanager
+def let_bindings(statements: list) -> Iterator[None]:
+    """While active, `_bind` names reused subexpressions with Lets appended to `statements`:
+    a renderer that prints expressions inline (OpenCL C) would otherwise repeat them, and the
+    nested reuse in these formulas grows the text exponentially."""
+    _ACTIVE.append(statements)
+    try:
+        yield
+    finally:
+        _ACTIVE.pop()
+
+
+def _bind(expr: K.Expr) -> K.Expr:
+    if not _ACTIVE or isinstance(expr, (K.Var, K.Const)):
+        return expr
+    var = K.Var(f"m{next(_NAMES)}", expr.dtype, expr.lanes)
+    _ACTIVE[-1].append(K.Let(var, expr))
+    return var
 
 
 def _b(op: str, a: K.Expr, b: K.Expr) -> K.Expr:
@@ -37,6 +54,7 @@ def _u(op: str, a: K.Expr) -> K.Expr:
 
 def _poly(x: K.Expr, coefficients: list[float]) -> K.Expr:
     """c0 + c1*x + c2*x^2 + ... by Horner's rule."""
+    x = _bind(x)
     result = fconst(coefficients[-1], x)
     for c in reversed(coefficients[:-1]):
         result = K.Fma(result, x, fconst(c, x))
@@ -45,30 +63,35 @@ def _poly(x: K.Expr, coefficients: list[float]) -> K.Expr:
 
 def _odd_series(x: K.Expr, coefficients: list[float]) -> K.Expr:
     """x * (c0 + c1*x^2 + c2*x^4 + ...)."""
-    return _b("mul", x, _poly(_b("mul", x, x), coefficients))
+    x = _bind(x)
+    return _b("mul", x, _poly(_bind(_b("mul", x, x)), coefficients))
 
 
 def _with_sign_of(x: K.Expr, magnitude: K.Expr) -> K.Expr:
+    magnitude = _bind(magnitude)
     return K.Select(_b("lt", x, fconst(0, x)), _u("neg", magnitude), magnitude)
 
 
 def arctan(x: K.Expr) -> K.Expr:
-    a = _u("abs", x)
-    inverted = _b("gt", a, fconst(1, x))
-    reduced = K.Select(inverted, _b("div", fconst(1, x), a), a)  # in [0, 1]
-    half = _b("div", reduced, _b("add", fconst(1, x),
-                                 _u("sqrt", _b("add", fconst(1, x), _b("mul", reduced, reduced)))))
+    x = _bind(x)
+    a = _bind(_u("abs", x))
+    inverted = _bind(_b("gt", a, fconst(1, x)))
+    reduced = _bind(K.Select(inverted, _b("div", fconst(1, x), a), a))  # in [0, 1]
+    half = _bind(_b("div", reduced, _b("add", fconst(1, x), _u(
+        "sqrt", _b("add", fconst(1, x), _b("mul", reduced, reduced))))))
     series = _odd_series(half, [(-1) ** n / (2 * n + 1) for n in range(10)])  # |half| <= 0.415
-    angle = _b("mul", fconst(2, x), series)
+    angle = _bind(_b("mul", fconst(2, x), series))
     angle = K.Select(inverted, _b("sub", fconst(math.pi / 2, x), angle), angle)
     return _with_sign_of(x, angle)
 
 
 def arcsin(x: K.Expr) -> K.Expr:
+    x = _bind(x)
     return arctan(_b("div", x, _u("sqrt", _b("sub", fconst(1, x), _b("mul", x, x)))))
 
 
 def arccos(x: K.Expr) -> K.Expr:
+    x = _bind(x)
     ratio = _b("div", _b("sub", fconst(1, x), x), _b("add", fconst(1, x), x))
     return _b("mul", fconst(2, x), arctan(_u("sqrt", ratio)))
 
@@ -87,7 +110,8 @@ def cosh(x: K.Expr) -> K.Expr:
 
 
 def arcsinh(x: K.Expr) -> K.Expr:
-    a = _u("abs", x)
+    x = _bind(x)
+    a = _bind(_u("abs", x))
     general = _u("log", _b("add", a, _u("sqrt", _b("add", _b("mul", a, a), fconst(1, x)))))
     series = _odd_series(x, [1, -1 / 6, 3 / 40, -5 / 112])
     return _small_or(x, series, _with_sign_of(x, general))
@@ -104,10 +128,11 @@ def arctanh(x: K.Expr) -> K.Expr:
 
 
 def erf(x: K.Expr) -> K.Expr:
+    x = _bind(x)
     series = _odd_series(x, [2 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1))
                              for n in range(ERF_SERIES_TERMS)])
-    a = _u("abs", x)
-    t = _b("div", fconst(1, x), K.Fma(fconst(0.3275911, x), a, fconst(1, x)))
+    a = _bind(_u("abs", x))
+    t = _bind(_b("div", fconst(1, x), K.Fma(fconst(0.3275911, x), a, fconst(1, x))))
     tail_poly = _b("mul", t, _poly(t, [0.254829592, -0.284496736, 1.421413741, -1.453152027,
                                        1.061405429]))
     tail = _b("sub", fconst(1, x), _b("mul", tail_poly, _u("exp", _u("neg", _b("mul", a, a)))))
@@ -123,12 +148,13 @@ def sign(x: K.Expr) -> K.Expr:
 def round_value(x: K.Expr, half_to_even: bool) -> K.Expr:
     """Rounds |x| (floor and fraction are exact there), then restores the sign. Half away from
     zero is floor(|x| + 0.5) in f32, as the reference computes it."""
-    a = _u("abs", x)
-    low = _u("floor", a)
+    x = _bind(x)
+    a = _bind(_u("abs", x))
+    low = _bind(_u("floor", a))
     if not half_to_even:
         return _with_sign_of(x, _u("floor", _b("add", a, fconst(0.5, x))))
-    fraction = _b("sub", a, low)
-    up = _b("add", low, fconst(1, x))
+    fraction = _bind(_b("sub", a, low))
+    up = _bind(_b("add", low, fconst(1, x)))
     odd = _b("ne", _b("sub", low, _b("mul", fconst(2, x), _u(
         "floor", _b("mul", low, fconst(0.5, x))))), fconst(0, x))
     rounded = K.Select(_b("gt", fraction, fconst(0.5, x)), up,
@@ -189,14 +215,36 @@ def scalar_formula(name: str) -> Callable[[list[K.Expr]], K.Expr]:
     return lambda xs: fmin(fmax(K.Fma(xs[1], xs[0], xs[2]), fconst(0, xs[0])), fconst(1, xs[0]))
 
 
-@step_builder(*UNARY_MATH_OPS)
-def unary_math_step(ctx: LoweringContext, node: Any) -> ElementwiseStep:
-    if node.op.name in WITH_SCALARS:
-        return ElementwiseStep(node, list(node.inputs), scalar_formula(node.op.name))
-    formula = unary_formula(node)
-    return ElementwiseStep(node, [node.inputs[0]], lambda xs: formula(xs[0]))
+def _scalar_operands(ctx: LoweringContext, node: Any, lanes: int) -> list[K.Expr]:
+    loads = [K.Load(ctx.buffer(v), K.Const(0)) for v in node.inputs[1:]]
+    return [_bind(K.Splat(load, lanes) if lanes > 1 else load) for load in loads]
 
 
 @lowers(*UNARY_MATH_OPS)
 def lower_unary_math(ctx: LoweringContext, node: Any) -> None:
-    lower_chain(ctx, [node])
+    """One vectorized loop over the elements, in chunks across threads; intermediate values
+    are named locals (see let_bindings)."""
+    size = int(np.prod(static_shape(node.outputs[0]), dtype=np.int64))
+    if size == 0:
+        return
+    x_buffer, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
+    lanes = ctx.target.vector_lanes
+    if node.op.name in WITH_SCALARS:
+        formula = scalar_formula(node.op.name)
+    else:
+        single = unary_formula(node)
+        formula = lambda xs: single(xs[0])  # noqa: E731
+    chunk, j = K.Var("chunk"), K.Var("j")
+    start = K.Binary("mul", chunk, K.Const(CHUNK))
+    stop = K.Binary("min", K.Const(CHUNK), K.Binary("sub", K.Const(size), start))
+    at = K.Binary("add", start, j)
+    mask = K.LaneMask(K.Binary("sub", stop, j), lanes) if lanes > 1 else None
+    statements: list[K.Stmt] = []
+    with let_bindings(statements):
+        x = _bind(K.Load(x_buffer, at, lanes, mask))
+        result = formula([x, *_scalar_operands(ctx, node, lanes)])
+    inner = K.Loop(j, K.Const(0), stop, tuple(statements + [K.Store(out, at, result, mask)]),
+                   step=lanes)
+    chunks = -(-size // CHUNK)
+    ctx.emit(node.op.name.lower(), [K.Loop(chunk, K.Const(0), K.Const(chunks), (inner,),
+                                           parallel=chunks > 1)], node.describe())

@@ -61,7 +61,7 @@ def scalar(value):
     return ir.constant(np.array([value], np.float32))
 
 
-def test_activations_with_scalar_inputs_fuse_into_one_chain():
+def test_activations_with_scalar_inputs():
     x = ir.parameter("x", "f32", SHAPE)
     beta = ir.parameter("beta", "f32", (1,))
     swish = ir.make("Swish", 4, [x, beta])
