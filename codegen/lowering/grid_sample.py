@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
-from vinify.codegen.lowering.unary_math import round_value
+from vinify.codegen.lowering.unary_math import bind_local, let_bindings, round_value
 from vinify.errors import DeviceError
 
 CUBIC_A = -0.75
@@ -43,12 +43,14 @@ def reflect(x: K.Expr, low: float, high: float) -> K.Expr:
     span = high - low
     if span <= 0:
         return _f(low)
+    x = bind_local(x)
     below, above = _b("lt", x, _f(low)), _b("gt", x, _f(high))
-    distance = K.Select(below, _b("sub", _f(low), x), _b("sub", x, _f(high)))
-    folds = K.Unary("floor", _b("div", distance, _f(span)))
-    rest = _b("sub", distance, _b("mul", folds, _f(span)))
-    half = _b("mul", folds, _f(0.5))
-    even = _b("eq", half, K.Unary("floor", half))
+    below, above = bind_local(below), bind_local(above)
+    distance = bind_local(K.Select(below, _b("sub", _f(low), x), _b("sub", x, _f(high))))
+    folds = bind_local(K.Unary("floor", _b("div", distance, _f(span))))
+    rest = bind_local(_b("sub", distance, _b("mul", folds, _f(span))))
+    half = bind_local(_b("mul", folds, _f(0.5)))
+    even = bind_local(_b("eq", half, K.Unary("floor", half)))
     from_low = K.Select(even, _b("add", _f(low), rest), _b("sub", _f(high), rest))
     from_high = K.Select(even, _b("sub", _f(high), rest), _b("add", _f(low), rest))
     return K.Select(below, from_low, K.Select(above, from_high, x))
@@ -60,6 +62,7 @@ class SampledAxis:
         self.low, self.high = (0.0, size - 1.0) if align_corners else (-0.5, size - 0.5)
 
     def fix_coordinate(self, x: K.Expr) -> K.Expr:
+        x = bind_local(x)
         if self.padding == "border":
             outside = _b("or", _b("lt", x, _f(self.low)), _b("gt", x, _f(self.high)))
             return K.Select(outside, _clip(x, 0, self.size - 1), x)
@@ -69,22 +72,24 @@ class SampledAxis:
 
     def tap(self, index: K.Expr) -> tuple[K.Expr, K.Expr | None]:
         """(clipped integral index as f32, in-range condition or None when always in range)."""
+        index = bind_local(index)
         if self.padding == "zeros":
             inside = _b("and", _b("ge", index, _f(0)), _b("lt", index, _f(self.size)))
             return _clip(index, 0, self.size - 1), inside
         if self.padding == "reflection":
-            reflected = reflect(index, self.low, self.high)
+            reflected = bind_local(reflect(index, self.low, self.high))
             index = K.Select(_b("lt", reflected, _f(0)), K.Unary("ceil", reflected),
                              K.Unary("floor", reflected))
         return _clip(index, 0, self.size - 1), None
 
     def taps(self, x: K.Expr, mode: str) -> list[tuple[K.Expr, K.Expr]]:
+        x = bind_local(x)
         if mode == "nearest":
             truncated = K.Select(_b("lt", x, _f(0)), K.Unary("ceil", x), K.Unary("floor", x))
             index, inside = self.tap(truncated)
             return [(index, _f(1) if inside is None else K.Select(inside, _f(1), _f(0)))]
-        base = K.Unary("floor", x)
-        t = _b("sub", x, base)
+        base = bind_local(K.Unary("floor", x))
+        t = bind_local(_b("sub", x, base))
         if mode == "bilinear":
             offsets, weights = (0, 1), [_b("sub", _f(1), t), t]
         else:
@@ -111,6 +116,23 @@ def cubic_weights(t: K.Expr) -> list[K.Expr]:
             outer(_b("sub", _f(2), t))]
 
 
+def _axis_taps(statements: list, attrs: dict, a: int, size: int, grid: K.Buffer, flat: K.Var,
+               rank: int) -> list[tuple[K.Var, K.Var]]:
+    """The taps of spatial axis `a` as local variables (Lets appended to `statements`)."""
+    axis = SampledAxis(size, attrs["align_corners"], attrs["padding_mode"])
+    taps = []
+    with let_bindings(statements):
+        coordinate = K.Load(grid, _b("add", _b("mul", flat, K.Const(rank)), K.Const(rank - 1 - a)))
+        x = bind_local(denormalize(bind_local(coordinate), size, attrs["align_corners"]))
+        if attrs["mode"] == "nearest":
+            x = round_value(x, half_to_even=True)
+        for t, (index, weight) in enumerate(axis.taps(axis.fix_coordinate(x), attrs["mode"])):
+            index_var, weight_var = K.Var(f"idx{a}_{t}"), K.Var(f"w{a}_{t}", "f32")
+            statements += [K.Let(index_var, K.Cast(index, "i64")), K.Let(weight_var, weight)]
+            taps.append((index_var, weight_var))
+    return taps
+
+
 @lowers("GridSample")
 def lower_grid_sample(ctx: LoweringContext, node: Any) -> None:
     data_shape, grid_shape = static_shape(node.inputs[0]), static_shape(node.inputs[1])
@@ -126,18 +148,7 @@ def lower_grid_sample(ctx: LoweringContext, node: Any) -> None:
     statements: list[K.Stmt] = []
     per_axis = []
     for a, size in enumerate(spatial):
-        axis = SampledAxis(size, attrs["align_corners"], attrs["padding_mode"])
-        coordinate = K.Load(grid, _b("add", _b("mul", flat, K.Const(rank)),
-                                     K.Const(rank - 1 - a)))
-        x = denormalize(coordinate, size, attrs["align_corners"])
-        if attrs["mode"] == "nearest":
-            x = round_value(x, half_to_even=True)
-        taps = []
-        for t, (index, weight) in enumerate(axis.taps(axis.fix_coordinate(x), attrs["mode"])):
-            index_var, weight_var = K.Var(f"idx{a}_{t}"), K.Var(f"w{a}_{t}", "f32")
-            statements += [K.Let(index_var, K.Cast(index, "i64")), K.Let(weight_var, weight)]
-            taps.append((index_var, weight_var))
-        per_axis.append(taps)
+        per_axis.append(_axis_taps(statements, attrs, a, size, grid, flat, rank))
     n = _b("div", flat, K.Const(points))
     p = _b("rem", flat, K.Const(points))
     c, acc = K.Var("c"), K.Var("acc", "f32")

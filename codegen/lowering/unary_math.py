@@ -26,7 +26,7 @@ _NAMES = itertools.count()
 
 @contextmanager
 def let_bindings(statements: list) -> Iterator[None]:
-    """While active, `_bind` names reused subexpressions with Lets appended to `statements`:
+    """While active, `bind_local` names reused subexpressions with Lets appended to `statements`:
     a renderer that prints expressions inline (OpenCL C) would otherwise repeat them, and the
     nested reuse in these formulas grows the text exponentially."""
     _ACTIVE.append(statements)
@@ -36,7 +36,7 @@ def let_bindings(statements: list) -> Iterator[None]:
         _ACTIVE.pop()
 
 
-def _bind(expr: K.Expr) -> K.Expr:
+def bind_local(expr: K.Expr) -> K.Expr:
     if not _ACTIVE or isinstance(expr, (K.Var, K.Const)):
         return expr
     var = K.Var(f"m{next(_NAMES)}", expr.dtype, expr.lanes)
@@ -54,7 +54,7 @@ def _u(op: str, a: K.Expr) -> K.Expr:
 
 def _poly(x: K.Expr, coefficients: list[float]) -> K.Expr:
     """c0 + c1*x + c2*x^2 + ... by Horner's rule."""
-    x = _bind(x)
+    x = bind_local(x)
     result = fconst(coefficients[-1], x)
     for c in reversed(coefficients[:-1]):
         result = K.Fma(result, x, fconst(c, x))
@@ -63,35 +63,35 @@ def _poly(x: K.Expr, coefficients: list[float]) -> K.Expr:
 
 def _odd_series(x: K.Expr, coefficients: list[float]) -> K.Expr:
     """x * (c0 + c1*x^2 + c2*x^4 + ...)."""
-    x = _bind(x)
-    return _b("mul", x, _poly(_bind(_b("mul", x, x)), coefficients))
+    x = bind_local(x)
+    return _b("mul", x, _poly(bind_local(_b("mul", x, x)), coefficients))
 
 
 def _with_sign_of(x: K.Expr, magnitude: K.Expr) -> K.Expr:
-    magnitude = _bind(magnitude)
+    magnitude = bind_local(magnitude)
     return K.Select(_b("lt", x, fconst(0, x)), _u("neg", magnitude), magnitude)
 
 
 def arctan(x: K.Expr) -> K.Expr:
-    x = _bind(x)
-    a = _bind(_u("abs", x))
-    inverted = _bind(_b("gt", a, fconst(1, x)))
-    reduced = _bind(K.Select(inverted, _b("div", fconst(1, x), a), a))  # in [0, 1]
-    half = _bind(_b("div", reduced, _b("add", fconst(1, x), _u(
+    x = bind_local(x)
+    a = bind_local(_u("abs", x))
+    inverted = bind_local(_b("gt", a, fconst(1, x)))
+    reduced = bind_local(K.Select(inverted, _b("div", fconst(1, x), a), a))  # in [0, 1]
+    half = bind_local(_b("div", reduced, _b("add", fconst(1, x), _u(
         "sqrt", _b("add", fconst(1, x), _b("mul", reduced, reduced))))))
     series = _odd_series(half, [(-1) ** n / (2 * n + 1) for n in range(10)])  # |half| <= 0.415
-    angle = _bind(_b("mul", fconst(2, x), series))
+    angle = bind_local(_b("mul", fconst(2, x), series))
     angle = K.Select(inverted, _b("sub", fconst(math.pi / 2, x), angle), angle)
     return _with_sign_of(x, angle)
 
 
 def arcsin(x: K.Expr) -> K.Expr:
-    x = _bind(x)
+    x = bind_local(x)
     return arctan(_b("div", x, _u("sqrt", _b("sub", fconst(1, x), _b("mul", x, x)))))
 
 
 def arccos(x: K.Expr) -> K.Expr:
-    x = _bind(x)
+    x = bind_local(x)
     ratio = _b("div", _b("sub", fconst(1, x), x), _b("add", fconst(1, x), x))
     return _b("mul", fconst(2, x), arctan(_u("sqrt", ratio)))
 
@@ -110,8 +110,8 @@ def cosh(x: K.Expr) -> K.Expr:
 
 
 def arcsinh(x: K.Expr) -> K.Expr:
-    x = _bind(x)
-    a = _bind(_u("abs", x))
+    x = bind_local(x)
+    a = bind_local(_u("abs", x))
     general = _u("log", _b("add", a, _u("sqrt", _b("add", _b("mul", a, a), fconst(1, x)))))
     series = _odd_series(x, [1, -1 / 6, 3 / 40, -5 / 112])
     return _small_or(x, series, _with_sign_of(x, general))
@@ -128,11 +128,11 @@ def arctanh(x: K.Expr) -> K.Expr:
 
 
 def erf(x: K.Expr) -> K.Expr:
-    x = _bind(x)
+    x = bind_local(x)
     series = _odd_series(x, [2 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1))
                              for n in range(ERF_SERIES_TERMS)])
-    a = _bind(_u("abs", x))
-    t = _bind(_b("div", fconst(1, x), K.Fma(fconst(0.3275911, x), a, fconst(1, x))))
+    a = bind_local(_u("abs", x))
+    t = bind_local(_b("div", fconst(1, x), K.Fma(fconst(0.3275911, x), a, fconst(1, x))))
     tail_poly = _b("mul", t, _poly(t, [0.254829592, -0.284496736, 1.421413741, -1.453152027,
                                        1.061405429]))
     tail = _b("sub", fconst(1, x), _b("mul", tail_poly, _u("exp", _u("neg", _b("mul", a, a)))))
@@ -148,13 +148,13 @@ def sign(x: K.Expr) -> K.Expr:
 def round_value(x: K.Expr, half_to_even: bool) -> K.Expr:
     """Rounds |x| (floor and fraction are exact there), then restores the sign. Half away from
     zero is floor(|x| + 0.5) in f32, as the reference computes it."""
-    x = _bind(x)
-    a = _bind(_u("abs", x))
-    low = _bind(_u("floor", a))
+    x = bind_local(x)
+    a = bind_local(_u("abs", x))
+    low = bind_local(_u("floor", a))
     if not half_to_even:
         return _with_sign_of(x, _u("floor", _b("add", a, fconst(0.5, x))))
-    fraction = _bind(_b("sub", a, low))
-    up = _bind(_b("add", low, fconst(1, x)))
+    fraction = bind_local(_b("sub", a, low))
+    up = bind_local(_b("add", low, fconst(1, x)))
     odd = _b("ne", _b("sub", low, _b("mul", fconst(2, x), _u(
         "floor", _b("mul", low, fconst(0.5, x))))), fconst(0, x))
     rounded = K.Select(_b("gt", fraction, fconst(0.5, x)), up,
@@ -217,7 +217,7 @@ def scalar_formula(name: str) -> Callable[[list[K.Expr]], K.Expr]:
 
 def _scalar_operands(ctx: LoweringContext, node: Any, lanes: int) -> list[K.Expr]:
     loads = [K.Load(ctx.buffer(v), K.Const(0)) for v in node.inputs[1:]]
-    return [_bind(K.Splat(load, lanes) if lanes > 1 else load) for load in loads]
+    return [bind_local(K.Splat(load, lanes) if lanes > 1 else load) for load in loads]
 
 
 @lowers(*UNARY_MATH_OPS)
@@ -241,7 +241,7 @@ def lower_unary_math(ctx: LoweringContext, node: Any) -> None:
     mask = K.LaneMask(K.Binary("sub", stop, j), lanes) if lanes > 1 else None
     statements: list[K.Stmt] = []
     with let_bindings(statements):
-        x = _bind(K.Load(x_buffer, at, lanes, mask))
+        x = bind_local(K.Load(x_buffer, at, lanes, mask))
         result = formula([x, *_scalar_operands(ctx, node, lanes)])
     inner = K.Loop(j, K.Const(0), stop, tuple(statements + [K.Store(out, at, result, mask)]),
                    step=lanes)
