@@ -50,6 +50,8 @@ def remainder(a: K.Expr, b: K.Expr, floor_mode: bool) -> K.Expr:
     An integer divisor of 0 is read as 1, as the reference does."""
     if a.dtype == "f32":
         rest = K.Binary("sub", a, K.Binary("mul", b, truncate(K.Binary("div", a, b))))
+        infinite = K.Binary("eq", K.Unary("abs", b), constant_like(float("inf"), b))
+        rest = K.Select(infinite, a, rest)  # x mod +-inf is x (inf * 0 would give NaN)
     else:
         unusable = K.Binary("eq", b, constant_like(0, b))
         if b.dtype != "u8":  # MIN % -1 traps on x86; x % -1 is 0 like x % 1

@@ -107,6 +107,18 @@ def test_remainders_keep_the_reference_signs(name, dtype):
     np.testing.assert_allclose(actual[0], expected[0], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["FloorMod", "Mod"])
+def test_float_remainder_edge_cases(name):
+    a_values = np.array([0, -0.0, -3, 3, -1, 1, np.inf, 1, np.nan, 1, 7.5], np.float32)
+    b_values = np.array([-2, 2, np.inf, np.inf, -np.inf, -np.inf, 2, 0, 2, np.nan, -2], np.float32)
+    a = ir.parameter("a", "f32", a_values.shape)
+    b = ir.parameter("b", "f32", b_values.shape)
+    with np.errstate(invalid="ignore"):  # the reference computes NaNs on purpose here
+        actual, expected = run_both(ir.Graph([a, b], [ir.make(name, 1, [a, b])]),
+                                    [a_values, b_values])
+    np.testing.assert_allclose(actual[0], expected[0], rtol=1e-6)
+
+
 def test_number_tests():
     values = np.array([0.0, -1.5, np.inf, -np.inf, np.nan, 3e38], np.float32)
     x = ir.parameter("x", "f32", values.shape)
