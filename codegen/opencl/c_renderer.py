@@ -56,6 +56,8 @@ class CStyleRenderer:
     def __init__(self, placement: dict):
         self.placement = placement
         self.scalars = dict(C_SCALAR)  # a target may compute "f32" in another C type
+        self._hoisted: dict[int, str] = {}  # id of a shared subexpression -> its local's name
+        self._temporaries = 0
         self.helpers: dict[str, str] = {}  # helper name -> definition, in first-use order
         self._scopes: list[Scope] = []
         self._lines: list[str] = []
@@ -88,6 +90,7 @@ class CStyleRenderer:
 
     def render_kernel(self, kernel: K.Kernel) -> KernelSource:
         self._lines, self._scopes = [], [Scope()]
+        self._hoisted, self._temporaries = {}, 0
         signature = (f"{self.kernel_prefix} {kernel.name}({self.arena_type} arena, "
                      f"{self.weights_type} weights)")
         self._line(0, signature + " {")
@@ -120,14 +123,45 @@ class CStyleRenderer:
             self.statement(statement, depth)
 
     def statement(self, statement: K.Stmt, depth: int) -> None:
+        if isinstance(statement, K.Loop):
+            self.loop(statement, depth)
+            return
+        if not isinstance(statement, (K.Let, K.Store)):
+            raise TypeError(f"unknown kernel statement {statement!r}")
+        self.hoist_shared(_statement_expressions(statement), depth)
         if isinstance(statement, K.Let):
             self.let(statement, depth)
-        elif isinstance(statement, K.Store):
-            self._line(depth, self.store(statement) + ";")
-        elif isinstance(statement, K.Loop):
-            self.loop(statement, depth)
         else:
-            raise TypeError(f"unknown kernel statement {statement!r}")
+            self._line(depth, self.store(statement) + ";")
+        self._hoisted = {}  # ids are only meaningful while the statement lives
+
+    def hoist_shared(self, roots: list[K.Expr], depth: int) -> None:
+        """Subexpressions one statement uses more than once (the same object: kernel IR is a
+        DAG) become named locals first, so the text never repeats them (it would grow
+        exponentially with the sharing depth). Kernel IR evaluates eagerly, so this keeps
+        its meaning."""
+        uses: dict[int, int] = {}
+        order: list[K.Expr] = []
+
+        def visit(node: K.Expr) -> None:
+            if isinstance(node, (K.Var, K.Const, K.Iota)):
+                return
+            uses[id(node)] = uses.get(id(node), 0) + 1
+            if uses[id(node)] > 1:
+                return
+            for child in _children(node):
+                visit(child)
+            order.append(node)  # after its children: they are named first
+
+        for root in roots:
+            visit(root)
+        for node in order:
+            if uses[id(node)] < 2:
+                continue
+            name = f"t_{self._temporaries}"
+            self._temporaries += 1
+            self._line(depth, f"{self.ctype(node.dtype, node.lanes)} {name} = {self.expr(node)};")
+            self._hoisted[id(node)] = name
 
     def let(self, statement: K.Let, depth: int) -> None:
         name = self.var_name(statement.var.name)
@@ -165,6 +199,8 @@ class CStyleRenderer:
     # -- expressions --------------------------------------------------------------------------
 
     def expr(self, node: K.Expr) -> str:
+        if id(node) in self._hoisted:
+            return self._hoisted[id(node)]
         method = getattr(self, "expr_" + type(node).__name__.lower())
         return method(node)
 
@@ -309,6 +345,17 @@ def float_literal(value: float) -> str:
     if "e" not in text and "." not in text:
         text += ".0"
     return f"{text}f" if not text.startswith("-") else f"({text}f)"
+
+
+def _children(expr: K.Expr) -> list[K.Expr]:
+    return [getattr(expr, name) for name in getattr(expr, "__dataclass_fields__", {})
+            if isinstance(getattr(expr, name), K.Expr)]
+
+
+def _statement_expressions(statement: K.Stmt) -> list[K.Expr]:
+    if isinstance(statement, K.Let):
+        return [statement.value]
+    return [e for e in (statement.value, statement.index, statement.mask) if e is not None]
 
 
 def _all_buffers(statements):

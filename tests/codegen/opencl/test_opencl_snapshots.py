@@ -97,3 +97,17 @@ def test_f16_precision_only_where_the_device_has_cl_khr_fp16():
     assert blob.metadata["inputs"][0]["stored_as"] == "f16"
     assert len(blob.sections["weights"]) >= 8 * 27 * 2
     check_snapshot("conv_bias_relu_gpu_f16.cl", bytes(blob.sections["source"]).decode())
+
+
+def test_shared_subexpressions_are_named_once_not_repeated():
+    """x <- x*x + x forty times is a DAG of 80 nodes but a tree of 2**40: rendered as text it
+    must stay linear in the DAG."""
+    data = K.Buffer("data", "f32", 4)
+    value: K.Expr = K.Load(data, K.Const(0))
+    for _ in range(40):
+        value = K.Binary("add", K.Binary("mul", value, value), value)
+    kernel = K.Kernel("k_deep", [K.Store(data, K.Const(1), value)])
+    renderer = OpenClRenderer({"data": Placement("arena", 0)})
+    text = renderer.add_kernel(kernel).text
+    assert len(text) < 10_000
+    assert text.count("b_data[0L]") == 1
