@@ -358,24 +358,24 @@ def _statement_expressions(statement: K.Stmt) -> list[K.Expr]:
     return [e for e in (statement.value, statement.index, statement.mask) if e is not None]
 
 
-def _all_buffers(statements):
+def _all_buffers(statements, seen: set[int] | None = None):
+    """Every Buffer the statements touch; each shared subexpression visited once."""
+    seen = set() if seen is None else seen
     for statement in statements:
+        if isinstance(statement, K.Loop):
+            yield from _all_buffers(statement.body, seen)
+            continue
         if isinstance(statement, K.Store):
             yield statement.buffer
-            yield from _expr_buffers(statement.value)
-            yield from _expr_buffers(statement.index)
-            if statement.mask is not None:
-                yield from _expr_buffers(statement.mask)
-        elif isinstance(statement, K.Let):
-            yield from _expr_buffers(statement.value)
-        elif isinstance(statement, K.Loop):
-            yield from _all_buffers(statement.body)
+        for expr in _statement_expressions(statement):
+            yield from _expr_buffers(expr, seen)
 
 
-def _expr_buffers(expr: K.Expr):
+def _expr_buffers(expr: K.Expr, seen: set[int]):
+    if id(expr) in seen:
+        return
+    seen.add(id(expr))
     if isinstance(expr, K.Load):
         yield expr.buffer
-    for child in getattr(expr, "__dataclass_fields__", {}):
-        item = getattr(expr, child)
-        if isinstance(item, K.Expr):
-            yield from _expr_buffers(item)
+    for child in _children(expr):
+        yield from _expr_buffers(child, seen)
