@@ -147,7 +147,7 @@ for _name, _version, _function, _kinds in [
     ("Sin", 1, np.sin, _FLOAT), ("Cos", 1, np.cos, _FLOAT), ("Tan", 1, np.tan, _FLOAT),
     ("Asin", 1, np.arcsin, _FLOAT), ("Acos", 1, np.arccos, _FLOAT), ("Atan", 1, np.arctan, _FLOAT),
     ("Sinh", 1, np.sinh, _FLOAT), ("Cosh", 1, np.cosh, _FLOAT), ("Tanh", 1, np.tanh, _FLOAT),
-    ("Asinh", 3, np.arcsinh, _FLOAT), ("Acosh", 3, np.arccosh, _FLOAT),
-    ("Atanh", 3, np.arctanh, _FLOAT),
+    ("Asinh", 4, np.arcsinh, _FLOAT), ("Acosh", 4, np.arccosh, _FLOAT),
+    ("Atanh", 4, np.arctanh, _FLOAT),
 ]:
     _declare(UnaryElementwise, _name, _version, _function, kinds=_kinds)

@@ -14,11 +14,6 @@ from vinify.opsets import Opset, available_opsets, get_opset, opsets_containing
 
 OPENVINO_TABLES = Path(openvino.__file__).parent / "include" / "openvino" / "opsets"
 
-# Declared by vinify under the version in their specification page title, while the opset
-# tables (and IR files) carry the opset that introduced them: opset4. Owned by another module;
-# remove an entry once its declaration is renamed.
-KNOWN_OUTSIDE_OPSETS = {("Acosh", 3), ("Asinh", 3), ("Atanh", 3)}
-
 
 @pytest.mark.parametrize("opset, op_name, version", [
     ("opset1", "Softmax", 1), ("opset8", "Softmax", 8), ("opset8", "Gather", 8),
@@ -71,7 +66,7 @@ def test_versions_agree_with_openvino_node_factory(number):
 def test_every_declared_openvino_op_is_in_an_opset():
     missing = sorted((name, version) for (domain, name, version) in registered_ops()
                      if domain == "" and not opsets_containing(name, version))
-    assert set(missing) <= KNOWN_OUTSIDE_OPSETS, missing
+    assert missing == []
 
 
 def test_lookup_api():

@@ -11,7 +11,7 @@ _UNARY = {
     "Log": ("Log", 1), "Floor": ("Floor", 1), "Ceil": ("Ceiling", 1), "Sign": ("Sign", 1),
     "Sin": ("Sin", 1), "Cos": ("Cos", 1), "Tan": ("Tan", 1), "Asin": ("Asin", 1),
     "Acos": ("Acos", 1), "Atan": ("Atan", 1), "Sinh": ("Sinh", 1), "Cosh": ("Cosh", 1),
-    "Asinh": ("Asinh", 3), "Acosh": ("Acosh", 3), "Atanh": ("Atanh", 3), "Erf": ("Erf", 1),
+    "Asinh": ("Asinh", 4), "Acosh": ("Acosh", 4), "Atanh": ("Atanh", 4), "Erf": ("Erf", 1),
     "IsNaN": ("IsNaN", 10), "Round": ("Round", 5),
 }
 
