@@ -11,7 +11,6 @@ Invariants (checked by `vinify.verify`):
 from typing import Any, Iterable, Iterator, Sequence, Union
 
 import numpy as np
-
 from vinify.errors import IRError, VerificationError
 from vinify.op import InferContext, Op, as_arrays, check_arity, lookup_op
 from vinify.shapes import PartialShape, ShapeLike, TensorType
@@ -94,7 +93,8 @@ class Node:
             output_types = op.infer(InferContext(self))
         count = op.num_outputs(self.attrs, len(self.inputs))
         if count is not None and len(output_types) != count:
-            raise IRError(f"{self.describe()}: {len(output_types)} output types for {count} outputs")
+            raise IRError(f"{self.describe()}: {len(output_types)} output types for "
+                          f"{count} outputs")
         names = list(output_names or [None] * len(output_types))
         self.outputs = [Value(self, i, t, names[i]) for i, t in enumerate(output_types)]
 

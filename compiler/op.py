@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 import numpy as np
-
 from vinify.errors import IRError, TypeInferenceError, UnknownOpError
 from vinify.shapes import PartialShape, TensorType
 from vinify.types import ElementType, element_type
 
 if TYPE_CHECKING:
-    from vinify.ir import Node, Value
+    from vinify.ir import Node
 
 
 class _Required:

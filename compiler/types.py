@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import ml_dtypes
 import numpy as np
-
 from vinify.errors import IRError
 
 

@@ -5,7 +5,7 @@ from vinify.ir import Graph, Node
 
 
 def verify(graph: Graph) -> Graph:
-    """Checks every invariant of `graph` (and its bodies); raises VerificationError naming a node."""
+    """Checks every invariant of `graph` and its bodies; a VerificationError names the node."""
     nodes = graph.nodes()  # raises on a cycle
     parameters = {id(p) for p in graph.parameters}
     for param in graph.parameters:

@@ -9,7 +9,6 @@ import os
 import time
 
 import numpy as np
-
 from vinify.tools.light_models import light_model_path, randomized
 
 DEVICE_PREFERENCE = ("CPU", "GPU", "TEMPLATE")

@@ -7,7 +7,6 @@ Each row of the tables below declares one op version; `_declare` turns a row int
 from typing import Callable
 
 import numpy as np
-
 from vinify.op import Attr, InferContext, Op, register
 from vinify.ops.shape_rules import broadcast_shapes
 from vinify.shapes import TensorType

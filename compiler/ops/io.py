@@ -1,7 +1,6 @@
 """Graph boundary ops: Parameter, Constant, Result."""
 
 import numpy as np
-
 from vinify.op import Attr, InferContext, Op, register
 from vinify.shapes import PartialShape, TensorType
 from vinify.types import element_type

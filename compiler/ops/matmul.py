@@ -1,7 +1,6 @@
 """Matrix multiplication."""
 
 import numpy as np
-
 from vinify.op import Attr, InferContext, Op, register
 from vinify.ops.shape_rules import broadcast_shapes
 from vinify.shapes import PartialShape, TensorType

@@ -1,60 +1,10 @@
 """Internal ops (domain "vinify") for ONNX transformer building blocks without an OpenVINO op:
-RotaryEmbedding (RoPE)."""
+LinearAttention and FlexAttention. (RotaryEmbedding, CausalConvWithState and TensorScatter are
+decomposed into OpenVINO ops by their converters.)"""
 
 import numpy as np
 from vinify.op import Attr, InferContext, Op, register
 from vinify.shapes import DYNAMIC_RANK, PartialShape, TensorType
-
-
-@register
-class RotaryEmbedding(Op):
-    """Rotates pairs of features by position-dependent angles (ONNX RotaryEmbedding, opset 23).
-
-    Input X is [batch, heads, sequence, head] or [batch, sequence, heads * head] (then
-    `num_heads` is needed); the caches hold cos/sin per (position or batch, sequence) and pair.
-    Pairs are the two halves of the rotated part, or neighbours when `interleaved`.
-    """
-
-    name, version, domain = "RotaryEmbedding", 1, "vinify"
-    num_inputs = (3, 4)
-    attributes = (Attr("interleaved", "bool", False), Attr("num_heads", "int", 0),
-                  Attr("rotary_embedding_dim", "int", 0))
-
-    @classmethod
-    def infer(cls, ctx: InferContext) -> list[TensorType]:
-        shape = ctx.shape(0)
-        if shape.rank_is_static and shape.rank not in (3, 4):
-            raise ctx.error(f"X must be 3-D or 4-D, got {shape}")
-        if shape.rank_is_static and shape.rank == 3 and ctx.attrs["num_heads"] <= 0:
-            raise ctx.error("a 3-D X needs num_heads")
-        return [ctx.input_types[0]]
-
-    @classmethod
-    def evaluate(cls, attrs: dict, x: np.ndarray, cos: np.ndarray, sin: np.ndarray,
-                 positions: np.ndarray | None = None) -> np.ndarray:
-        if x.ndim == 4:  # -> [batch, sequence, heads, head]
-            work = x.transpose(0, 2, 1, 3)
-        else:
-            work = x.reshape(x.shape[0], x.shape[1], attrs["num_heads"], -1)
-        if positions is not None:
-            cos, sin = cos[positions], sin[positions]
-        width = attrs["rotary_embedding_dim"] or work.shape[-1]
-        cos, sin = cos[:, :, None, :], sin[:, :, None, :]
-        rotated = work[..., :width].astype(np.float64)
-        if attrs["interleaved"]:
-            first, second = rotated[..., 0::2], rotated[..., 1::2]
-        else:
-            first, second = rotated[..., :width // 2], rotated[..., width // 2:]
-        real = cos * first - sin * second
-        imaginary = sin * first + cos * second
-        if attrs["interleaved"]:
-            turned = np.stack([real, imaginary], axis=-1).reshape(rotated.shape)
-        else:
-            turned = np.concatenate([real, imaginary], axis=-1)
-        result = np.concatenate([turned.astype(x.dtype), work[..., width:]], axis=-1)
-        if x.ndim == 4:
-            return result.transpose(0, 2, 1, 3)
-        return result.reshape(x.shape)
 
 
 def _heads(x: np.ndarray, heads: int) -> np.ndarray:
@@ -143,53 +93,6 @@ class LinearAttention(Op):
 
 
 @register
-class CausalConvWithState(Op):
-    """ONNX CausalConvWithState (opset 27): depthwise causal 1-D convolution over
-    (past_state ++ input), optional bias and SiLU; outputs (output, the last k-1 positions).
-    Inputs input [B, C, L], weight [C, 1, k], then bias and past_state per `has_*`."""
-
-    name, version, domain = "CausalConvWithState", 1, "vinify"
-    num_inputs = (2, 4)
-    attributes = (Attr("activation", "str", "none", ("none", "silu", "swish")),
-                  Attr("has_bias", "bool", False), Attr("has_past_state", "bool", False))
-
-    @classmethod
-    def num_outputs(cls, attrs: dict, num_inputs: int) -> int:
-        return 2
-
-    @classmethod
-    def infer(cls, ctx: InferContext) -> list[TensorType]:
-        elem = ctx.element_type(0)
-        x, w = ctx.shape(0), ctx.shape(1)
-        if not (x.rank_is_static and w.is_static):
-            return [ctx.input_types[0], TensorType(elem, DYNAMIC_RANK)]
-        kernel = w.to_tuple()[2]
-        state = PartialShape((x.dims[0], x.dims[1], PartialShape.of([kernel - 1]).dims[0]))
-        return [ctx.input_types[0], TensorType(elem, state)]
-
-    @classmethod
-    def evaluate(cls, attrs: dict, x: np.ndarray, weight: np.ndarray, *rest):
-        rest = list(rest)
-        bias = rest.pop(0) if attrs["has_bias"] else None
-        past = rest.pop(0) if attrs["has_past_state"] else None
-        batch, channels, length = x.shape
-        kernel = weight.shape[2]
-        if past is None:
-            past = np.zeros((batch, channels, kernel - 1), x.dtype)
-        padded = np.concatenate([past, x], axis=2).astype(np.float64)
-        taps = weight[:, 0, :].astype(np.float64)  # [C, k]
-        output = np.zeros((batch, channels, length))
-        for tap in range(kernel):
-            output += taps[None, :, tap, None] * padded[:, :, tap:tap + length]
-        if bias is not None:
-            output += bias.astype(np.float64)[None, :, None]
-        if attrs["activation"] in ("silu", "swish"):
-            output = output / (1.0 + np.exp(-output))
-        state = padded[:, :, padded.shape[2] - (kernel - 1):]
-        return output.astype(x.dtype), state.astype(x.dtype)
-
-
-@register
 class FlexAttention(Op):
     """ONNX FlexAttention (ai.onnx.preview): scores = Q K^T * scale, then the optional
     score_mod body, softmax, the optional prob_mod body, and Y = probs V. Bodies (in that order,
@@ -237,35 +140,3 @@ class FlexAttention(Op):
         return np.matmul(probabilities.astype(np.float64), v).astype(q.dtype)
 
 
-@register
-class TensorScatter(Op):
-    """ONNX TensorScatter (opset 24): writes `update` into a copy of the cache along `axis`,
-    starting per batch at write_indices (0 without them), wrapping around in circular mode."""
-
-    name, version, domain = "TensorScatter", 1, "vinify"
-    num_inputs = (2, 3)
-    attributes = (Attr("axis", "int", -2), Attr("mode", "str", "linear", ("linear", "circular")))
-
-    @classmethod
-    def infer(cls, ctx: InferContext) -> list[TensorType]:
-        ctx.same_element_type(0, 1)
-        return [ctx.input_types[0]]
-
-    @classmethod
-    def evaluate(cls, attrs: dict, cache: np.ndarray, update: np.ndarray,
-                 write_indices: np.ndarray | None = None) -> np.ndarray:
-        axis = attrs["axis"] % cache.ndim
-        length, capacity = update.shape[axis], cache.shape[axis]
-        starts = np.zeros(cache.shape[0], np.int64) if write_indices is None else \
-            write_indices.astype(np.int64).reshape(-1)
-        result = cache.copy()
-        for batch in range(cache.shape[0]):
-            positions = starts[batch] + np.arange(length)
-            if attrs["mode"] == "circular":
-                positions = positions % capacity
-            if positions.size and (positions.max() >= capacity or positions.min() < 0):
-                raise IndexError(f"batch {batch}: writes {positions.min()}..{positions.max()} "
-                                 f"outside the cache length {capacity}")
-            target = np.moveaxis(result[batch], axis - 1, 0)
-            target[positions] = np.moveaxis(update[batch], axis - 1, 0)
-        return result

@@ -1,7 +1,6 @@
 """Shape rules shared by op families: broadcasting, axis normalization, output sizes."""
 
 import numpy as np
-
 from vinify.errors import TypeInferenceError
 from vinify.op import InferContext
 from vinify.shapes import DYNAMIC, DYNAMIC_RANK, Dimension, PartialShape

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput, VisitError
-
 from vinify.errors import ParseError, VinifyError
 from vinify.ir import Graph, Node, Value
 from vinify.op import lookup_op

@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 import numpy as np
-
 from vinify.ir import Graph, Node, Value
 from vinify.op import REQUIRED
 from vinify.shapes import Dimension, PartialShape

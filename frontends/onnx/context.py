@@ -4,7 +4,6 @@ from typing import Any, Sequence
 
 import numpy as np
 from onnx import AttributeProto, NodeProto, numpy_helper
-
 from vinify.errors import ConversionError
 from vinify.ir import Node, Value, as_value, constant, constant_value, make
 from vinify.op import REQUIRED

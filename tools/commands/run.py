@@ -1,7 +1,6 @@
 """`vinify run MODEL -d DEVICE --input name=file.npy`: run once, print or save the outputs."""
 
 import numpy as np
-
 from vinify.errors import InferenceError
 
 

@@ -31,14 +31,6 @@ def attention(ctx: NodeContext):
     return list(node.outputs)
 
 
-@converter("RotaryEmbedding", since=23)
-def rotary_embedding(ctx: NodeContext):
-    inputs = [v for v in ctx.inputs()[:4] if v is not None]
-    return ctx.make("RotaryEmbedding", 1, *inputs, interleaved=bool(ctx.attr("interleaved", 0)),
-                    num_heads=ctx.attr("num_heads", 0),
-                    rotary_embedding_dim=ctx.attr("rotary_embedding_dim", 0))
-
-
 @converter("LinearAttention", since=27)
 def linear_attention(ctx: NodeContext):
     past, decay, beta = (ctx.optional_input(i) for i in (3, 4, 5))
@@ -49,15 +41,6 @@ def linear_attention(ctx: NodeContext):
                     update_rule=ctx.attr("update_rule", "gated_delta"),
                     has_past_state=past is not None, has_decay=decay is not None,
                     has_beta=beta is not None)
-    return list(node.outputs)
-
-
-@converter("CausalConvWithState", since=27)
-def causal_conv_with_state(ctx: NodeContext):
-    bias, past = ctx.optional_input(2), ctx.optional_input(3)
-    inputs = [ctx.input(0), ctx.input(1)] + [x for x in (bias, past) if x is not None]
-    node = ctx.make("CausalConvWithState", 1, *inputs, activation=ctx.attr("activation", "none"),
-                    has_bias=bias is not None, has_past_state=past is not None)
     return list(node.outputs)
 
 
@@ -81,8 +64,3 @@ def flex_attention(ctx: NodeContext):
                             has_prob_mod=ctx.has_attr("prob_mod")).outputs[0]
 
 
-@converter("TensorScatter", since=24)
-def tensor_scatter(ctx: NodeContext):
-    inputs = [v for v in ctx.inputs()[:3] if v is not None]
-    return ctx.make("TensorScatter", 1, *inputs, axis=ctx.attr("axis", -2),
-                    mode=ctx.attr("mode", "linear"))
