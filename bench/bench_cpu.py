@@ -18,14 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.codegen.light_models import (  # noqa: E402
-    LIGHT_MODELS,
-    light_input,
-    randomized_light_model,
-)
+from vinify.tools.light_models import LIGHT_MODELS, light_input, randomized_light_model
 
 
 def vinify_runner(model_bytes: bytes, threads: int) -> tuple:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["compiler", "frontends", "passes", "codegen", "runtime", "tools"]
+SOURCES = ["compiler", "frontends", "passes", "codegen", "runtime", "tools", "bench"]
 
 
 def test_ruff_finds_nothing():
