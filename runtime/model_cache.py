@@ -1,7 +1,8 @@
 """CACHE_DIR: compiled blobs kept on disk, keyed by model, device and config.
 
-The key hashes the model's full text form, the device name and every property except CACHE_DIR
-itself, so a changed model or setting never loads a stale blob. A blob that fails to import
+The key hashes the model's full text form, the device name, every property except CACHE_DIR
+itself, and a fingerprint of the compiler (vinify's version and the sources of its ops, passes
+and code generators), so a changed model, setting or compiler never loads a stale blob. A blob that fails to import
 (truncated, other version) is recompiled and overwritten; writes go to a temporary name first.
 """
 
@@ -9,6 +10,8 @@ import hashlib
 import json
 import logging
 import os
+from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +25,26 @@ def cache_key(graph: Any, device_name: str, config: dict[str, Any]) -> str:
 
     digest = hashlib.sha256(print_graph(graph, inline_limit=None).encode())
     settings = {k: str(v) for k, v in sorted(config.items()) if k != "CACHE_DIR"}
-    digest.update(json.dumps([device_name, settings]).encode())
+    digest.update(json.dumps([device_name, settings, compiler_fingerprint()]).encode())
+    return digest.hexdigest()
+
+
+COMPILER_PACKAGES = ("vinify.ops", "vinify.passes", "vinify.codegen")
+
+
+@lru_cache(maxsize=1)
+def compiler_fingerprint() -> str:
+    """SHA-256 over vinify's version and the source files of the packages that decide what a
+    compile produces; located with find_spec, so nothing is imported."""
+    import vinify
+
+    digest = hashlib.sha256(vinify.__version__.encode())
+    for package in COMPILER_PACKAGES:
+        spec = find_spec(package)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            for path in sorted(Path(folder).rglob("*.py")):
+                digest.update(str(path.relative_to(folder)).encode())
+                digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
