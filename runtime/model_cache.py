@@ -2,8 +2,9 @@
 
 The key hashes the model's full text form, the device name, every property except CACHE_DIR
 itself, and a fingerprint of the compiler (vinify's version and the sources of its ops, passes
-and code generators), so a changed model, setting or compiler never loads a stale blob. A blob that fails to import
-(truncated, other version) is recompiled and overwritten; writes go to a temporary name first.
+and code generators), so a changed model, setting or compiler never loads a stale blob. A blob
+that fails to import (truncated, other version) is recompiled and overwritten; writes go to a
+temporary name first.
 """
 
 import hashlib
