@@ -144,3 +144,21 @@ def test_auto_is_measured_on_the_device_it_chose(tmp_path, capsys):
     assert report["settings"]["device"] == "AUTO"
     chosen = report["settings"]["execution_devices"]
     assert len(chosen) == 1 and f"on {chosen[0]}" in capsys.readouterr().out
+
+
+def test_light_squeezenet_on_cpu_prints_figures_and_writes_the_report(tmp_path, capsys):
+    from vinify.tools.light_models import light_model_path
+
+    report_path = tmp_path / "squeezenet.json"
+    code = main(["benchmark", "-m", str(light_model_path("squeezenet")), "-d", "CPU",
+                 "-niter", "12", "-nireq", "2", "--report", str(report_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    for figure in FIGURES:
+        assert figure in out
+    assert "Count:          12 iterations" in out and "on CPU" in out
+    report = json.loads(report_path.read_text())
+    assert report["count"] == 12 and report["settings"]["input_shapes"] == {
+        "data_0": [1, 3, 224, 224]}
+    latency = report["latency_ms"]
+    assert 0 < latency["min"] <= latency["median"] <= latency["max"]
