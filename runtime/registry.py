@@ -6,6 +6,7 @@ Meta devices (HETERO, MULTI, AUTO) are named with their targets, `HETERO:GPU,CPU
 built per name, around this registry, so they can compile on the devices they name.
 """
 
+import inspect
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
@@ -67,7 +68,6 @@ class DeviceRegistry:
         base, targets = split_meta_name(name)
         if base in META_DEVICES:
             return self._meta(base, targets, name)
-        base = base.split(".", 1)[0]
         device = self._instance(base, name)
         reason = device.unavailable_reason()
         if reason is not None:
@@ -81,9 +81,14 @@ class DeviceRegistry:
             return False
         return True
 
-    def _instance(self, base: str, name: str) -> Device:
-        if base in self._devices:
-            return self._devices[base]
+    def _instance(self, key: str, name: str) -> Device:
+        """The device for "GPU" or a numbered "GPU.1": a class taking `index` is built with
+        index=1; for one that does not, "X.1" is X itself (properties may still differ)."""
+        if key in self._devices:
+            return self._devices[key]
+        base, _, suffix = key.partition(".")
+        if suffix and not suffix.isdigit():
+            raise DeviceError(f"bad device name '{name}': the part after '.' must be an index")
         known = {**device_classes(), **self._registered}
         if base not in known:
             raise DeviceError(f"unknown device '{name}'; known devices: {sorted(known)} "
@@ -93,12 +98,17 @@ class DeviceRegistry:
             if isinstance(target, Device):
                 device = target
             else:
-                device = (_load(target) if isinstance(target, str) else target)()
+                device_class = _load(target) if isinstance(target, str) else target
+                numbered = suffix and "index" in inspect.signature(device_class).parameters
+                device = device_class(index=int(suffix)) if numbered else (
+                    self._instance(base, name) if suffix else device_class())
+        except DeviceError:
+            raise
         except Exception as error:  # a broken plug-in must not take the runtime down
             raise DeviceError(f"device {base} failed to load: {error}") from error
         if not isinstance(device, Device):
             raise DeviceError(f"device {base}: {known[base]!r} is not a vinify Device")
-        self._devices[base] = device
+        self._devices[key] = device
         return device
 
     def _meta(self, base: str, targets: list[str], name: str) -> Device:

@@ -152,3 +152,16 @@ def test_importing_a_gpu_blob_loads_no_compiler_modules(tmp_path):
     forbidden = ("llvmlite", "lark", "onnx", "vinify.codegen", "vinify.passes", "vinify.ops")
     assert [m for m in loaded if m.split(".")[0] in forbidden or m.startswith(forbidden)] == []
     assert "pyopencl" in loaded
+
+
+def test_numbered_devices_select_an_instance_and_bad_numbers_are_errors():
+    from vinify.errors import DeviceError
+    from vinify.runtime import Core
+
+    core = Core()
+    assert core.get_device("GPU.0").index == 0
+    with pytest.raises(DeviceError, match="GPU.7 is not available: there are only"):
+        core.get_device("GPU.7")
+    assert core.get_device("TEMPLATE.1") is core.get_device("TEMPLATE")  # not numbered
+    with pytest.raises(DeviceError, match="the part after '.' must be an index"):
+        core.get_device("GPU.x")
