@@ -6,6 +6,8 @@ from vinify import ir
 from vinify.errors import DeviceError
 from vinify.runtime import Core
 
+from tests.codegen import device_check
+
 RNG = np.random.default_rng(7)
 
 
@@ -14,11 +16,7 @@ def random(*shape, low=-1.0, high=1.0):
 
 
 def check_against_template(graph, inputs):
-    core = Core()
-    expected = core.compile_model(graph, "TEMPLATE")(inputs)
-    actual = core.compile_model(graph, "CPU")(inputs)
-    for index in range(len(graph.outputs)):
-        np.testing.assert_allclose(actual[index], expected[index], rtol=1e-3, atol=1e-4)
+    device_check.check_against_template(graph, inputs, "CPU")
 
 
 CONV_CASES = [
