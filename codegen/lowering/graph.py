@@ -7,7 +7,7 @@ residual branch is always computed before the convolution that adds it.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering import convolution, elementwise, gemm
@@ -85,7 +85,13 @@ def plan_groups(graph: Any, ctx: LoweringContext) -> tuple[dict, set]:
     return groups, absorbed
 
 
-def lower_graph(graph: Any, target: Target) -> LoweredGraph:
+def lower_graph(graph: Any, target: Target,
+                gemm_lowerings: dict[str, Callable] | None = None) -> LoweredGraph:
+    """The graph's kernels in topological order. `gemm_lowerings` (head op name ->
+    function(ctx, head, epilogue)) replaces the lowering of Convolution/MatMul groups for a
+    target with its own scheduled GEMM kernels (OpenCL); every other node is lowered the same."""
+    gemm_lowerings = {**{name: entry[0] for name, entry in GEMM_OPS.items()},
+                      **(gemm_lowerings or {})}
     ctx = LoweringContext(target)
     missing = unsupported_nodes(graph, ctx)
     if missing:
@@ -107,7 +113,7 @@ def lower_graph(graph: Any, target: Target) -> LoweredGraph:
             if isinstance(group, list):
                 elementwise.lower_chain(ctx, group)
             else:
-                GEMM_OPS[head.op.name][0](ctx, head, group)
+                gemm_lowerings[head.op.name](ctx, head, group)
             continue
         LOWERINGS[node.op.name](ctx, node)
     outputs = _outputs(graph, ctx, {p.buffer for p in inputs})

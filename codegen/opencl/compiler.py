@@ -36,6 +36,8 @@ def lower_for_device(graph: Any, profile: OpenClDeviceProfile,
         text = str(error).replace("no CPU lowering", "no GPU lowering")
         if text.startswith("CPU"):
             text = "GPU" + text[3:]
+        if text.startswith("GPU cannot compile"):
+            text += " (HETERO:GPU,CPU runs them elsewhere)"
         raise DeviceError(text if text.startswith("GPU") else f"GPU: {text}") from None
 
 

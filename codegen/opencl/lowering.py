@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering import convolution, elementwise
+from vinify.codegen.lowering import convolution, gemm
 from vinify.codegen.lowering import graph as shared
-from vinify.codegen.lowering.context import LOWERINGS, LoweringContext, static_shape
+from vinify.codegen.lowering.context import LoweringContext, static_shape
 from vinify.codegen.lowering.gemm import Epilogue
 from vinify.codegen.opencl.gemm_kernels import (
     GEMM_PARAMETERS,
@@ -25,7 +25,6 @@ from vinify.codegen.opencl.gemm_kernels import (
     local_tiled_launch,
 )
 from vinify.codegen.opencl.target import REGISTER_BLOCKED
-from vinify.errors import DeviceError
 
 TILES_PER_COMPUTE_UNIT = 8
 IM2COL_GROUP = 16  # im2col rows per work-group: PoCL pays per work-group, not per work-item
@@ -105,7 +104,11 @@ def emit_gemm(ctx: LoweringContext, variant_fields: dict, sizes: dict, buffers: 
 
 
 def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
+    """A 2-D f32 convolution as im2col + a scheduled GEMM; others take the shared lowering."""
     epilogue = epilogue or Epilogue(nodes=[node])
+    if not _scheduled_convolution(ctx, node, epilogue):
+        convolution.lower_convolution(ctx, node, epilogue)
+        return
     shape = static_shape(node.inputs[1])
     if node.op.name == "Convolution":
         shape = (1, *shape)
@@ -139,16 +142,21 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
     emit_gemm(ctx, fields, sizes, [a, b, out, bias, residual], groups, batch, source)
 
 
+def _scheduled_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue) -> bool:
+    """Whether the scheduled kernels take this convolution: 2-D windows (NCHW), f32, and
+    weights that are constant or need no batch norm folded in."""
+    if len(static_shape(node.inputs[0])) != 4 or node.outputs[0].element_type.name != "f32":
+        return False
+    return epilogue.scale is None or ctx.constant(node.inputs[1]) is not None
+
+
 def _convolution_rows(ctx: LoweringContext, node: Any, epilogue: Epilogue,
                       shape: tuple[int, int, int]) -> K.Buffer:
     """The weights as [groups][M][K] rows: constant ones with the epilogue's scale folded in,
-    runtime ones (already laid out that way) read where they are."""
+    runtime ones (already laid out that way, no scale: `_scheduled_convolution`) read in place."""
     weights = ctx.constant(node.inputs[1])
-    if weights is None and epilogue.scale is None:
-        return ctx.buffer(node.inputs[1])
     if weights is None:
-        raise DeviceError(f"GPU: {node.describe()}: a batch norm cannot fold into runtime "
-                          f"convolution weights")
+        return ctx.buffer(node.inputs[1])
     matrices = np.asarray(weights, np.float64).reshape(shape)
     if epilogue.scale is not None:
         matrices = matrices * epilogue.scale.reshape(shape[0], shape[1], 1)
@@ -177,16 +185,26 @@ def _emit_im2col(ctx: LoweringContext, x: K.Buffer, columns: K.Buffer, geo: Any,
                                        local_size=(IM2COL_GROUP, 1)))
 
 
+def _scheduled_matmul(ctx: LoweringContext, node: Any) -> bool:
+    """Whether the scheduled GEMM takes this MatMul: f32, a 2-D right operand (constant when
+    transposed), a 2-D left operand when transposed."""
+    a_shape, b_shape = static_shape(node.inputs[0]), static_shape(node.inputs[1])
+    if len(b_shape) != 2 or not a_shape or node.outputs[0].element_type.name != "f32":
+        return False
+    if node.attrs["transpose_a"] and len(a_shape) != 2:
+        return False
+    return not node.attrs["transpose_b"] or ctx.constant(node.inputs[1]) is not None
+
+
 def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
+    """A MatMul as one scheduled GEMM launch; shapes it does not take get the shared lowering."""
     epilogue = epilogue or Epilogue(nodes=[node])
+    if not _scheduled_matmul(ctx, node):
+        gemm.lower_matmul(ctx, node, epilogue)
+        return
     a_value, b_value = node.inputs
     a_shape, b_shape = static_shape(a_value), static_shape(b_value)
-    if len(b_shape) != 2 or len(a_shape) < 1:
-        raise DeviceError(f"GPU: {node.describe()}: only MatMul with a 2-D right operand is "
-                          f"compiled (got {list(a_shape)} x {list(b_shape)})")
     transpose_a, transpose_b = node.attrs["transpose_a"], node.attrs["transpose_b"]
-    if transpose_a and len(a_shape) != 2:
-        raise DeviceError(f"GPU: {node.describe()}: transpose_a needs a 2-D left operand")
     k_size = a_shape[-2] if transpose_a else a_shape[-1]
     m_size = int(np.prod(a_shape)) // k_size
     n_size = b_shape[0] if transpose_b else b_shape[1]
@@ -203,8 +221,6 @@ def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = No
         b = ctx.add_weights(node.name or "matmul", padded)
         b_ks, masked, b_space = n_padded, False, "weights"
     else:
-        if transpose_b:
-            raise DeviceError(f"GPU: {node.describe()}: transpose_b of a runtime operand")
         b, b_ks, masked, b_space = ctx.buffer(b_value), n_size, n_size % width != 0, "arena"
     a, out = ctx.buffer(a_value), ctx.output(epilogue.output)
     bias, residual = _epilogue_parts(ctx, epilogue, node.name or "matmul", n_padded)
@@ -224,32 +240,5 @@ SCHEDULED = {"Convolution": lower_convolution, "GroupConvolution": lower_convolu
 
 
 def lower_graph(graph: Any, target: Any) -> shared.LoweredGraph:
-    """As the shared `lower_graph`, with the scheduled GEMMs in place of the shared ones (the
-    shared one takes no table of GEMM lowerings, so its walk is repeated here)."""
-    ctx = LoweringContext(target)
-    missing = shared.unsupported_nodes(graph, ctx)
-    if missing:
-        described = ", ".join(missing).replace("no CPU lowering", "no GPU lowering")
-        raise DeviceError(f"GPU cannot compile {len(missing)} node(s): {described} "
-                          f"(HETERO:GPU,CPU runs them elsewhere)")
-    inputs = []
-    for index, value in enumerate(graph.inputs):
-        buffer = ctx.output(value)
-        inputs.append(shared.PortInfo(shared.port_name(value, index), value.element_type.name,
-                                      static_shape(value), buffer.name))
-    groups, absorbed = shared.plan_groups(graph, ctx)
-    for node in graph.nodes():
-        if node.op.name in ("Parameter", "Result", "Constant") or id(node) in absorbed:
-            continue
-        if all(ctx.constant(v) is not None for v in node.outputs):
-            continue
-        if id(node) in groups:
-            head, group = groups[id(node)]
-            if isinstance(group, list):  # a fused elementwise chain
-                elementwise.lower_chain(ctx, group)
-            else:
-                SCHEDULED[head.op.name](ctx, head, group)
-            continue
-        LOWERINGS[node.op.name](ctx, node)
-    outputs = shared._outputs(graph, ctx, {p.buffer for p in inputs})
-    return shared.LoweredGraph(ctx.kernels, ctx.weights, ctx.arena_buffers, inputs, outputs)
+    """The shared walk, with the scheduled GEMMs in place of the shared ones."""
+    return shared.lower_graph(graph, target, gemm_lowerings=SCHEDULED)
