@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering import batched_matmul
 from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
 from vinify.codegen.lowering.elementwise import activation
 from vinify.errors import DeviceError
@@ -385,6 +386,9 @@ def matmul_right_operand(ctx: LoweringContext, node: Any, epilogue: Epilogue, k_
 @lowers("MatMul")
 def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
     epilogue = epilogue or Epilogue(nodes=[node])
+    if not batched_matmul.fast_gemm_handles(ctx, node):
+        batched_matmul.lower_batched_matmul(ctx, node, epilogue)
+        return
     a_value, b_value = node.inputs
     a_shape, b_shape = static_shape(a_value), static_shape(b_value)
     if len(b_shape) != 2 or len(a_shape) < 1:

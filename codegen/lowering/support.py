@@ -51,17 +51,6 @@ def _window_op(node: Any) -> str | None:
     return None
 
 
-def _matmul(node: Any) -> str | None:
-    a, b = (_rank(v) for v in node.inputs)
-    if b != 2 or a is None:
-        return "only a 2-D right operand is compiled"
-    if node.attrs["transpose_a"] and a != 2:
-        return "transpose_a needs a 2-D left operand"
-    if node.attrs["transpose_b"] and _constant(node.inputs[1]) is None:
-        return "transpose_b of a runtime operand"
-    return None
-
-
 def _lrn(node: Any) -> str | None:
     axes, rank = _constant(node.inputs[1]), _rank(node.inputs[0])
     if axes is None or rank is None or [int(a) % rank for a in np.ravel(axes)] != [1]:
@@ -93,7 +82,7 @@ def _constant_second_input(node: Any) -> str | None:
 
 _CHECKS = {
     "Convolution": _window_op, "GroupConvolution": _window_op, "MaxPool": _window_op,
-    "AvgPool": _window_op, "MatMul": _matmul, "LRN": _lrn, "ReduceMean": _reduce,
+    "AvgPool": _window_op, "LRN": _lrn, "ReduceMean": _reduce,
     "ReduceSum": _reduce, "ReduceMax": _reduce, "Transpose": _constant_second_input,
     "BatchNormInference": _batch_norm,
 }
