@@ -120,9 +120,9 @@ class Core:
 
     def _compile(self, device: Device, device_name: str, graph: Any,
                  config: dict[str, Any]) -> Executable:
-        from vinify.runtime.dynamic_shapes import compile_for_device, has_dynamic_inputs
+        from vinify.runtime.dynamic_shapes import compile_for_device, compiles_per_shape
 
-        per_shape = device.needs_static_shapes and has_dynamic_inputs(graph)
+        per_shape = compiles_per_shape(device, graph)
         if not config.get(props.CACHE_DIR) or per_shape:
             return compile_for_device(device, graph, config)
         from vinify.runtime.model_cache import cache_key, compile_with_cache

@@ -1,8 +1,13 @@
-"""Dynamic shapes on devices that compile only static shapes: one compile per input shape.
+"""Dynamic shapes on devices that compile only static shapes: one compile per input shape, and
+per value of the small inputs that decide shapes.
 
 `PerShapeExecutable` keeps the dynamic model and, for each new combination of input shapes,
 compiles a static copy (vinify.reshape) on the device, keeping the most recently used
-`capacity` of them (an LRU). TEMPLATE does not need this: it runs dynamic shapes directly.
+`capacity` of them (an LRU). When shapes inside the graph depend on input VALUES (ReduceSum with
+`axes` given as an input, Slice starts, a Reshape target, Range bounds), those inputs are
+treated as compile-time constants, as XLA does: the copy reads them as constants
+(vinify.specialize) and the cache key holds their values too. The inputs stay inputs; the
+compiled copy ignores them. TEMPLATE does not need this: it runs dynamic shapes directly.
 """
 
 import threading
@@ -22,37 +27,73 @@ class PerShapeExecutable(Executable):
         self.capacity = max(1, capacity)
         self.inputs = list(inputs)
         self.outputs = list(outputs)
-        self.compiles = 0  # how many static shapes were compiled (tests and benchmarks read it)
+        self.compiles = 0  # how many static copies were compiled (tests and benchmarks read it)
+        # key: (input shapes, (bytes of each value-specialized input, ...))
         self._cache: OrderedDict[tuple, Executable] = OrderedDict()
+        # input shapes -> indices of the inputs whose values decide shapes at those shapes
+        self._plans: OrderedDict[tuple, tuple[int, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def for_shapes(self, shapes: tuple[tuple[int, ...], ...]) -> Executable:
-        """The executable compiled for these input shapes, compiling it on first use."""
+    def for_inputs(self, inputs: Sequence[np.ndarray]) -> Executable:
+        """The executable compiled for these inputs' shapes (and deciding values), compiling it
+        on first use."""
+        shapes = tuple(tuple(a.shape) for a in inputs)
         with self._lock:
-            executable = self._cache.get(shapes)
+            by_value = self._value_inputs(shapes)
+            key = (shapes, tuple(np.ascontiguousarray(inputs[i]).tobytes() for i in by_value))
+            executable = self._cache.get(key)
             if executable is not None:
-                self._cache.move_to_end(shapes)
+                self._cache.move_to_end(key)
                 return executable
-            from vinify.reshape import reshaped  # compiling needs the compiler side anyway
-
-            static = reshaped(self.graph, {p.name: s for p, s in zip(self.inputs, shapes)})
-            executable = self.device.compile(static, self.config)
+            executable = self._compile(shapes, {i: np.array(inputs[i]) for i in by_value})
             self.compiles += 1
-            self._cache[shapes] = executable
+            self._cache[key] = executable
             while len(self._cache) > self.capacity:
                 self._cache.popitem(last=False)
             return executable
 
+    def _value_inputs(self, shapes: tuple) -> tuple[int, ...]:
+        """Indices of the inputs compiled by value at these shapes (found once per shapes)."""
+        found = self._plans.get(shapes)
+        if found is None:
+            from vinify.specialize import plan_for_shapes  # compiling needs the compiler anyway
+
+            found = tuple(plan_for_shapes(self.graph, list(shapes)).parameters)
+            self._plans[shapes] = found
+        self._plans.move_to_end(shapes)
+        while len(self._plans) > self.capacity:
+            self._plans.popitem(last=False)
+        return found
+
+    def _compile(self, shapes: tuple, values: dict[int, np.ndarray]) -> Executable:
+        from vinify.errors import InferenceError, TypeInferenceError
+        from vinify.specialize import specialized
+
+        try:
+            static = specialized(self.graph, list(shapes), values)
+        except TypeInferenceError as error:
+            names = ", ".join(f"'{self.inputs[i].name}'={values[i].tolist()}" for i in values)
+            raise InferenceError(f"{self.device.name}: the input values {names} give no valid "
+                                 f"shapes: {error}") from None
+        return self.device.compile(static, self.config)
+
     @property
     def cached_shapes(self) -> list[tuple]:
+        """The input shapes of the cached copies, least recently used first."""
+        with self._lock:
+            return [shapes for shapes, _ in self._cache]
+
+    @property
+    def cached_keys(self) -> list[tuple]:
+        """(input shapes, values of the value-specialized inputs) of the cached copies."""
         with self._lock:
             return list(self._cache)
 
     def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        return self.for_shapes(tuple(tuple(a.shape) for a in inputs)).run(inputs)
+        return self.for_inputs(inputs).run(inputs)
 
     def run_profiled(self, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list]:
-        return self.for_shapes(tuple(tuple(a.shape) for a in inputs)).run_profiled(inputs)
+        return self.for_inputs(inputs).run_profiled(inputs)
 
     def execution_devices(self) -> list[str]:
         return [self.device.name]
@@ -60,17 +101,38 @@ class PerShapeExecutable(Executable):
     def export(self) -> bytes:
         from vinify.errors import DeviceError
 
-        raise DeviceError(f"{self.device.name} compiles this dynamic-shape model once per input "
-                          "shape, so there is no single blob: reshape it to static shapes first")
+        raise DeviceError(f"{self.device.name} compiles this model once per input shape (and "
+                          "per value of the inputs that decide shapes), so there is no single "
+                          "blob: reshape it to static shapes first")
 
 
 def has_dynamic_inputs(graph: Any) -> bool:
     return any(not value.shape.is_static for value in graph.inputs)
 
 
+def has_dynamic_shapes(graph: Any) -> bool:
+    """Whether any value of the graph (inputs included) has a shape that is not static."""
+    return any(not value.shape.is_static for node in graph.nodes() for value in node.outputs)
+
+
+def compiles_per_shape(device: Device, graph: Any) -> bool:
+    """Whether `device` compiles `graph` on demand (per input shape and deciding values)
+    rather than once: it needs static shapes and the graph's inputs are dynamic, or its inner
+    shapes depend on small input values. A graph whose shapes depend on computed data
+    (NonZero, NMS counts) is compiled once, so the device refuses it at compile time."""
+    if not device.needs_static_shapes or not has_dynamic_shapes(graph):
+        return False
+    if has_dynamic_inputs(graph):
+        return True
+    from vinify.specialize import plan_specialization  # graph shapes depend on values: compiler
+
+    plan = plan_specialization(graph)
+    return bool(plan.parameters) and not plan.blockers
+
+
 def compile_for_device(device: Device, graph: Any, config: dict[str, Any]) -> Executable:
     """device.compile, or a per-shape executable when the device needs static shapes."""
-    if not (device.needs_static_shapes and has_dynamic_inputs(graph)):
+    if not compiles_per_shape(device, graph):
         return device.compile(graph, config)
     from vinify.runtime.devices.template import ports_of
 

@@ -1,0 +1,161 @@
+"""Value specialization: static shapes for graphs whose shapes depend on small input VALUES.
+
+A device that compiles only static shapes cannot compile `ReduceSum(x, axes)` when `axes` is a
+graph input: the output shape depends on what the user passes. XLA's answer is to treat such
+inputs as compile-time constants: compile one copy per value seen. This module finds those
+inputs and builds the specialized copy; the runtime (vinify.runtime.dynamic_shapes) keeps the
+copies in a bounded cache keyed by (input shapes, values of those inputs).
+
+Which inputs: for a node whose output shape is dynamic although its input shapes are static,
+the graph parameters each of its non-constant inputs is computed from (ShapeOf stops the walk:
+it reads a shape, not data); an input computed only from specializable parameters is taken.
+Specializable means small (at most `MAX_SPECIALIZED_ELEMENTS` elements) and integer or boolean,
+or a single float (Range bounds). A shape that depends on anything else (the count of NonZero,
+Unique or NonMaxSuppression over float data) is not specialized: the device refuses the node at
+compile time, as before.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from vinify.ir import Graph, Node, Value, constant, constant_value
+from vinify.reshape import reshaped
+
+MAX_SPECIALIZED_ELEMENTS = 64
+SHAPE_READERS = ("ShapeOf",)  # ops whose output value depends on the input's shape only
+
+
+@dataclass
+class SpecializationPlan:
+    """The parameters (indices) whose values decide shapes, and why the rest cannot be static.
+
+    `blockers` name the nodes whose dynamic output no input shape or small input value explains;
+    an empty `parameters` with no blockers means no value specialization is needed."""
+
+    parameters: list[int] = field(default_factory=list)
+    blockers: list[str] = field(default_factory=list)
+
+
+def _source_parameters(value: Value) -> list[Value]:
+    """Parameter values that `value`'s data is computed from (ShapeOf and constants stop)."""
+    found: list[Value] = []
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        node = current.node
+        if node.op.name == "Parameter":
+            found.append(current)
+        elif node.op.name not in SHAPE_READERS and constant_value(current) is None:
+            stack.extend(node.inputs)
+    return found
+
+
+def _max_elements(value: Value) -> int | None:
+    """The most elements `value` can have, or None when unbounded."""
+    shape = value.shape
+    if not shape.rank_is_static or any(d.max is None for d in shape.dims):
+        return None
+    return int(np.prod([d.max for d in shape.dims], dtype=np.int64))
+
+
+def specializable(value: Value) -> bool:
+    """Whether a parameter may be compiled as a constant: small integer/boolean tensors, or one
+    float (a Range bound); never data tensors (the cache would fill with one copy per input)."""
+    kind = value.element_type.kind
+    limit = 1 if kind == "float" else MAX_SPECIALIZED_ELEMENTS
+    count = _max_elements(value)
+    return count is not None and count <= limit and kind in ("int", "uint", "bool", "float")
+
+
+def _dynamic(node: Node) -> bool:
+    return any(not v.shape.is_static for v in node.outputs)
+
+
+def _plan_node(node: Node, index_of: dict[int, int], plan: SpecializationPlan) -> None:
+    """Adds the parameters that may decide `node`'s shape to the plan, or a blocker naming it.
+
+    Every input not known at compile time whose data comes only from specializable parameters
+    is taken (the shape input of a Reshape, the axes of a reduction, the k of a TopK); an input
+    fed by a data tensor is not (the data input of the same Reshape)."""
+    sources = [_source_parameters(v) for v in node.inputs if constant_value(v) is None]
+    usable = [group for group in sources if group and all(map(specializable, group))]
+    for source in (s for group in usable for s in group):
+        if index_of[id(source)] not in plan.parameters:
+            plan.parameters.append(index_of[id(source)])
+    if usable or any(not v.shape.is_static for v in node.inputs):
+        return  # specialized values, or its inputs' shapes, may explain it
+    shape = " and ".join(str(v.shape) for v in node.outputs if not v.shape.is_static)
+    refused = list({id(s): s for group in sources for s in group}.values())
+    if refused:
+        names = ", ".join(f"'{s.name or s.node.name}' ({s.type})" for s in refused)
+        plan.blockers.append(f"{node.describe()}: output shape {shape} is not decided by "
+                             f"input shapes, and the graph inputs it reads ({names}) are too "
+                             "large or not integer to compile per value")
+    else:
+        plan.blockers.append(f"{node.describe()}: output shape {shape} depends on data "
+                             "computed inside the graph, not on input shapes or input values")
+
+
+def plan_specialization(graph: Graph) -> SpecializationPlan:
+    """Which parameters' values decide `graph`'s shapes (see the module docstring)."""
+    index_of = {id(p.outputs[0]): i for i, p in enumerate(graph.parameters)}
+    plan = SpecializationPlan()
+    for node in graph.nodes():
+        if node.op.name in ("Parameter", "Constant", "Result") or not _dynamic(node):
+            continue
+        if all(constant_value(v) is not None for v in node.outputs):
+            continue  # folded at compile time
+        _plan_node(node, index_of, plan)
+    plan.parameters.sort()
+    return plan
+
+
+def plan_for_shapes(graph: Graph, shapes: Any) -> SpecializationPlan:
+    """The plan for `graph` with its inputs reshaped to `shapes` (static)."""
+    return plan_specialization(reshaped(graph, shapes))
+
+
+def _fold_dynamic_constants(graph: Graph) -> None:
+    """Re-infers every type in order; a node with a dynamic output whose value is computable
+    from constants (NonZero of a constant, Range of constants) becomes a Constant, so the
+    shapes after it become static too."""
+    for node in graph.nodes():
+        if node.op.name in ("Parameter", "Constant"):
+            continue
+        for value, new_type in zip(node.outputs, node.infer_types()):
+            value.type = new_type
+        if node.op.name == "Result" or not _dynamic(node):
+            continue
+        arrays = [constant_value(v) for v in node.outputs]
+        if any(a is None for a in arrays):
+            continue
+        for value, array in zip(node.outputs, arrays):
+            folded = constant(array, value.element_type, name=value.name or node.name)
+            value.replace_all_uses_with(folded.outputs[0])
+
+
+def specialized(graph: Graph, shapes: Any, values: dict[int, np.ndarray]) -> Graph:
+    """A copy of `graph` with input shapes `shapes` whose parameters at the indices in `values`
+    are read as those constants (the parameters stay, unused, so the inputs do not change)."""
+    copy = reshaped(graph, shapes)
+    for index, array in values.items():
+        parameter = copy.parameters[index].outputs[0]
+        value = constant(np.asarray(array, parameter.element_type.dtype),
+                         parameter.element_type, name=parameter.name or parameter.node.name)
+        parameter.replace_all_uses_with(value.outputs[0])
+    _fold_dynamic_constants(copy)
+    return copy
+
+
+def first_dynamic_node(graph: Graph) -> Node | None:
+    """The first node (in order) with an output shape that is not static."""
+    return next((n for n in graph.nodes() if _dynamic(n)), None)
+
+
+__all__ = ["MAX_SPECIALIZED_ELEMENTS", "SpecializationPlan", "first_dynamic_node",
+           "plan_for_shapes", "plan_specialization", "specializable", "specialized"]
