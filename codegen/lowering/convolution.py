@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering import conv_nd
 from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
 from vinify.codegen.lowering.elementwise import PARALLEL_MIN_ELEMENTS
 from vinify.codegen.lowering.gemm import (
@@ -159,6 +160,9 @@ def runtime_weights(ctx: LoweringContext, node: Any, m_size: int, k_size: int
 @lowers("Convolution", "GroupConvolution")
 def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
     epilogue = epilogue or Epilogue(nodes=[node])
+    if len(static_shape(node.inputs[0])) != 4:  # 1-D, 3-D, ...: a direct loop nest
+        conv_nd.lower_direct_convolution(ctx, node, epilogue)
+        return
     w_shape = static_shape(node.inputs[1])
     w_shape = (1,) + w_shape if node.op.name == "Convolution" else w_shape
     groups, m_size = w_shape[0], w_shape[1]

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering import pool_nd
 from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
 from vinify.codegen.lowering.elementwise import PARALLEL_MIN_ELEMENTS
 from vinify.errors import DeviceError
@@ -45,8 +46,9 @@ def average_reciprocals(node: Any, shape: tuple, geometry: list) -> np.ndarray:
 
 @lowers("MaxPool", "AvgPool")
 def lower_pool(ctx: LoweringContext, node: Any) -> None:
-    if len(node.outputs) > 1 and node.outputs[1].uses:
-        raise DeviceError(f"CPU: {node.describe()}: the indices output is not compiled")
+    if pool_nd.takes_pool(node):  # not 2-D, indices wanted, or not f32
+        pool_nd.lower_pool_nd(ctx, node)
+        return
     shape, geometry = _geometry(node)
     is_max = node.op.name == "MaxPool"
     dilations = tuple(node.attrs.get("dilations") or (1, 1)) if is_max else (1, 1)

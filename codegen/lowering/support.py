@@ -43,14 +43,6 @@ def unsupported_reason(node: Any) -> str | None:
     return check(node) if check else None
 
 
-def _window_op(node: Any) -> str | None:
-    if _rank(node.inputs[0]) != 4:
-        return "only 2-D windows (NCHW) are compiled"
-    if node.op.name == "MaxPool" and len(node.outputs) > 1 and node.outputs[1].uses:
-        return "the indices output is not compiled"
-    return None
-
-
 def _lrn(node: Any) -> str | None:
     axes, rank = _constant(node.inputs[1]), _rank(node.inputs[0])
     if axes is None or rank is None or [int(a) % rank for a in np.ravel(axes)] != [1]:
@@ -81,8 +73,7 @@ def _constant_second_input(node: Any) -> str | None:
 
 
 _CHECKS = {
-    "Convolution": _window_op, "GroupConvolution": _window_op, "MaxPool": _window_op,
-    "AvgPool": _window_op, "LRN": _lrn, "ReduceMean": _reduce,
+    "LRN": _lrn, "ReduceMean": _reduce,
     "ReduceSum": _reduce, "ReduceMax": _reduce, "Transpose": _constant_second_input,
     "BatchNormInference": _batch_norm,
 }
