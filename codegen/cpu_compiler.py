@@ -47,7 +47,9 @@ def plan_memory(lowered: LoweredGraph) -> tuple[memory_plan.ArenaPlan, dict]:
 
 
 def _itemsize(dtype: str) -> int:
-    return {"f32": 4, "i64": 8, "i32": 4}.get(dtype, 1)
+    from vinify.codegen import kernel_ir as K
+
+    return K.ITEM_SIZES[dtype]
 
 
 MODULE_PARTS = 2  # LLVM compiles the parts in parallel threads (it releases the GIL)

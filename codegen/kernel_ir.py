@@ -16,7 +16,17 @@ Invariants:
 from dataclasses import dataclass, field
 from typing import Union
 
-SCALAR_TYPES = ("f32", "i64", "i32", "i8", "u8", "i1")
+SCALAR_TYPES = ("f32", "f64", "f16", "bf16", "i64", "i32", "i16", "i8", "u64", "u32", "u16",
+                "u8", "i1")
+FLOAT_TYPES = ("f32", "f64", "f16", "bf16")
+# f16 and bf16 are storage types: arithmetic on them is done in f32 and rounded per operation
+# (numpy computes its float16 and ml_dtypes' bfloat16 ufuncs the same way).
+NARROW_FLOAT_TYPES = ("f16", "bf16")
+UNSIGNED_TYPES = ("u64", "u32", "u16", "u8", "i1")
+ITEM_SIZES = {"f32": 4, "f64": 8, "f16": 2, "bf16": 2, "i64": 8, "i32": 4, "i16": 2, "i8": 1,
+              "u64": 8, "u32": 4, "u16": 2, "u8": 1, "i1": 1}
+BIT_WIDTHS = {"f32": 32, "f64": 64, "f16": 16, "bf16": 16, "i64": 64, "i32": 32, "i16": 16,
+              "i8": 8, "u64": 64, "u32": 32, "u16": 16, "u8": 8, "i1": 1}
 FLOAT_BINARY = ("add", "sub", "mul", "div", "max", "min", "pow")
 INTEGER_BINARY = ("add", "sub", "mul", "div", "rem", "max", "min", "and", "or", "xor")
 COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
@@ -227,6 +237,30 @@ class Kernel:
         for stmt in self.body[1:]:
             if isinstance(stmt, Loop) and stmt.parallel:
                 raise ValueError(f"kernel {self.name}: only the first statement may be parallel")
+
+
+def is_float(dtype: str) -> bool:
+    return dtype in FLOAT_TYPES
+
+
+def is_unsigned(dtype: str) -> bool:
+    return dtype in UNSIGNED_TYPES
+
+
+def compute_dtype(dtype: str) -> str:
+    """The type arithmetic on `dtype` values is done in: f32 for the narrow floats."""
+    return "f32" if dtype in NARROW_FLOAT_TYPES else dtype
+
+
+def widen(x: "Expr") -> "Expr":
+    """`x` in its compute type (a no-op except for f16/bf16)."""
+    target = compute_dtype(x.dtype)
+    return x if target == x.dtype else Cast(x, target)
+
+
+def narrow(x: "Expr", dtype: str) -> "Expr":
+    """`x` (in the compute type of `dtype`) rounded to `dtype` for a store."""
+    return x if x.dtype == dtype else Cast(x, dtype)
 
 
 def const(value: Union[int, float], dtype: str = "i64") -> Const:

@@ -13,14 +13,22 @@ with the code generator's O3 and no IR optimization pipeline.
 from dataclasses import dataclass
 
 import llvmlite.ir as ir
+import ml_dtypes
+import numpy as np
 from vinify.codegen import kernel_ir as K
 
 I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
-F32 = ir.FloatType()
+I16 = ir.IntType(16)
+F32, F64, F16 = ir.FloatType(), ir.DoubleType(), ir.HalfType()
 VOID = ir.VoidType()
 I8P = ir.PointerType(I8)
-SCALAR = {"f32": F32, "i64": I64, "i32": I32, "i8": I8, "u8": I8, "i1": I1}
-MANGLE = {"f32": "f32", "i64": "i64", "i32": "i32", "i8": "i8", "u8": "i8", "i1": "i1"}
+# bf16 is kept as its 16 bits (i16): conversions are integer operations, so no libcall is needed.
+SCALAR = {"f32": F32, "f64": F64, "f16": F16, "bf16": I16, "i64": I64, "i32": I32, "i16": I16,
+          "i8": I8, "u64": I64, "u32": I32, "u16": I16, "u8": I8, "i1": I1}
+MANGLE = {"f32": "f32", "f64": "f64", "f16": "f16", "bf16": "i16", "i64": "i64", "i32": "i32",
+          "i16": "i16", "i8": "i8", "u64": "i64", "u32": "i32", "u16": "i16", "u8": "i8",
+          "i1": "i1"}
+LIBM_TANH = {"f32": "tanhf", "f64": "tanh"}
 SPACE_INDEX = {"arena": 0, "weights": 1}
 FUNCTION_ATTRIBUTES_MARK = ") nounwind\n{"
 CONTEXT_SLOTS = 3  # arena, weights, the work counter of the running parallel loop
@@ -287,7 +295,7 @@ class KernelBody:
 
     def expr_const(self, node: K.Const, env: dict) -> ir.Value:
         scalar = SCALAR[node.dtype]
-        value = float(node.value) if node.dtype == "f32" else int(node.value)
+        value = constant_number(node.value, node.dtype)
         if node.lanes == 1:
             return constant(scalar, value)
         return constant(ir.VectorType(scalar, node.lanes), value)
@@ -297,11 +305,23 @@ class KernelBody:
 
     def expr_binary(self, node: K.Binary, env: dict) -> ir.Value:
         a, b = self.expr(node.a, env), self.expr(node.b, env)
-        if node.a.dtype == "f32":
-            return self.float_binary(node.op, a, b, node.lanes)
-        return self.integer_binary(node.op, a, b, node.a.dtype)
+        dtype = node.a.dtype
+        if dtype in K.NARROW_FLOAT_TYPES:  # computed in f32, rounded to the type per operation
+            a, b = self.widened(a, dtype, node.lanes), self.widened(b, dtype, node.lanes)
+            result = self.float_binary(node.op, a, b, node.lanes, "f32")
+            return result if node.op in K.COMPARISONS else self.narrowed(result, dtype,
+                                                                         node.lanes)
+        if K.is_float(dtype):
+            return self.float_binary(node.op, a, b, node.lanes, dtype)
+        return self.integer_binary(node.op, a, b, dtype)
 
-    def float_binary(self, op: str, a, b, lanes: int) -> ir.Value:
+    def widened(self, value: ir.Value, dtype: str, lanes: int) -> ir.Value:
+        return cast_value(self.builder, value, dtype, K.compute_dtype(dtype), lanes)
+
+    def narrowed(self, value: ir.Value, dtype: str, lanes: int) -> ir.Value:
+        return cast_value(self.builder, value, K.compute_dtype(dtype), dtype, lanes)
+
+    def float_binary(self, op: str, a, b, lanes: int, dtype: str = "f32") -> ir.Value:
         builder = self.builder
         simple = {"add": builder.fadd, "sub": builder.fsub, "mul": builder.fmul,
                   "div": builder.fdiv}
@@ -309,9 +329,9 @@ class KernelBody:
             return simple[op](a, b)
         if op in ("max", "min"):  # NaN-propagating, as numpy's maximum/minimum
             function = "maximum" if op == "max" else "minimum"
-            return builder.call(self.intrinsic(function, "f32", lanes, 2), [a, b])
+            return builder.call(self.intrinsic(function, dtype, lanes, 2), [a, b])
         if op == "pow":
-            return builder.call(self.intrinsic("pow", "f32", lanes, 2), [a, b])
+            return builder.call(self.intrinsic("pow", dtype, lanes, 2), [a, b])
         predicate = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}[op]
         if op == "ne":
             return builder.fcmp_unordered(predicate, a, b)
@@ -319,7 +339,7 @@ class KernelBody:
 
     def integer_binary(self, op: str, a, b, dtype: str) -> ir.Value:
         builder = self.builder
-        unsigned = dtype in ("u8", "i1")
+        unsigned = K.is_unsigned(dtype)
         simple = {"add": builder.add, "sub": builder.sub, "mul": builder.mul,
                   "and": builder.and_, "or": builder.or_, "xor": builder.xor,
                   "div": builder.udiv if unsigned else builder.sdiv,
@@ -340,21 +360,40 @@ class KernelBody:
 
     def expr_unary(self, node: K.Unary, env: dict) -> ir.Value:
         a = self.expr(node.a, env)
-        if node.op == "neg":
-            return self.builder.fneg(a) if node.dtype == "f32" else self.builder.neg(a)
-        if node.op == "not":
+        dtype = node.dtype
+        if dtype in K.NARROW_FLOAT_TYPES and node.op != "not":
+            result = self.float_unary(node.op, self.widened(a, dtype, node.lanes), "f32",
+                                      node.lanes)
+            return self.narrowed(result, dtype, node.lanes)
+        if K.is_float(dtype) and node.op != "not":
+            return self.float_unary(node.op, a, dtype, node.lanes)
+        return self.integer_unary(node.op, a, dtype)
+
+    def float_unary(self, op: str, a: ir.Value, dtype: str, lanes: int) -> ir.Value:
+        if op == "neg":
+            return self.builder.fneg(a)
+        if op == "abs":
+            return self.builder.call(self.intrinsic("fabs", dtype, lanes, 1), [a])
+        if op == "tanh":
+            return self.scalar_libm_call(LIBM_TANH[dtype], a, lanes)
+        return self.builder.call(self.intrinsic(op, dtype, lanes, 1), [a])
+
+    def integer_unary(self, op: str, a: ir.Value, dtype: str) -> ir.Value:
+        """neg wraps; abs of an unsigned value, floor and ceil of any integer are the value."""
+        if op == "neg":
+            return self.builder.neg(a)
+        if op == "not":
             return self.builder.not_(a)
-        if node.op == "abs" and node.dtype == "f32":
-            return self.builder.call(self.intrinsic("fabs", "f32", node.lanes, 1), [a])
-        if node.op == "abs":
+        if op == "abs" and not K.is_unsigned(dtype):
             return self.builder.select(self.builder.icmp_signed("<", a, constant(a.type, 0)),
                                        self.builder.neg(a), a)
-        if node.op == "tanh":
-            return self.scalar_libm_call("tanhf", a, node.lanes)
-        return self.builder.call(self.intrinsic(node.op, "f32", node.lanes, 1), [a])
+        if op in ("abs", "floor", "ceil"):
+            return a
+        raise TypeError(f"kernel IR: {op} of {dtype} integers")
 
     def scalar_libm_call(self, name: str, a: ir.Value, lanes: int) -> ir.Value:
-        function = self.owner.declare(name, F32, [F32])
+        scalar = a.type.element if lanes > 1 else a.type
+        function = self.owner.declare(name, scalar, [scalar])
         if lanes == 1:
             return self.builder.call(function, [a])
         result = constant(a.type, ir.Undefined)
@@ -365,7 +404,15 @@ class KernelBody:
 
     def expr_fma(self, node: K.Fma, env: dict) -> ir.Value:
         arguments = [self.expr(x, env) for x in (node.a, node.b, node.c)]
-        return self.builder.call(self.intrinsic("fma", "f32", node.lanes, 3), arguments)
+        dtype = node.dtype
+        if dtype in K.NARROW_FLOAT_TYPES:
+            arguments = [self.widened(x, dtype, node.lanes) for x in arguments]
+            result = self.builder.call(self.intrinsic("fma", "f32", node.lanes, 3), arguments)
+            return self.narrowed(result, dtype, node.lanes)
+        if not K.is_float(dtype):
+            product = self.builder.mul(arguments[0], arguments[1])
+            return self.builder.add(product, arguments[2])
+        return self.builder.call(self.intrinsic("fma", dtype, node.lanes, 3), arguments)
 
     def expr_select(self, node: K.Select, env: dict) -> ir.Value:
         return self.builder.select(self.expr(node.cond, env), self.expr(node.a, env),
@@ -386,12 +433,15 @@ class KernelBody:
     def expr_reducelanes(self, node: K.ReduceLanes, env: dict) -> ir.Value:
         vector = self.expr(node.a, env)
         name = mangled(node.dtype, node.a.lanes)
+        scalar = SCALAR[node.dtype]
+        if not K.is_float(node.dtype) or node.dtype in K.NARROW_FLOAT_TYPES:
+            raise TypeError(f"kernel IR: lane reduction of {node.dtype}")
         if node.op == "add":
-            function = self.owner.declare(f"llvm.vector.reduce.fadd.{name}", F32,
-                                          [F32, vector.type])
-            return self.builder.call(function, [constant(F32, -0.0), vector],
+            function = self.owner.declare(f"llvm.vector.reduce.fadd.{name}", scalar,
+                                          [scalar, vector.type])
+            return self.builder.call(function, [constant(scalar, -0.0), vector],
                                      fastmath=("reassoc",))
-        function = self.owner.declare(f"llvm.vector.reduce.fmax.{name}", F32, [vector.type])
+        function = self.owner.declare(f"llvm.vector.reduce.fmax.{name}", scalar, [vector.type])
         return self.builder.call(function, [vector])
 
     def expr_iota(self, node: K.Iota, env: dict) -> ir.Value:
@@ -408,7 +458,7 @@ class KernelBody:
         function = self.owner.declare(
             f"llvm.masked.load.{mangled(node.buffer.dtype, node.lanes)}.p0", vector,
             [pointer.type, I32, llvm_type("i1", node.lanes), vector])
-        zero = constant(vector, 0.0 if node.dtype == "f32" else 0)
+        zero = constant(vector, constant_number(0, node.dtype))
         return self.builder.call(function, [pointer, I32(align), self.expr(node.mask, env), zero])
 
 
@@ -443,17 +493,33 @@ class KernelBody:
         function = self.owner.declare(
             f"llvm.masked.gather.{mangled(node.buffer.dtype, node.lanes)}.v{node.lanes}p0",
             vector, [pointers.type, I32, mask.type, vector])
-        zero = constant(vector, 0.0 if node.dtype == "f32" else 0)
+        zero = constant(vector, constant_number(0, node.dtype))
         return self.builder.call(function, [pointers, I32(_alignment(node.buffer)), mask, zero])
 
 
 def _element_size(buffer: K.Buffer) -> int:
-    return {"f32": 4, "i64": 8, "i32": 4}.get(buffer.dtype, 1)
+    return K.ITEM_SIZES[buffer.dtype]
 
 
 def _alignment(buffer: K.Buffer) -> int:
     """Element alignment only: buffers may sit at any element offset of a user array."""
-    return {"f32": 4, "i64": 8, "i32": 4}.get(buffer.dtype, 1)
+    return K.ITEM_SIZES[buffer.dtype]
+
+
+def constant_number(value, dtype: str):
+    """The number llvmlite prints for a `dtype` constant: floats rounded to the type (bf16 as
+    its bits), integers wrapped to the signed range of their width (LLVM's constant syntax)."""
+    if dtype == "bf16":
+        return int(np.array(float(value), ml_dtypes.bfloat16).view(np.int16))
+    if dtype == "f16":
+        return float(np.float16(value))
+    if K.is_float(dtype):
+        return float(value)
+    width = K.BIT_WIDTHS[dtype]
+    if width == 1:
+        return int(bool(value))
+    half = 1 << (width - 1)
+    return (int(value) + half) % (1 << width) - half
 
 
 _SPLAT_MASKS: dict[int, ir.Constant] = {}
@@ -475,23 +541,57 @@ def splat(builder: ir.IRBuilder, scalar: ir.Value, lanes: int) -> ir.Value:
 
 def cast_value(builder: ir.IRBuilder, value: ir.Value, source: str, target: str,
                lanes: int) -> ir.Value:
+    """Convert's semantics: floats to integers truncate through i64 and wrap (as the reference's
+    trunc -> int64 -> astype), to booleans test != 0; integers extend by their own signedness."""
     if source == target:
         return value
+    if source == "bf16":
+        return cast_value(builder, bf16_to_f32(builder, value, lanes), "f32", target, lanes)
+    if target == "bf16":
+        return f32_to_bf16(builder, cast_value(builder, value, source, "f32", lanes), lanes)
     kind = llvm_type(target, lanes)
-    if source == "f32":
+    if K.is_float(source) and K.is_float(target):
+        if K.BIT_WIDTHS[target] > K.BIT_WIDTHS[source]:
+            return builder.fpext(value, kind)
+        return builder.fptrunc(value, kind)
+    if K.is_float(source):
         if target == "i1":
             return builder.fcmp_unordered("!=", value, constant(value.type, 0.0))
-        return builder.fptoui(value, kind) if target == "u8" else builder.fptosi(value, kind)
-    unsigned = source in ("u8", "i1")
-    if target == "f32":
-        return builder.uitofp(value, kind) if unsigned else builder.sitofp(value, kind)
+        whole = builder.fptosi(value, llvm_type("i64", lanes))
+        return whole if K.BIT_WIDTHS[target] == 64 else builder.trunc(whole, kind)
+    if K.is_float(target):
+        if K.is_unsigned(source):
+            return builder.uitofp(value, kind)
+        return builder.sitofp(value, kind)
     if target == "i1":
         return builder.icmp_unsigned("!=", value, constant(value.type, 0))
     if SCALAR[target].width < SCALAR[source].width:
         return builder.trunc(value, kind)
     if SCALAR[target].width == SCALAR[source].width:
         return value
-    return builder.zext(value, kind) if unsigned else builder.sext(value, kind)
+    return builder.zext(value, kind) if K.is_unsigned(source) else builder.sext(value, kind)
+
+
+def bf16_to_f32(builder: ir.IRBuilder, bits: ir.Value, lanes: int) -> ir.Value:
+    """A bf16 is the upper half of the f32 with the same value."""
+    wide = builder.zext(bits, llvm_type("i32", lanes))
+    shifted = builder.shl(wide, constant(wide.type, 16))
+    return builder.bitcast(shifted, llvm_type("f32", lanes))
+
+
+def f32_to_bf16(builder: ir.IRBuilder, value: ir.Value, lanes: int) -> ir.Value:
+    """Round to nearest even on the upper 16 bits (ml_dtypes' rounding); NaN stays a quiet
+    NaN."""
+    i32 = llvm_type("i32", lanes)
+    bits = builder.bitcast(value, i32)
+    upper = builder.lshr(bits, constant(i32, 16))
+    odd = builder.and_(upper, constant(i32, 1))
+    rounded = builder.lshr(builder.add(builder.add(bits, constant(i32, 0x7FFF)), odd),
+                           constant(i32, 16))
+    quiet_nan = builder.or_(upper, constant(i32, 0x40))
+    is_nan = builder.fcmp_unordered("uno", value, value)
+    chosen = builder.select(is_nan, quiet_nan, rounded)
+    return builder.trunc(chosen, llvm_type("i16", lanes))
 
 
 def assigned_names(statements) -> list[str]:

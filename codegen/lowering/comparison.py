@@ -2,17 +2,22 @@
 IsNaN/IsInf/IsFinite tests, over every element type the kernel IR carries (booleans are u8
 holding 0 or 1).
 
-These lowerings build their constants in the operands' own element type, so unlike the f32
-activations they are correct on integer tensors too; `typed_ops.allow_any_element_type` tells
-the per-node support check so.
+These lowerings build their constants in the operands' own element type, so they are correct on
+every element type (f16/bf16 operands are compared and selected in f32, see elementwise); they
+declare so to the per-node support check.
 """
 
 from typing import Any, Callable
 
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.context import (
+    ALL_ELEMENT_TYPES,
+    LoweringContext,
+    accept_element_types,
+    lowers,
+    static_shape,
+)
 from vinify.codegen.lowering.elementwise import emit_broadcast_map
-from vinify.codegen.lowering.typed_ops import allow_any_element_type
 from vinify.errors import DeviceError
 
 COMPARISONS = {"Equal": "eq", "NotEqual": "ne", "Less": "lt", "LessEqual": "le",
@@ -21,13 +26,14 @@ LOGICAL = {"LogicalAnd": "and", "LogicalOr": "or", "LogicalXor": "xor"}
 BITWISE = {"BitwiseAnd": "and", "BitwiseOr": "or", "BitwiseXor": "xor"}
 NUMBER_TESTS = ("IsNaN", "IsInf", "IsFinite")
 SHIFTS = ("BitwiseLeftShift", "BitwiseRightShift")
-WIDTHS = {"u8": 8, "i8": 8, "i32": 32, "i64": 64}
+WIDTHS = {dtype: K.BIT_WIDTHS[dtype] for dtype in ("u8", "i8", "i16", "u16", "i32", "u32",
+                                                      "i64", "u64")}
 TYPED_ELEMENTWISE_OPS = (tuple(COMPARISONS) + tuple(LOGICAL) + tuple(BITWISE) + NUMBER_TESTS
                          + SHIFTS + ("LogicalNot", "BitwiseNot", "Select", "FloorMod", "Mod"))
 
 
 def constant_like(value: float, like: K.Expr) -> K.Const:
-    number = float(value) if like.dtype == "f32" else int(value)
+    number = float(value) if K.is_float(like.dtype) else int(value)
     return K.Const(number, like.dtype, like.lanes)
 
 
@@ -48,13 +54,13 @@ def truncate(x: K.Expr) -> K.Expr:
 def remainder(a: K.Expr, b: K.Expr, floor_mode: bool) -> K.Expr:
     """C fmod (sign of the dividend), or with floor_mode Python's % (sign of the divisor).
     An integer divisor of 0 is read as 1, as the reference does."""
-    if a.dtype == "f32":
+    if K.is_float(a.dtype):
         rest = K.Binary("sub", a, K.Binary("mul", b, truncate(K.Binary("div", a, b))))
         infinite = K.Binary("eq", K.Unary("abs", b), constant_like(float("inf"), b))
         rest = K.Select(infinite, a, rest)  # x mod +-inf is x (inf * 0 would give NaN)
     else:
         unusable = K.Binary("eq", b, constant_like(0, b))
-        if b.dtype != "u8":  # MIN % -1 traps on x86; x % -1 is 0 like x % 1
+        if not K.is_unsigned(b.dtype):  # MIN % -1 traps on x86; x % -1 is 0 like x % 1
             unusable = K.Binary("or", unusable, K.Binary("eq", b, constant_like(-1, b)))
         b = K.Select(unusable, constant_like(1, b), b)
         rest = K.Binary("rem", a, b)
@@ -84,7 +90,7 @@ def shift(a: K.Expr, b: K.Expr, left: bool) -> K.Expr:
     """numpy's shifts: an amount outside [0, width) gives 0, or the sign for a right shift.
     Left is a wrapping multiply by 2**b; right a floor division by it (the last bit position,
     whose power is negative in a signed type, is the sign fill)."""
-    width, signed = WIDTHS[a.dtype], a.dtype != "u8"
+    width, signed = WIDTHS[a.dtype], not K.is_unsigned(a.dtype)
     zero = constant_like(0, a)
     in_range = K.Binary("lt", b, constant_like(width, b))
     if signed:
@@ -158,4 +164,4 @@ def lower_typed_elementwise(ctx: LoweringContext, node: Any) -> None:
                        node.describe())
 
 
-allow_any_element_type(*TYPED_ELEMENTWISE_OPS)
+accept_element_types(ALL_ELEMENT_TYPES, *TYPED_ELEMENTWISE_OPS)

@@ -6,28 +6,56 @@ buffers named after them; constants become weights; a view (Reshape, Squeeze, ..
 input's buffer.
 """
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
+import ml_dtypes
 import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.target import Target
 from vinify.errors import DeviceError
 
 LOWERINGS: dict[str, Callable] = {}
-KERNEL_DTYPES = {"f32": "f32", "i64": "i64", "i32": "i32", "i8": "i8", "u8": "u8",
-                 "boolean": "u8"}
-NUMPY_DTYPES = {"f32": np.float32, "i64": np.int64, "i32": np.int32, "i8": np.int8,
+KERNEL_DTYPES = {"f32": "f32", "f64": "f64", "f16": "f16", "bf16": "bf16", "i64": "i64",
+                 "i32": "i32", "i16": "i16", "i8": "i8", "u64": "u64", "u32": "u32",
+                 "u16": "u16", "u8": "u8", "boolean": "u8"}
+NUMPY_DTYPES = {"f32": np.float32, "f64": np.float64, "f16": np.float16,
+                "bf16": ml_dtypes.bfloat16, "i64": np.int64, "i32": np.int32, "i16": np.int16,
+                "i8": np.int8, "u64": np.uint64, "u32": np.uint32, "u16": np.uint16,
                 "u8": np.uint8}
+
+# Element types (graph names) of the first output each op's lowering computes correctly; the
+# per-node support check asks this table. An op not listed takes f32 only.
+F32_ONLY = frozenset({"f32"})
+ALL_ELEMENT_TYPES = frozenset(KERNEL_DTYPES)
+FLOAT_ELEMENT_TYPES = frozenset({"f32", "f64", "f16", "bf16"})
+INTEGER_ELEMENT_TYPES = frozenset({"i64", "i32", "i16", "i8", "u64", "u32", "u16", "u8"})
+# What the kernel IR carried before f64/f16/bf16/i16/u16/u32/u64 were added.
+BASIC_ELEMENT_TYPES = frozenset({"f32", "i64", "i32", "i8", "u8", "boolean"})
+ACCEPTED_ELEMENT_TYPES: dict[str, frozenset] = {}
 WEIGHT_FOLD_LIMIT = 1 << 40  # elements: any constant subgraph is folded at compile time
 
 
-def lowers(*op_names: str) -> Callable:
+def lowers(*op_names: str, dtypes: Iterable[str] | None = None) -> Callable:
+    """Registers a lowering of `op_names`; `dtypes` are the output element types it handles
+    (f32 only when not given)."""
     def register(function: Callable) -> Callable:
         for name in op_names:
             LOWERINGS[name] = function
+        if dtypes is not None:
+            accept_element_types(dtypes, *op_names)
         return function
 
     return register
+
+
+def accept_element_types(dtypes: Iterable[str], *op_names: str) -> None:
+    """Declares that the lowerings of `op_names` handle outputs of these element types."""
+    for name in op_names:
+        ACCEPTED_ELEMENT_TYPES[name] = ACCEPTED_ELEMENT_TYPES.get(name, F32_ONLY) | set(dtypes)
+
+
+def accepted_element_types(op_name: str) -> frozenset:
+    return ACCEPTED_ELEMENT_TYPES.get(op_name, F32_ONLY)
 
 
 def static_shape(value: Any) -> tuple[int, ...]:

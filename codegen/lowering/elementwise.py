@@ -3,6 +3,10 @@
 Dimensions that are contiguous for every operand are collapsed first; the innermost remaining
 dimension is vectorized (operands with stride 1 are loaded as vectors, stride-0 operands are
 splatted), the tail masked. The outermost dimension is split across threads when it pays.
+
+Formulas are written over the operands' compute type: f16 and bf16 values are widened to f32 when
+loaded and rounded once when stored (numpy's float16 ufuncs round once per op too); integers keep
+their own type, with the reference's integer semantics (floor division, Power through f64).
 """
 
 from dataclasses import dataclass
@@ -10,13 +14,39 @@ from typing import Any, Callable
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.context import (
+    FLOAT_ELEMENT_TYPES,
+    INTEGER_ELEMENT_TYPES,
+    NUMPY_DTYPES,
+    LoweringContext,
+    lowers,
+    static_shape,
+)
+from vinify.errors import DeviceError
 
 PARALLEL_MIN_ELEMENTS = 16384
+NUMBER_TYPES = FLOAT_ELEMENT_TYPES | INTEGER_ELEMENT_TYPES
+SIGNED_TYPES = FLOAT_ELEMENT_TYPES | {"i64", "i32", "i16", "i8"}
+# Output element types each elementwise op computes (the type inference limits the rest).
+ELEMENTWISE_TYPES = {"Relu": SIGNED_TYPES | {"u64", "u32", "u16", "u8"},
+                     "Clamp": NUMBER_TYPES, "Abs": NUMBER_TYPES, "Negative": SIGNED_TYPES,
+                     "Floor": NUMBER_TYPES, "Ceiling": NUMBER_TYPES}
 
 
 def fconst(value: float, like: K.Expr) -> K.Expr:
-    return K.Const(float(value), "f32", like.lanes)
+    """`value` as a constant of `like`'s type and lanes (integers: truncated, saturated)."""
+    if K.is_float(like.dtype):
+        return K.Const(float(value), like.dtype, like.lanes)
+    return K.Const(saturated_integer(value, like.dtype), like.dtype, like.lanes)
+
+
+def saturated_integer(value: float, dtype: str) -> int:
+    info = np.iinfo(NUMPY_DTYPES[dtype])
+    if value != value:
+        return 0
+    if value >= info.max:
+        return int(info.max)
+    return int(info.min) if value <= info.min else int(value)
 
 
 def fmax(a: K.Expr, b: K.Expr) -> K.Expr:
@@ -36,8 +66,9 @@ def activation(op_name: str, attrs: dict) -> Callable[[K.Expr], K.Expr] | None:
     """The formula of a unary activation, or None when `op_name` is not one."""
     if op_name == "Relu":
         return lambda x: fmax(x, fconst(0.0, x))
-    if op_name == "Clamp":
-        return lambda x: fmin(fmax(x, fconst(attrs["min"], x)), fconst(attrs["max"], x))
+    if op_name == "Clamp":  # integer bounds: ceil(min), floor(max), as the reference
+        return lambda x: fmin(fmax(x, fconst(_bound(attrs["min"], x, np.ceil), x)),
+                              fconst(_bound(attrs["max"], x, np.floor), x))
     if op_name == "Sigmoid":
         return sigmoid
     if op_name == "HSigmoid":
@@ -56,6 +87,10 @@ def activation(op_name: str, attrs: dict) -> Callable[[K.Expr], K.Expr] | None:
     return None
 
 
+def _bound(value: float, like: K.Expr, rounding) -> float:
+    return value if K.is_float(like.dtype) else float(rounding(value))
+
+
 def _relu6(x: K.Expr) -> K.Expr:
     return fmin(fmax(x, fconst(0, x)), fconst(6, x))
 
@@ -64,7 +99,13 @@ BINARY = {"Add": "add", "Subtract": "sub", "Multiply": "mul", "Divide": "div",
           "Maximum": "max", "Minimum": "min", "Power": "pow"}
 
 
-def binary(op_name: str) -> Callable[[K.Expr, K.Expr], K.Expr] | None:
+def binary(op_name: str, attrs: dict | None = None
+           ) -> Callable[[K.Expr, K.Expr], K.Expr] | None:
+    if op_name == "Divide":
+        floor = (attrs or {}).get("m_pythondiv", True)
+        return lambda a, b: divide(a, b, floor)
+    if op_name == "Power":
+        return power
     if op_name in BINARY:
         return lambda a, b: K.Binary(BINARY[op_name], a, b)
     if op_name == "SquaredDifference":
@@ -73,6 +114,34 @@ def binary(op_name: str) -> Callable[[K.Expr, K.Expr], K.Expr] | None:
         return lambda x, slope: K.Select(K.Binary("lt", x, fconst(0, x)),
                                          K.Binary("mul", x, slope), x)
     return None
+
+
+def divide(a: K.Expr, b: K.Expr, floor: bool) -> K.Expr:
+    """Float division, or the reference's integer division: a divisor of 0 reads as 1, the
+    quotient truncated, or floored when `floor` (Python's //). x / -1 is negation (MIN / -1
+    traps on x86)."""
+    if K.is_float(a.dtype):
+        return K.Binary("div", a, b)
+    zero, one = fconst(0, b), fconst(1, b)
+    safe = K.Select(K.Binary("eq", b, zero), one, b)
+    if K.is_unsigned(a.dtype):
+        return K.Binary("div", a, safe)
+    minus_one = K.Binary("eq", safe, fconst(-1, b))
+    safe = K.Select(minus_one, one, safe)
+    quotient = K.Binary("div", a, safe)
+    if floor:
+        rest = K.Binary("sub", a, K.Binary("mul", quotient, safe))
+        signs_differ = K.Binary("ne", K.Binary("lt", rest, zero), K.Binary("lt", safe, zero))
+        adjust = K.Binary("and", K.Binary("ne", rest, zero), signs_differ)
+        quotient = K.Select(adjust, K.Binary("sub", quotient, one), quotient)
+    return K.Select(minus_one, K.Unary("neg", a), quotient)
+
+
+def power(a: K.Expr, b: K.Expr) -> K.Expr:
+    """Integers are raised in f64 and converted back, as the reference does."""
+    if K.is_float(a.dtype):
+        return K.Binary("pow", a, b)
+    return K.Cast(K.Binary("pow", K.Cast(a, "f64"), K.Cast(b, "f64")), a.dtype)
 
 
 @dataclass
@@ -109,7 +178,7 @@ def activation_step(ctx: LoweringContext, node: Any) -> ElementwiseStep:
 
 @step_builder(*BINARIES)
 def binary_step(ctx: LoweringContext, node: Any) -> ElementwiseStep:
-    formula = binary(node.op.name)
+    formula = binary(node.op.name, node.attrs)
     operands: list = list(node.inputs)
     if node.op.name == "PRelu":
         data, slope = static_shape(node.inputs[0]), static_shape(node.inputs[1])
@@ -159,9 +228,17 @@ def lower_chain(ctx: LoweringContext, nodes: list) -> None:
     emit_broadcast_map(ctx, nodes[-1].outputs[0], operands, formula, nodes[0].op.name, source)
 
 
-@lowers(*ACTIVATIONS, *BINARIES)
+@lowers(*ACTIVATIONS, *BINARIES, dtypes=FLOAT_ELEMENT_TYPES)
 def lower_elementwise(ctx: LoweringContext, node: Any) -> None:
+    if node.attrs.get("auto_broadcast", "numpy") == "pdpd":
+        raise DeviceError(f"CPU: {node.describe()}: pdpd broadcasting is not compiled")
     lower_chain(ctx, [node])
+
+
+for _name, _types in ELEMENTWISE_TYPES.items():
+    lowers(_name, dtypes=_types)(lower_elementwise)
+lowers("Add", "Subtract", "Multiply", "Divide", "Maximum", "Minimum", "Power",
+       "SquaredDifference", "PRelu", dtypes=NUMBER_TYPES)(lower_elementwise)
 
 
 def prelu_slope_shape(data: tuple, slope: tuple) -> tuple:
@@ -220,6 +297,8 @@ def emit_strided_map(ctx: LoweringContext, buffers: list[K.Buffer], extents: lis
     lanes = ctx.target.vector_lanes
     inner_ok = all(s[-1] in (0, 1) for s in strides[:-1]) and strides[-1][-1] == 1
     inner_ok = inner_ok and buffers[-1].dtype == "f32"
+    # f16/bf16 have no vector load in OpenCL C without cl_khr_fp16 (vload_half is per element)
+    inner_ok = inner_ok and not any(b.dtype in K.NARROW_FLOAT_TYPES for b in buffers)
     body = _map_body(buffers, extents, strides, formula, lanes if inner_ok else 1, out_offset)
     parallel = len(extents) > 1 and int(np.prod(extents)) >= PARALLEL_MIN_ELEMENTS
     variables = [K.Var(f"i{d}") for d in range(len(extents) - 1)]
@@ -238,11 +317,11 @@ def _map_body(buffers, extents, strides, formula, lanes: int, out_offset: int = 
     for buffer, stride in zip(buffers[:-1], strides[:-1]):
         index = K.index_of(coords, stride)
         if lanes == 1:
-            values.append(K.Load(buffer, index))
+            values.append(K.widen(K.Load(buffer, index)))
         elif stride[-1] == 0:
-            values.append(K.Splat(K.Load(buffer, index), lanes))
+            values.append(K.Splat(K.widen(K.Load(buffer, index)), lanes))
         else:
-            values.append(K.Load(buffer, index, lanes, mask))
+            values.append(K.widen(K.Load(buffer, index, lanes, mask)))
     target = K.Binary("add", K.Const(out_offset), K.index_of(coords, strides[-1]))
-    store = K.Store(buffers[-1], target, formula(values), mask)
+    store = K.Store(buffers[-1], target, K.narrow(formula(values), buffers[-1].dtype), mask)
     return [K.Loop(inner, K.Const(0), K.Const(inner_extent), (store,), step=lanes)]

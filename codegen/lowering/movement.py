@@ -30,8 +30,15 @@ def lower_convert(ctx: LoweringContext, node: Any) -> None:
     shape = static_shape(node.inputs[0])
     strides = broadcast_strides(shape, shape)
     emit_strided_map(ctx, [ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])],
-                     list(shape), [strides, strides], lambda xs: K.Cast(xs[0], target),
+                     list(shape), [strides, strides], _conversion(node.outputs[0], target),
                      "convert", node.describe())
+
+
+def _conversion(out_value: Any, target: str):
+    """Booleans (u8 0/1) are `x != 0`, not the low bits of x."""
+    if out_value.element_type.name == "boolean":
+        return lambda xs: K.Cast(K.Cast(xs[0], "i1"), "u8")
+    return lambda xs: K.Cast(xs[0], target)
 
 
 @lowers("Concat")

@@ -8,11 +8,19 @@ axes), so a node reported supported does not fail later for these reasons.
 from typing import Any
 
 import numpy as np
-from vinify.codegen.lowering.context import KERNEL_DTYPES, LOWERINGS, WEIGHT_FOLD_LIMIT
+from vinify.codegen.lowering.context import (
+    ALL_ELEMENT_TYPES,
+    KERNEL_DTYPES,
+    LOWERINGS,
+    WEIGHT_FOLD_LIMIT,
+    accept_element_types,
+    accepted_element_types,
+)
 from vinify.codegen.lowering.reduction import split_axes
 
 BOUNDARY_OPS = ("Parameter", "Result", "Constant")
 VIEW_OPS = ("Reshape", "Squeeze", "Unsqueeze", "Convert", "Concat", "Transpose")
+accept_element_types(ALL_ELEMENT_TYPES, *VIEW_OPS)
 
 
 def _rank(value: Any) -> int | None:
@@ -37,8 +45,9 @@ def unsupported_reason(node: Any) -> str | None:
             return f"element type {value.element_type.name}"
         if not value.shape.is_static:  # the runtime specializes graph inputs, not these
             return f"dynamic shape {value.shape}"
-    if name not in VIEW_OPS and node.outputs[0].element_type.name != "f32":
-        return "arithmetic on CPU is f32 only"
+    output_type = node.outputs[0].element_type.name
+    if output_type not in accepted_element_types(name):
+        return f"the CPU lowering of {name} does not compute {output_type}"
     check = _CHECKS.get(name)
     return check(node) if check else None
 

@@ -1,18 +1,10 @@
-"""Ops whose CPU lowerings handle every kernel element type themselves.
+"""Kept for lowering modules that still call `allow_any_element_type`: it declares the element
+types the kernel IR carried before the wider types were added (see context.accept_element_types,
+which new code uses directly, through `@lowers(..., dtypes=...)`)."""
 
-The per-node support check (support.py) accepts a non-f32 output only for the ops it lists as
-views, because the f32 activations build f32 constants. Comparisons, Select, gathers and splits
-built by the coverage lowerings carry their operands' own types, so they are added to that list
-here when their modules load, and the check keeps one place to look.
-"""
-
-from vinify.codegen.lowering import support
-
-ANY_ELEMENT_TYPE_OPS: set[str] = set()
+from vinify.codegen.lowering.context import BASIC_ELEMENT_TYPES, accept_element_types
 
 
 def allow_any_element_type(*op_names: str) -> None:
-    """Lets the support check accept `op_names` on any element type the kernel IR carries."""
-    ANY_ELEMENT_TYPE_OPS.update(op_names)
-    listed = tuple(getattr(support, "VIEW_OPS", ()))
-    support.VIEW_OPS = listed + tuple(n for n in op_names if n not in listed)
+    """Lets the support check accept `op_names` on f32, i64, i32, i8, u8 and boolean."""
+    accept_element_types(BASIC_ELEMENT_TYPES, *op_names)

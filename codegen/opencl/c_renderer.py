@@ -20,8 +20,21 @@ from dataclasses import dataclass, field
 import numpy as np
 from vinify.codegen import kernel_ir as K
 
-C_SCALAR = {"f32": "float", "i64": "long", "i32": "int", "i8": "char", "u8": "uchar",
-            "i1": "int"}
+# The C type of a value. f16 values are floats in C (memory holds half: vload_half/vstore_half,
+# which need no cl_khr_fp16); bf16 values are their 16 bits (ushort), converted for arithmetic.
+C_SCALAR = {"f32": "float", "f64": "double", "f16": "float", "bf16": "ushort", "i64": "long",
+            "i32": "int", "i16": "short", "i8": "char", "u64": "ulong", "u32": "uint",
+            "u16": "ushort", "u8": "uchar", "i1": "int"}
+C_STORAGE = {**C_SCALAR, "f16": "half"}
+NARROW_INTEGERS = ("i8", "u8", "i16", "u16")  # C promotes their arithmetic to int
+BF16_HELPERS = {
+    "vx_bf16_to_float": "float vx_bf16_to_float(ushort b) { return as_float(((uint)b) << 16); }",
+    "vx_float_to_bf16": (
+        "ushort vx_float_to_bf16(float f) {\n"
+        "  uint bits = as_uint(f);\n"
+        "  if (f != f) return (ushort)((bits >> 16) | 0x40u);\n"
+        "  return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);\n}"),
+}
 OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "rem": "%", "and": "&",
              "or": "|", "xor": "^", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==",
              "ne": "!="}
@@ -79,7 +92,11 @@ class CStyleRenderer:
 
     def pointer_type(self, buffer: K.Buffer) -> str:
         const = "const " if self.placement[buffer.name].space == "weights" else ""
-        return f"{const}{self.scalars[buffer.dtype]}*"
+        return f"{const}{self.storage_type(buffer.dtype)}*"
+
+    def storage_type(self, dtype: str) -> str:
+        """The C type of a buffer element (f16: half, read and written through vload_half)."""
+        return self.scalars[dtype] if dtype == "f32" else C_STORAGE[dtype]
 
     def helper(self, name: str, definition: str) -> str:
         """Registers a helper function once; returns its name."""
@@ -192,9 +209,13 @@ class CStyleRenderer:
         if lanes > 1:
             return self.vector_store(statement, pointer, value)
         index = self.expr(statement.index)
+        if statement.buffer.dtype == "f16":
+            write = f"vstore_half_rte({value}, {index}, {pointer})"
+        else:
+            write = f"{pointer}[{index}] = {value}"
         if statement.mask is not None:
-            return f"if ({self.expr(statement.mask)}) {pointer}[{index}] = {value}"
-        return f"{pointer}[{index}] = {value}"
+            return f"if ({self.expr(statement.mask)}) {write}"
+        return write
 
     # -- expressions --------------------------------------------------------------------------
 
@@ -215,20 +236,23 @@ class CStyleRenderer:
     def scalar_literal(self, value, dtype: str) -> str:
         if dtype == "f32" and self.scalars["f32"] != "float":
             return f"(({self.scalars['f32']}){float_literal(float(value))})"
-        if dtype == "f32":
+        if dtype in ("f32", "f16"):
             return float_literal(float(value))
-        if dtype == "i64":
-            return f"{int(value)}L"
+        if dtype == "f64":
+            return double_literal(float(value))
+        if dtype == "bf16":
+            return f"((ushort){bf16_bits(value)})"
         if dtype == "i1":
             return "1" if value else "0"
-        if dtype in ("i32",):
-            return str(int(value))
-        return f"(({self.scalars[dtype]}){int(value)})"
+        return integer_literal(int(value), dtype, self.scalars[dtype])
 
     def expr_var(self, node: K.Var) -> str:
         return self.var_name(node.name)
 
     def expr_binary(self, node: K.Binary) -> str:
+        if node.a.dtype == "bf16":
+            widened = K.Binary(node.op, K.Cast(node.a, "f32"), K.Cast(node.b, "f32"))
+            return self.expr(widened if node.op in K.COMPARISONS else K.Cast(widened, "bf16"))
         a, b = self.expr(node.a), self.expr(node.b)
         kind = self.ctype(node.a.dtype, node.lanes)
         if node.op in ("max", "min"):
@@ -237,7 +261,7 @@ class CStyleRenderer:
             return f"pow({a}, {b})"
         if node.op in K.COMPARISONS and node.lanes > 1:
             return self.vector_compare(node.op, a, b, node.a.dtype, node.lanes)
-        if node.op in ("add", "sub", "mul", "div", "rem") and node.a.dtype in ("i8", "u8"):
+        if node.op in ("add", "sub", "mul", "div", "rem") and node.a.dtype in NARROW_INTEGERS:
             return f"(({kind})({a} {OPERATORS[node.op]} {b}))"  # C promotes to int
         return f"({a} {OPERATORS[node.op]} {b})"
 
@@ -246,7 +270,7 @@ class CStyleRenderer:
         name = f"vx_{op}_{kind}"
         relation = ">" if op == "max" else "<"
         condition = f"a {relation} b"
-        if dtype == "f32":  # NaN-propagating, as numpy's maximum/minimum (a != a: a is NaN)
+        if K.is_float(dtype):  # NaN-propagating, as numpy's maximum/minimum (a != a: a is NaN)
             condition += " || a != a"
         pick = self.pick(condition, "a", "b", dtype, lanes)
         return self.helper(name, f"{self.helper_prefix} {kind} {name}({kind} a, {kind} b) "
@@ -259,12 +283,18 @@ class CStyleRenderer:
         return self.vector_pick(condition, if_true, if_false, dtype, lanes)
 
     def expr_unary(self, node: K.Unary) -> str:
+        if node.dtype == "bf16" and node.op != "not":
+            return self.expr(K.Cast(K.Unary(node.op, K.Cast(node.a, "f32")), "bf16"))
         a = self.expr(node.a)
+        if node.op == "neg" and node.dtype in NARROW_INTEGERS:  # C promotes them to int
+            return f"(({self.ctype(node.dtype, node.lanes)})(-{a}))"
         if node.op == "neg":
             return f"(-{a})"
         if node.op == "not":
             return f"(!{a})" if node.lanes == 1 else f"(~{a})"
-        if node.dtype != "f32" and node.op == "abs":
+        if not K.is_float(node.dtype) and node.op in ("floor", "ceil"):
+            return a
+        if not K.is_float(node.dtype) and node.op == "abs":
             kind = self.ctype(node.dtype, node.lanes)
             name = f"vx_iabs_{kind}"
             pick = self.pick("a < 0", "-a", "a", node.dtype, node.lanes)
@@ -275,6 +305,9 @@ class CStyleRenderer:
     def expr_fma(self, node: K.Fma) -> str:
         """A plain a*b+c: targets contract it into one instruction where the hardware has one,
         while an explicit fma() call can become a library call (PoCL)."""
+        if node.dtype == "bf16":
+            parts = [K.Cast(x, "f32") for x in (node.a, node.b, node.c)]
+            return self.expr(K.Cast(K.Fma(*parts), "bf16"))
         return f"({self.expr(node.a)} * {self.expr(node.b)} + {self.expr(node.c)})"
 
     def expr_select(self, node: K.Select) -> str:
@@ -284,12 +317,23 @@ class CStyleRenderer:
         return self.vector_select(cond, a, b, node.dtype, node.lanes)
 
     def expr_cast(self, node: K.Cast) -> str:
-        a = self.expr(node.a)
+        """Convert's semantics: floats to integers truncate through long and wrap; bf16 goes
+        through float."""
+        a, source, target = self.expr(node.a), node.a.dtype, node.dtype
         if node.lanes > 1:
-            return self.vector_cast(a, node.a.dtype, node.dtype, node.lanes)
-        if node.dtype == "i1":
+            return self.vector_cast(a, source, target, node.lanes)
+        if source == "bf16":
+            a, source = f"{self.bf16_helper('vx_bf16_to_float')}({a})", "f32"
+        if target == "bf16":
+            return f"{self.bf16_helper('vx_float_to_bf16')}((float){a})"
+        if target == "i1":
             return f"({a} != 0)"
-        return f"(({self.scalars[node.dtype]}){a})"
+        if K.is_float(source) and not K.is_float(target):
+            return f"(({self.scalars[target]})(long){a})"
+        return f"(({self.scalars[target]}){a})"
+
+    def bf16_helper(self, name: str) -> str:
+        return self.helper(name, f"{self.helper_prefix} {BF16_HELPERS[name]}")
 
     def expr_splat(self, node: K.Splat) -> str:
         a = self.expr(node.a)
@@ -302,10 +346,12 @@ class CStyleRenderer:
         if node.lanes > 1:
             return self.vector_load(node, pointer)
         index = self.expr(node.index)
+        read = (f"vload_half({index}, {pointer})" if node.dtype == "f16"
+                else f"{pointer}[{index}]")
         if node.mask is not None:
             zero = self.scalar_literal(0, node.dtype)
-            return f"({self.expr(node.mask)} ? {pointer}[{index}] : {zero})"
-        return f"{pointer}[{index}]"
+            return f"({self.expr(node.mask)} ? {read} : {zero})"
+        return read
 
     # -- vector hooks (targets with vector types override) ------------------------------------
 
@@ -345,6 +391,41 @@ def float_literal(value: float) -> str:
     if "e" not in text and "." not in text:
         text += ".0"
     return f"{text}f" if not text.startswith("-") else f"({text}f)"
+
+
+def double_literal(value: float) -> str:
+    if math.isnan(value):
+        return "((double)NAN)"
+    if math.isinf(value):
+        return "((double)INFINITY)" if value > 0 else "((double)(-INFINITY))"
+    text = repr(value)
+    if "e" not in text and "." not in text:
+        text += ".0"
+    return text if not text.startswith("-") else f"({text})"
+
+
+def bf16_bits(value: float) -> int:
+    import ml_dtypes
+
+    return int(np.array(float(value), ml_dtypes.bfloat16).view(np.uint16))
+
+
+def integer_literal(value: int, dtype: str, ctype: str) -> str:
+    """A C literal of `value` wrapped to `dtype`'s width; the most negative long is spelled as
+    an expression (its magnitude is no long literal)."""
+    width = K.BIT_WIDTHS[dtype]
+    value %= 1 << width
+    if not K.is_unsigned(dtype) and value >= 1 << (width - 1):
+        value -= 1 << width
+    if dtype == "u64":
+        return f"{value}UL"
+    if dtype == "i64":
+        return f"({value + 1}L - 1L)" if value == -(1 << 63) else f"{value}L"
+    if dtype == "i32":
+        return str(value) if value != -(1 << 31) else f"({value + 1} - 1)"
+    if dtype == "u32":
+        return f"{value}U"
+    return f"(({ctype}){value})"
 
 
 def _children(expr: K.Expr) -> list[K.Expr]:

@@ -101,7 +101,7 @@ def plan_memory(lowered: LoweredGraph) -> tuple[memory_plan.ArenaPlan, dict]:
     return plan, placement
 
 
-ITEM_SIZES = {"f32": 4, "i64": 8, "i32": 4, "i8": 1, "u8": 1, "i1": 1}
+ITEM_SIZES = K.ITEM_SIZES
 
 
 def compute_precision(config: dict[str, Any], profile: OpenClDeviceProfile) -> str:

@@ -43,9 +43,9 @@ def test_tensor_iterator_matches_template(in_direction, out_direction):
 
 
 def test_a_body_the_cpu_cannot_compile_is_named():
-    half = parameter("p", "f16", [2])
+    half = parameter("p", "f8e5m2", [2])  # an element type the kernel IR does not carry
     body = Graph([half], [ir.make("Relu", 1, [half])])
-    node = Node(lookup_op("TensorIterator", 1), [parameter("state", "f16", [2])],
+    node = Node(lookup_op("TensorIterator", 1), [parameter("state", "f8e5m2", [2])],
                 {"num_state": 1}, bodies=[body])
     with pytest.raises(DeviceError, match="body has nodes the CPU cannot compile.*Relu"):
         tensor_iterator.check_body(LoweringContext(host_cpu_target()), node, body)
