@@ -176,16 +176,19 @@ def tile_masks(g: GemmOperands, panel: K.Expr, lanes: int) -> list[K.Stmt]:
 
 
 def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
-                    k_range: tuple[K.Expr, K.Expr], first: K.Expr, last: K.Expr
-                    ) -> list[K.Stmt]:
-    """One register tile over k in k_range: accumulators start at 0 on the first k block and
-    at C's partial sums after it; the epilogue is applied on the last block only. Shared index
-    arithmetic is bound to variables once, which keeps the generated code small."""
+                    k_range: tuple[K.Expr, K.Expr], first: K.Expr, last: K.Expr,
+                    single_block: bool = False) -> list[K.Stmt]:
+    """One register tile over k in k_range: accumulators start at 0; after the k loop, C's
+    partial sums of the earlier k blocks are added (a load masked off entirely on the first
+    block, so a tile never waits for memory it does not need before its first FMA); the
+    epilogue is applied on the last block only. Shared index arithmetic is bound to variables
+    once, which keeps the generated code small."""
     masks = [K.Var(f"mask{v}", "i1", lanes) for v in range(g.vectors)]
     zero = K.Const(0.0, "f32", lanes)
-    n0, is_first = K.Var("n0"), K.Var("is_first", "i1", lanes)
+    n0, later = K.Var("n0"), K.Var("later", "i1", lanes)
     statements: list[K.Stmt] = [K.Let(n0, K.Binary("mul", panel, K.Const(g.vectors * lanes))),
-                                K.Let(is_first, K.Splat(first, lanes))]
+                                K.Let(later, K.Unary("not", K.Splat(first, lanes)))]
+    partial_sums: list[K.Stmt] = []
     for r in range(g.rows):
         row = K.Var(f"row{r}")
         statements.append(K.Let(row, K.Binary("min", K.Binary("add", m0, K.Const(r)),
@@ -196,11 +199,16 @@ def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
             index = K.Var(f"c{r}_{v}")
             statements.append(K.Let(index, K.Binary("add", row_start,
                                                     K.Const(v * lanes * g.c_lane_stride))))
-            partial = K.Load(g.c, c_lanes(g, index, lanes), lanes, masks[v])
-            statements.append(K.Let(K.Var(f"acc{r}_{v}", "f32", lanes),
-                                    K.Select(is_first, zero, partial)))
+            acc = K.Var(f"acc{r}_{v}", "f32", lanes)
+            statements.append(K.Let(acc, zero))
+            if single_block:
+                continue
+            partial = K.Load(g.c, c_lanes(g, index, lanes), lanes,
+                             K.Binary("and", masks[v], later))
+            partial_sums.append(K.Let(acc, K.Binary("add", acc, partial)))
     statements.append(K.Loop(K.Var("k"), k_range[0], k_range[1],
                              tuple(_k_step(g, m0, panel, masks, lanes))))
+    statements += partial_sums
     statements += _epilogue_statements(g, m0, n0, masks, lanes, last)
     return statements
 
@@ -313,7 +321,8 @@ def emit_gemm(ctx: LoweringContext, g: GemmOperands, stem: str, source: str,
     first = K.Binary("eq", kb, K.Const(0))
     last = K.Binary("eq", kb, K.Const(k_blocks - 1))
     m0 = K.Binary("mul", mp, K.Const(g.rows))
-    tile_body = tile_statements(operands, m0, panel, lanes, (k_start, k_stop), first, last)
+    tile_body = tile_statements(operands, m0, panel, lanes, (k_start, k_stop), first, last,
+                                k_blocks == 1)
     block_start = K.Binary("mul", block, K.Const(per_block))
     block_stop = K.Binary("min", K.Binary("add", block_start, K.Const(per_block)),
                           K.Const(m_panels))
