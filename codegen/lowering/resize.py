@@ -169,8 +169,21 @@ def unsupported_resize_reason(node: Any, constant: ConstantOf) -> str | None:
     return None
 
 
+def _add(a: K.Expr, b: K.Expr | int) -> K.Expr:
+    return K.Binary("add", a, b if isinstance(b, K.Expr) else K.Const(b))
+
+
+def _mul(a: K.Expr, b: int) -> K.Expr:
+    return K.Binary("mul", a, K.Const(b))
+
+
 class PassEmitter:
-    """Emits one kernel per pass over the current shape, threading buffers between passes."""
+    """Emits one kernel per pass over the current shape, threading buffers between passes.
+
+    A pass over an axis with contiguous elements behind it (inner > 1) runs one row of outputs
+    per parallel iteration, its taps hoisted, vectors along the inner elements. A pass over the
+    last axis (inner == 1) runs vectors of consecutive outputs instead, each lane gathering its
+    own taps from tables stored tap-major."""
 
     def __init__(self, ctx: LoweringContext, node: Any, passes: list[AxisPass]):
         self.ctx, self.node, self.passes = ctx, node, passes
@@ -181,6 +194,9 @@ class PassEmitter:
         self.round_each = node.op.name == "Interpolate" and self.out_dtype != "f32"
 
     def emit_all(self, source: K.Buffer, shape: list[int], out: K.Buffer) -> None:
+        if self.gather_only:
+            self.emit_gather(source, shape, out)
+            return
         for position, step in enumerate(self.passes):
             last = position == len(self.passes) - 1
             out_shape = list(shape)
@@ -194,62 +210,152 @@ class PassEmitter:
                   shape: list[int]) -> None:
         outer = int(np.prod(shape[:step.axis], dtype=np.int64))
         inner = int(np.prod(shape[step.axis + 1:], dtype=np.int64))
-        rows = outer * step.out_len
-        if rows * inner == 0:
+        if outer * step.out_len * inner == 0:
             return
-        flat, i = K.Var("row"), K.Var("i")
-        n = K.Binary("div", flat, K.Const(step.out_len))
-        o = K.Binary("rem", flat, K.Const(step.out_len))
-        source_base = K.Binary("mul", n, K.Const(step.in_len * inner))
+        vectors = source.dtype == target.dtype == "f32" and not self.round_each
+        lanes = self.ctx.target.vector_lanes if vectors else 1
+        if inner == 1 and lanes > 1:
+            loop = self._lane_pass(step, source, target, outer, lanes)
+        else:
+            loop = self._row_pass(step, source, target, outer, inner,
+                                  lanes if inner >= lanes else 1)
+        self.ctx.emit("resize", [loop], self.node.describe())
+
+    def emit_gather(self, source: K.Buffer, shape: list[int], out: K.Buffer) -> None:
+        """Every pass a gather (nearest): one kernel reads each output's source element through
+        per-axis offset tables, rows in parallel, vectors along the last axis."""
+        rank = len(shape)
+        strides = [int(np.prod(shape[a + 1:], dtype=np.int64)) for a in range(rank)]
+        out_shape, tables = list(shape), {}
+        for step in self.passes:
+            out_shape[step.axis] = step.out_len
+            tables[step.axis] = self.ctx.add_weights(
+                "resize_offset", step.indices[:, 0] * strides[step.axis], "i64")
+        if int(np.prod(out_shape, dtype=np.int64)) == 0:
+            return
+        row, j = K.Var("row"), K.Var("j")
+        base: K.Expr = K.Const(0)
+        rest: K.Expr = row
+        for axis in range(rank - 2, -1, -1):
+            coordinate = K.Binary("rem", rest, K.Const(out_shape[axis]))
+            rest = K.Binary("div", rest, K.Const(out_shape[axis]))
+            term = K.Load(tables[axis], coordinate) if axis in tables else \
+                _mul(coordinate, strides[axis])
+            base = _add(base, term)
+        width = out_shape[-1]
+        lanes = self.ctx.target.vector_lanes if out.dtype == "f32" and width > 1 else 1
+        mask = None if width % lanes == 0 else \
+            K.LaneMask(K.Binary("sub", K.Const(width), j), lanes)
+        start = K.Var("start")
+        if rank - 1 in tables:
+            offsets = K.Load(tables[rank - 1], j, lanes, mask)
+            index = K.Binary("add", start if lanes == 1 else K.Splat(start, lanes), offsets)
+        else:
+            index = _add(start, j)
+        copy = K.Store(out, _add(_mul(row, width), j), K.Load(source, index, lanes, mask), mask)
+        rows = int(np.prod(out_shape[:-1], dtype=np.int64))
+        body = (K.Let(start, base), K.Loop(j, K.Const(0), K.Const(width), (copy,), step=lanes))
+        self.ctx.emit("resize_gather", [K.Loop(row, K.Const(0), K.Const(rows), body,
+                                               parallel=rows > 1)], self.node.describe())
+
+    # -- one row of outputs per iteration, vectors along the inner elements ------------------
+
+    def _row_pass(self, step: AxisPass, source: K.Buffer, target: K.Buffer, outer: int,
+                  inner: int, lanes: int) -> K.Loop:
+        row, i = K.Var("row"), K.Var("i")
+        o = K.Binary("rem", row, K.Const(step.out_len))
+        source_base = _mul(K.Binary("div", row, K.Const(step.out_len)), step.in_len * inner)
+        mask = None if inner % lanes == 0 else \
+            K.LaneMask(K.Binary("sub", K.Const(inner), i), lanes)
         offsets = self.ctx.add_weights("resize_index", step.indices * inner, "i64")
-        if step.is_gather:
-            body = self._gather_body(source, target, source_base, offsets, o, flat, inner, i)
-        else:
-            body = self._weighted_body(step, source, target, source_base, offsets, o, flat,
-                                       inner, i)
-        self.ctx.emit("resize", [K.Loop(flat, K.Const(0), K.Const(rows), tuple(body),
-                                        parallel=rows > 1)], self.node.describe())
-
-    def _gather_body(self, source, target, source_base, offsets, o, flat, inner, i) -> list:
-        offset = K.Var("offset")
-        start = K.Binary("add", source_base, offset)
-        copy = K.Store(target, K.Binary("add", K.Binary("mul", flat, K.Const(inner)), i),
-                       K.Load(source, K.Binary("add", start, i)))
-        return [K.Let(offset, K.Load(offsets, o)), K.Loop(i, K.Const(0), K.Const(inner), (copy,))]
-
-    def _weighted_body(self, step, source, target, source_base, offsets, o, flat, inner,
-                       i) -> list:
         taps = step.indices.shape[1]
-        weights = self.ctx.add_weights("resize_weight", step.weights, "f32")
-        first_tap = K.Binary("mul", o, K.Const(taps))
-        acc = K.Var("acc", "f32")
-        prologue: list[K.Stmt] = []
-        if np.any(step.bias):
-            bias = self.ctx.add_weights("resize_bias", step.bias, "f32")
-            start: K.Expr = K.Load(bias, o)
-        else:
-            start = K.Const(0.0, "f32")
-        sums: list[K.Stmt] = [K.Let(acc, start)]
-        if taps <= UNROLL_TAPS:
-            for k in range(taps):
-                offset, weight = K.Var(f"offset{k}"), K.Var(f"weight{k}", "f32")
-                tap = K.Binary("add", first_tap, K.Const(k))
-                prologue += [K.Let(offset, K.Binary("add", source_base, K.Load(offsets, tap))),
-                             K.Let(weight, K.Load(weights, tap))]
-                sums.append(K.Let(acc, K.Fma(weight, self._sample(source, offset, i), acc)))
-        else:
-            k = K.Var("k")
-            tap = K.Binary("add", first_tap, k)
-            offset = K.Binary("add", source_base, K.Load(offsets, tap))
-            term = K.Let(acc, K.Fma(K.Load(weights, tap), self._sample(source, offset, i), acc))
-            sums.append(K.Loop(k, K.Const(0), K.Const(taps), (term,)))
-        sums.append(K.Store(target, K.Binary("add", K.Binary("mul", flat, K.Const(inner)), i),
-                            self._finish(acc, sums, target.dtype)))
-        return prologue + [K.Loop(i, K.Const(0), K.Const(inner), tuple(sums))]
+        first_tap = _mul(o, taps)
+        statements: list[K.Stmt] = []
 
-    def _sample(self, source: K.Buffer, offset: K.Expr, i: K.Var) -> K.Expr:
-        value = K.Load(source, K.Binary("add", offset, i))
-        return value if source.dtype == "f32" else K.Cast(value, "f32")
+        def sample(offset: K.Expr) -> K.Expr:
+            value = K.Load(source, _add(offset, i), lanes, mask)
+            return value if source.dtype == "f32" or step.is_gather else K.Cast(value, "f32")
+
+        def scale(weight: K.Expr) -> K.Expr:
+            return weight if lanes == 1 else K.Splat(weight, lanes)
+
+        if step.is_gather:
+            start = K.Var("start")
+            statements.append(K.Let(start, _add(source_base, K.Load(offsets, o))))
+            sums: list[K.Stmt] = []
+            value: K.Expr = sample(start)
+        else:
+            weights = self.ctx.add_weights("resize_weight", step.weights, "f32")
+            acc = K.Var("acc", "f32", lanes)
+            sums = [K.Let(acc, self._bias(step, o, lanes))]
+            if taps <= UNROLL_TAPS:
+                for k in range(taps):
+                    offset, weight = K.Var(f"offset{k}"), K.Var(f"weight{k}", "f32")
+                    tap = _add(first_tap, k)
+                    statements += [K.Let(offset, _add(source_base, K.Load(offsets, tap))),
+                                   K.Let(weight, K.Load(weights, tap))]
+                    sums.append(K.Let(acc, K.Fma(scale(weight), sample(offset), acc)))
+            else:
+                k = K.Var("k")
+                tap = _add(first_tap, k)
+                term = K.Fma(scale(K.Load(weights, tap)),
+                             sample(_add(source_base, K.Load(offsets, tap))), acc)
+                sums.append(K.Loop(k, K.Const(0), K.Const(taps), (K.Let(acc, term),)))
+            value = self._finish(acc, sums, target.dtype)
+        sums.append(K.Store(target, _add(_mul(row, inner), i), value, mask))
+        statements.append(K.Loop(i, K.Const(0), K.Const(inner), tuple(sums), step=lanes))
+        rows = outer * step.out_len
+        return K.Loop(row, K.Const(0), K.Const(rows), tuple(statements), parallel=rows > 1)
+
+    # -- the last axis: vectors of consecutive outputs, one gather per tap --------------------
+
+    def _lane_pass(self, step: AxisPass, source: K.Buffer, target: K.Buffer, outer: int,
+                   lanes: int) -> K.Loop:
+        n, o = K.Var("n"), K.Var("o")
+        out_len, taps = step.out_len, step.indices.shape[1]
+        mask = None if out_len % lanes == 0 else \
+            K.LaneMask(K.Binary("sub", K.Const(out_len), o), lanes)
+        offsets = self.ctx.add_weights("resize_index", step.indices.T, "i64")
+        base = K.Var("base", "i64", lanes)
+
+        def column(buffer: K.Buffer, k: K.Expr | int) -> K.Expr:
+            return K.Load(buffer, _add(_mul(k, out_len) if isinstance(k, K.Expr) else
+                                       K.Const(k * out_len), o), lanes, mask)
+
+        def sample(k: K.Expr | int) -> K.Expr:
+            return K.Load(source, K.Binary("add", base, column(offsets, k)), lanes, mask)
+
+        body: list[K.Stmt] = []
+        if step.is_gather:
+            value: K.Expr = sample(0)
+        else:
+            weights = self.ctx.add_weights("resize_weight", step.weights.T, "f32")
+            acc = K.Var("acc", "f32", lanes)
+            body.append(K.Let(acc, self._bias(step, o, lanes, mask, consecutive=True)))
+            if taps <= UNROLL_TAPS:
+                body += [K.Let(acc, K.Fma(column(weights, k), sample(k), acc))
+                         for k in range(taps)]
+            else:
+                k = K.Var("k")
+                term = K.Let(acc, K.Fma(column(weights, k), sample(k), acc))
+                body.append(K.Loop(k, K.Const(0), K.Const(taps), (term,)))
+            value = acc
+        body.append(K.Store(target, _add(_mul(n, out_len), o), value, mask))
+        row = (K.Let(base, K.Splat(_mul(n, step.in_len), lanes)),
+               K.Loop(o, K.Const(0), K.Const(out_len), tuple(body), step=lanes))
+        return K.Loop(n, K.Const(0), K.Const(outer), row, parallel=outer > 1)
+
+    # -- shared pieces ------------------------------------------------------------------------
+
+    def _bias(self, step: AxisPass, o: K.Expr, lanes: int, mask: K.Expr | None = None,
+              consecutive: bool = False) -> K.Expr:
+        """The bias of output o (all lanes), or of outputs o .. o + lanes when consecutive."""
+        if not np.any(step.bias):
+            return K.Const(0.0, "f32", lanes)
+        bias = self.ctx.add_weights("resize_bias", step.bias, "f32")
+        if consecutive:
+            return K.Load(bias, o, lanes, mask)
+        return K.Load(bias, o) if lanes == 1 else K.Splat(K.Load(bias, o), lanes)
 
     def _finish(self, acc: K.Var, sums: list, dtype: str) -> K.Expr:
         """The stored value: rounded per axis for an integer Interpolate, cast at the end."""

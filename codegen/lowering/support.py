@@ -81,8 +81,14 @@ def _constant_second_input(node: Any) -> str | None:
     return None if _constant(node.inputs[1]) is not None else "needs a constant second input"
 
 
+def _resize(node: Any) -> str | None:
+    from vinify.codegen.lowering.resize import unsupported_resize_reason
+
+    return unsupported_resize_reason(node, _constant)
+
+
 _CHECKS = {
     "LRN": _lrn, "ReduceMean": _reduce,
     "ReduceSum": _reduce, "ReduceMax": _reduce, "Transpose": _constant_second_input,
-    "BatchNormInference": _batch_norm,
+    "BatchNormInference": _batch_norm, "Interpolate": _resize, "OnnxResize": _resize,
 }

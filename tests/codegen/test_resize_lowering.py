@@ -59,11 +59,19 @@ def test_filtered_modes_up_and_down(mode, coordinates):
     check(ir.Graph([x], [up, down]), [floats(*SHAPE)])
 
 
-def test_linear_antialias_on_a_large_downscale_loops_over_its_taps():
-    """A 1/6 downscale widens the triangle filter past UNROLL_TAPS taps (the k loop)."""
-    x = ir.parameter("x", "f32", (1, 1, 4, 40))
-    node = interpolate11(x, [1.0, 1.0, 0.5, 1 / 6], True, mode="linear", antialias=True)
-    check(ir.Graph([x], [node]), [floats(1, 1, 4, 40)])
+@pytest.mark.parametrize("shape, scales", [
+    ((1, 1, 4, 40), [1.0, 1.0, 0.5, 3 / 40]),  # last axis: 26 taps, a tap loop over lanes
+    ((1, 2, 40, 20), [1.0, 1.0, 0.075, 1.0]),  # rows of 20 inner elements: tap loop, masked
+    ((1, 3, 6, 18), [1.0, 1.0, 0.5, 1.0]),  # rows of 18: unrolled taps, a masked tail
+    ((2, 3, 33, 1), [1.0, 1.0, 0.4, 1.0]),  # inner 1 on a middle axis, 33 outputs per row
+], ids=["last-axis-loop", "row-loop", "row-unrolled", "middle-axis-lanes"])
+def test_antialiased_downscales_in_every_pass_form(shape, scales):
+    """Wide triangle filters (antialias) give long tap lists: unrolled up to UNROLL_TAPS, a
+    loop past it; rows vectorize along inner elements, the last axis along outputs."""
+    x = ir.parameter("x", "f32", shape)
+    node = interpolate11(x, scales, True, mode="linear", antialias=True)
+    check(ir.Graph([x], [node]), [floats(*shape)])
+    check(ir.Graph([x], [node]), [floats(*shape)], "GPU")
 
 
 def test_padding_and_a_channel_axis():
@@ -72,7 +80,11 @@ def test_padding_and_a_channel_axis():
                            pads_begin=[0, 1, 2, 0], pads_end=[0, 0, 1, 2])
     only_padded = interpolate11(x, [1.0], True, axes=[3], mode="nearest", pads_begin=[0, 0, 1],
                                 pads_end=[1, 0, 0, 1])
-    check(ir.Graph([x], [padded, only_padded]), [floats(*SHAPE)])
+    nearest_rows = interpolate11(x, [2.0], True, axes=[2], mode="nearest",
+                                 pads_begin=[0, 0, 0, 3])  # axis 3 shifted, axis 2 gathered
+    nearest_lanes = interpolate11(x, [1.5, 2.0], True, axes=[2, 3], mode="nearest",
+                                  pads_begin=[0, 0, 1])  # axis 3 gathered along lanes
+    check(ir.Graph([x], [padded, only_padded, nearest_rows, nearest_lanes]), [floats(*SHAPE)])
 
 
 def test_identity_resize_copies():
@@ -150,15 +162,18 @@ def test_gpu_renders_the_same_passes():
     check(ir.Graph([x], outputs), [floats(*SHAPE)], "GPU")
 
 
-def test_runtime_scales_are_refused_with_the_reason():
+def test_runtime_scales_are_compiled_per_value():
+    """Scales given at run time: the lowering names the input it needs at compile time, and the
+    device compiles one copy per value (value specialization) that matches TEMPLATE."""
     x = ir.parameter("x", "f32", SHAPE)
     scales = ir.parameter("scales", "f32", (2,))
     node = ir.make("Interpolate", 11, [x, scales, ir.constant(np.array([2, 3], np.int64))],
-                   mode="nearest", shape_calculation_mode="scales")
+                   mode="linear_onnx", shape_calculation_mode="scales")
     assert resize.unsupported_resize_reason(node, ir.constant_value) == \
         "the scales must be known at compile time (input 1 is computed at run time)"
-    with pytest.raises(DeviceError, match=r"Interpolate<11>\): dynamic shape \[1,2,\?,\?\]"):
-        Core().compile_model(ir.Graph([x, scales], [node]), "CPU")
+    graph = ir.Graph([x, scales], [node])
+    for values in ([2.0, 1.5], [0.5, 0.75]):
+        check(graph, [floats(*SHAPE), np.array(values, np.float32)])
 
 
 def test_interpolate_1_area_has_no_reference_and_is_refused():
