@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import (
+    ALL_ELEMENT_TYPES,
     LoweringContext,
     kernel_dtype,
     lowers,
@@ -30,6 +31,8 @@ from vinify.errors import DeviceError
 from vinify.ops.interpolate import InterpolateV1, resize_axis, scaled_length
 from vinify.ops.sampling import resize_matrix
 
+# Booleans are left out: a filtered boolean is "any weight", not a rounded sum.
+RESIZED_ELEMENT_TYPES = ALL_ELEMENT_TYPES - {"boolean"}
 UNROLL_TAPS = 16  # up to this many taps per row the tap loop is unrolled with hoisted tables
 ConstantOf = Callable[[Any], np.ndarray | None]
 
@@ -177,6 +180,10 @@ def _mul(a: K.Expr, b: int) -> K.Expr:
     return K.Binary("mul", a, K.Const(b))
 
 
+def _converted(value: K.Expr, dtype: str) -> K.Expr:
+    return value if value.dtype == dtype else K.Cast(value, dtype)
+
+
 class PassEmitter:
     """Emits one kernel per pass over the current shape, threading buffers between passes.
 
@@ -189,9 +196,11 @@ class PassEmitter:
         self.ctx, self.node, self.passes = ctx, node, passes
         self.out_dtype = kernel_dtype(node.outputs[0])
         self.gather_only = all(p.is_gather for p in passes)
-        self.work_dtype = self.out_dtype if self.gather_only else "f32"
+        # Sums in f64 for f64 data, else in f32 (f16/bf16/integers are widened to it).
+        self.compute = "f64" if self.out_dtype == "f64" else "f32"
+        self.work_dtype = self.out_dtype if self.gather_only else self.compute
         # Interpolate rounds integer results after each axis; OnnxResize truncates at the end.
-        self.round_each = node.op.name == "Interpolate" and self.out_dtype != "f32"
+        self.round_each = node.op.name == "Interpolate" and not K.is_float(self.out_dtype)
 
     def emit_all(self, source: K.Buffer, shape: list[int], out: K.Buffer) -> None:
         if self.gather_only:
@@ -274,7 +283,7 @@ class PassEmitter:
 
         def sample(offset: K.Expr) -> K.Expr:
             value = K.Load(source, _add(offset, i), lanes, mask)
-            return value if source.dtype == "f32" or step.is_gather else K.Cast(value, "f32")
+            return _converted(value, self.compute)
 
         def scale(weight: K.Expr) -> K.Expr:
             return weight if lanes == 1 else K.Splat(weight, lanes)
@@ -283,14 +292,14 @@ class PassEmitter:
             start = K.Var("start")
             statements.append(K.Let(start, _add(source_base, K.Load(offsets, o))))
             sums: list[K.Stmt] = []
-            value: K.Expr = sample(start)
+            value: K.Expr = _converted(K.Load(source, _add(start, i), lanes, mask), target.dtype)
         else:
-            weights = self.ctx.add_weights("resize_weight", step.weights, "f32")
-            acc = K.Var("acc", "f32", lanes)
+            weights = self.ctx.add_weights("resize_weight", step.weights, self.compute)
+            acc = K.Var("acc", self.compute, lanes)
             sums = [K.Let(acc, self._bias(step, o, lanes))]
             if taps <= UNROLL_TAPS:
                 for k in range(taps):
-                    offset, weight = K.Var(f"offset{k}"), K.Var(f"weight{k}", "f32")
+                    offset, weight = K.Var(f"offset{k}"), K.Var(f"weight{k}", self.compute)
                     tap = _add(first_tap, k)
                     statements += [K.Let(offset, _add(source_base, K.Load(offsets, tap))),
                                    K.Let(weight, K.Load(weights, tap))]
@@ -329,8 +338,8 @@ class PassEmitter:
         if step.is_gather:
             value: K.Expr = sample(0)
         else:
-            weights = self.ctx.add_weights("resize_weight", step.weights.T, "f32")
-            acc = K.Var("acc", "f32", lanes)
+            weights = self.ctx.add_weights("resize_weight", step.weights.T, self.compute)
+            acc = K.Var("acc", self.compute, lanes)
             body.append(K.Let(acc, self._bias(step, o, lanes, mask, consecutive=True)))
             if taps <= UNROLL_TAPS:
                 body += [K.Let(acc, K.Fma(column(weights, k), sample(k), acc))
@@ -351,8 +360,8 @@ class PassEmitter:
               consecutive: bool = False) -> K.Expr:
         """The bias of output o (all lanes), or of outputs o .. o + lanes when consecutive."""
         if not np.any(step.bias):
-            return K.Const(0.0, "f32", lanes)
-        bias = self.ctx.add_weights("resize_bias", step.bias, "f32")
+            return K.Const(0.0, self.compute, lanes)
+        bias = self.ctx.add_weights("resize_bias", step.bias, self.compute)
         if consecutive:
             return K.Load(bias, o, lanes, mask)
         return K.Load(bias, o) if lanes == 1 else K.Splat(K.Load(bias, o), lanes)
@@ -363,10 +372,10 @@ class PassEmitter:
         if self.round_each:
             with let_bindings(sums):
                 value = round_value(acc, half_to_even=True)
-        return value if dtype == "f32" else K.Cast(value, dtype)
+        return _converted(value, dtype)
 
 
-@lowers("Interpolate", "OnnxResize")
+@lowers("Interpolate", "OnnxResize", dtypes=RESIZED_ELEMENT_TYPES)
 def lower_resize(ctx: LoweringContext, node: Any) -> None:
     passes = PASS_BUILDERS[node.op.name](node, ctx.constant)
     shape = list(static_shape(node.inputs[0]))

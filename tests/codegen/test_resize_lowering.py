@@ -189,3 +189,32 @@ def test_interpolate_1_area_has_no_reference_and_is_refused():
 def test_resize_ops_are_lowered_here():
     assert LOWERINGS["Interpolate"] is resize.lower_resize
     assert LOWERINGS["OnnxResize"] is resize.lower_resize
+
+
+def typed_data(dtype: str, shape) -> np.ndarray:
+    if dtype in ("u8", "i32", "i64"):
+        low = 0 if dtype == "u8" else -50
+        return RNG.integers(low, 100, shape).astype({"u8": np.uint8, "i32": np.int32,
+                                                      "i64": np.int64}[dtype])
+    return floats(*shape).astype({"f16": np.float16, "f64": np.float64}[dtype])
+
+
+@pytest.mark.parametrize("dtype", ["u8", "i32", "i64", "f16", "f64"])
+@pytest.mark.parametrize("device", ["CPU", "GPU"])
+def test_element_types(dtype, device):
+    """Nearest moves elements as they are; filters sum in f32 (f64 for f64) and an integer
+    Interpolate rounds half to even after each axis, as the reference does (its f32 sums are
+    added in another order: a sum near .5 may round the other way, hence atol 1 on integers)."""
+    shape = (1, 2, 4, 5)
+    x = ir.parameter("x", dtype, shape)
+    outputs = [
+        interpolate11(x, [2.0, 1.5], True, axes=[2, 3], mode="nearest"),
+        interpolate11(x, [7, 3], False, axes=[2, 3], mode="linear_onnx"),
+        interpolate11(x, [0.5, 2.0], True, axes=[3, 2], mode="cubic", pads_begin=[0, 0, 1]),
+    ]
+    tolerance = {"f64": 1e-6, "f16": 2e-3}.get(dtype, 1)
+    feeds = [typed_data(dtype, shape)]
+    device_check.check_against_template(ir.Graph([x], outputs[:1]), feeds, device, rtol=0,
+                                        atol=0)
+    device_check.check_against_template(ir.Graph([x], outputs[1:]), feeds, device,
+                                        rtol=tolerance, atol=tolerance)
