@@ -17,12 +17,16 @@ from typing import Any
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LOWERINGS, LoweringContext, static_shape
-from vinify.codegen.lowering.typed_ops import allow_any_element_type
+from vinify.codegen.lowering.context import (
+    FLOAT_ELEMENT_TYPES,
+    INTEGER_ELEMENT_TYPES,
+    LOWERINGS,
+    LoweringContext,
+    accept_element_types,
+    static_shape,
+)
 
 PARALLEL_MIN_WORK = 16384  # multiply-adds below which a waking thread costs more than it saves
-NARROW_FLOATS = ("f16", "bf16")  # stored narrow, accumulated in f32
-FLOAT_TYPES = ("f32", "f64") + NARROW_FLOATS
 
 
 @dataclass(frozen=True)
@@ -92,15 +96,6 @@ def _batch_offset(batch_index: K.Expr, out_batch: tuple, layout: MatrixLayout) -
     return offset
 
 
-def _compute_type(dtype: str) -> str:
-    return "f32" if dtype in NARROW_FLOATS else dtype
-
-
-def _widened(value: K.Expr) -> K.Expr:
-    target = _compute_type(value.dtype)
-    return value if target == value.dtype else K.Cast(value, target)
-
-
 def _b_vector(b: K.Buffer, shape: ProductShape, base: K.Expr, k: K.Expr, n0: K.Expr,
               mask: K.Expr, lanes: int) -> K.Expr:
     """`lanes` columns of B's row k from column n0: a masked load when the columns are
@@ -110,6 +105,8 @@ def _b_vector(b: K.Buffer, shape: ProductShape, base: K.Expr, k: K.Expr, n0: K.E
     if shape.n == 1 or step == 1:
         return K.Load(b, K.Binary("add", start, n0), lanes, mask)
     first = K.Binary("add", start, K.Binary("mul", n0, K.Const(step)))
+    if lanes == 1:
+        return K.Load(b, first)
     index = K.Binary("add", K.Splat(first, lanes),
                      K.Binary("mul", K.Iota(lanes), K.Const(step, "i64", lanes)))
     return K.Load(b, index, lanes, mask)
@@ -120,23 +117,24 @@ def _row_statements(a: K.Buffer, b: K.Buffer, c: K.Buffer, shape: ProductShape, 
     """C[row, :] for one flat row (batch * M + m) of the output."""
     batch, m = K.Var("batch"), K.Var("m")
     a_base, b_base, n0 = K.Var("a_base"), K.Var("b_base"), K.Var("n0")
-    acc_type = _compute_type(c.dtype)
+    acc_type = K.compute_dtype(c.dtype)
     acc = K.Var("acc", acc_type, lanes)
     k = K.Var("k")
-    mask = K.LaneMask(K.Binary("sub", K.Const(shape.n), n0), lanes)
+    mask = K.LaneMask(K.Binary("sub", K.Const(shape.n), n0), lanes) if lanes > 1 else None
     a_index = K.Binary("add", a_base, K.Binary("mul", k, K.Const(shape.a.column_stride)))
-    a_value = K.Splat(_widened(K.Load(a, a_index)), lanes)
-    b_value = _widened(_b_vector(b, shape, b_base, k, n0, mask, lanes))
-    if acc_type in FLOAT_TYPES:
+    a_value = K.widen(K.Load(a, a_index))
+    a_value = K.Splat(a_value, lanes) if lanes > 1 else a_value
+    b_value = K.widen(_b_vector(b, shape, b_base, k, n0, mask, lanes))
+    if K.is_float(acc_type):
         update = K.Fma(a_value, b_value, acc)
     else:
         update = K.Binary("add", acc, K.Binary("mul", a_value, b_value))
-    zero = K.Const(0.0 if acc_type in FLOAT_TYPES else 0, acc_type, lanes)
-    result = acc if acc_type == c.dtype else K.Cast(acc, c.dtype)
+    zero = K.Const(0.0 if K.is_float(acc_type) else 0, acc_type, lanes)
     columns = K.Loop(n0, K.Const(0), K.Const(shape.n), (
         K.Let(acc, zero),
         K.Loop(k, K.Const(0), K.Const(shape.k), (K.Let(acc, update),)),
-        K.Store(c, K.Binary("add", K.Binary("mul", row, K.Const(shape.n)), n0), result, mask),
+        K.Store(c, K.Binary("add", K.Binary("mul", row, K.Const(shape.n)), n0),
+                K.narrow(acc, c.dtype), mask),
     ), step=lanes)
     a_row = K.Binary("mul", m, K.Const(shape.a.row_stride))
     return [K.Let(batch, K.Binary("div", row, K.Const(shape.m))),
@@ -151,7 +149,10 @@ def lower_batched_matmul(ctx: LoweringContext, node: Any, epilogue: Any = None) 
     shape = product_shape(node)
     a, b = ctx.buffer(node.inputs[0]), ctx.buffer(node.inputs[1])
     c = ctx.output(node.outputs[0])
-    lanes = ctx.target.vector_lanes
+    # f16/bf16 buffers are read one element at a time (OpenCL C has no vector load of half
+    # without cl_khr_fp16), as the elementwise maps do
+    narrow = any(buffer.dtype in K.NARROW_FLOAT_TYPES for buffer in (a, b, c))
+    lanes = 1 if narrow else ctx.target.vector_lanes
     rows = int(np.prod(shape.batch, dtype=np.int64)) * shape.m
     row = K.Var("row")
     body = _row_statements(a, b, c, shape, row, lanes)
@@ -162,4 +163,5 @@ def lower_batched_matmul(ctx: LoweringContext, node: Any, epilogue: Any = None) 
         LOWERINGS[absorbed.op.name](ctx, absorbed)
 
 
-allow_any_element_type("MatMul")  # the fast path takes f32 only; the rest comes here
+# the fast path takes f32 only; every other element type comes here
+accept_element_types(FLOAT_ELEMENT_TYPES | INTEGER_ELEMENT_TYPES, "MatMul")

@@ -2,6 +2,7 @@
 (codegen/lowering/batched_matmul.py): N-D and broadcast batches, 1-D operands, transposes of
 runtime operands, integer element types, and absorbed epilogues."""
 
+import ml_dtypes
 import numpy as np
 import pytest
 from vinify import ir
@@ -84,3 +85,13 @@ def test_fast_path_keeps_two_dimensional_weights():
     assert batched_matmul.fast_gemm_handles(ctx, product)
     assert not batched_matmul.fast_gemm_handles(ctx, batched)
     assert not batched_matmul.fast_gemm_handles(ctx, runtime_transposed)
+
+
+@pytest.mark.parametrize("device", ["CPU", "GPU"])
+@pytest.mark.parametrize("elem,dtype", [("f16", np.float16), ("bf16", ml_dtypes.bfloat16),
+                                        ("f64", np.float64)])
+def test_other_float_types_accumulate_like_the_reference(elem, dtype, device):
+    """f16/bf16 accumulate in f32 and round once at the store, as the reference does."""
+    graph, _ = _matmul_graph((2, 3, 8), (8, 5), False, False, elem)
+    check_against_template(graph, [_data((2, 3, 8), dtype), _data((8, 5), dtype)], device,
+                           rtol=1e-3, atol=1e-3)
