@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import (
+    FLOAT_ELEMENT_TYPES,
+    INTEGER_ELEMENT_TYPES,
     LoweringContext,
     lowers,
     static_shape,
 )
-from vinify.codegen.lowering.typed_ops import allow_any_element_type
 from vinify.errors import DeviceError
 from vinify.ops.einsum import ELLIPSIS, parse_equation
 
@@ -67,7 +68,7 @@ def _input_index(labels: list[str], shape: tuple, variables: dict[str, K.Var]) -
     return K.index_of(coords, used)
 
 
-@lowers("Einsum")
+@lowers("Einsum", dtypes=FLOAT_ELEMENT_TYPES | INTEGER_ELEMENT_TYPES)
 def lower_einsum(ctx: LoweringContext, node: Any) -> None:
     shapes = [static_shape(v) for v in node.inputs]
     try:
@@ -101,6 +102,3 @@ def lower_einsum(ctx: LoweringContext, node: Any) -> None:
     parallel = bool(extents) and extents[0] > 1 and work >= PARALLEL_MIN_WORK
     nest = K.loop_nest([variables[label] for label in output], extents, body, parallel)
     ctx.emit("einsum", nest, node.describe())
-
-
-allow_any_element_type("Einsum")

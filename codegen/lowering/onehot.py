@@ -11,8 +11,12 @@ from typing import Any
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
-from vinify.codegen.lowering.typed_ops import allow_any_element_type
+from vinify.codegen.lowering.context import (
+    ALL_ELEMENT_TYPES,
+    LoweringContext,
+    lowers,
+    static_shape,
+)
 
 PARALLEL_MIN_ELEMENTS = 16384
 
@@ -21,7 +25,7 @@ def _size(dims) -> int:
     return int(np.prod(dims, dtype=np.int64))
 
 
-@lowers("OneHot")
+@lowers("OneHot", dtypes=ALL_ELEMENT_TYPES)
 def lower_one_hot(ctx: LoweringContext, node: Any) -> None:
     """The output viewed as [outer, depth, inner] and the indices as [outer, inner]."""
     index_shape = static_shape(node.inputs[0])
@@ -42,6 +46,3 @@ def lower_one_hot(ctx: LoweringContext, node: Any) -> None:
     parallel = outer > 1 and outer * depth * inner >= PARALLEL_MIN_ELEMENTS
     body = K.loop_nest([o, j, i], [outer, depth, inner], [K.Store(out, target, value)], parallel)
     ctx.emit("one_hot", body, node.describe())
-
-
-allow_any_element_type("OneHot")

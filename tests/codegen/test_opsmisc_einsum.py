@@ -2,6 +2,7 @@
 diagonals, contractions of two and three inputs, broadcast ellipses, implicit output, scalars,
 integers."""
 
+import ml_dtypes
 import numpy as np
 import pytest
 from vinify import ir
@@ -48,3 +49,12 @@ def test_einsum_on_gpu():
     feeds = [RNG.normal(0, 1, shape).astype(np.float32) for shape in shapes]
     device_check.check_against_template(einsum_graph("...ij,...jk->...ik", shapes), feeds,
                                         "GPU")
+
+
+@pytest.mark.parametrize("elem,dtype", [("f64", np.float64), ("bf16", ml_dtypes.bfloat16),
+                                        ("f16", np.float16)])
+def test_einsum_on_wide_and_narrow_floats(elem, dtype):
+    shapes = [(5, 2, 3), (5, 3, 4)]
+    feeds = [RNG.normal(0, 1, shape).astype(dtype) for shape in shapes]
+    graph = einsum_graph("bij,bjk->bik", shapes, elem)
+    device_check.check_against_template(graph, feeds, "CPU", rtol=1e-2, atol=1e-2)

@@ -1,6 +1,7 @@
 """CPU and GPU against TEMPLATE for OneHot (codegen/lowering/onehot.py): every axis, indices
 out of range and negative, OneHot<16>'s normalize mode, integer values."""
 
+import ml_dtypes
 import numpy as np
 import pytest
 from vinify import ir
@@ -37,3 +38,10 @@ def test_one_hot_on_gpu():
     y = one_hot(indices, 4, np.float32(1.0), np.float32(0.0), axis=1)
     values = np.array([[0, 1, 3], [-1, 2, 9]], np.int64)
     device_check.check_against_template(ir.Graph([indices], [y]), [values], "GPU")
+
+
+def test_one_hot_bf16_values():
+    indices = ir.parameter("indices", "i64", [4])
+    y = one_hot(indices, 3, ml_dtypes.bfloat16(1.5), ml_dtypes.bfloat16(-2), axis=0)
+    values = np.array([2, 0, 5, 1], np.int64)
+    device_check.check_against_template(ir.Graph([indices], [y]), [values], "CPU")
