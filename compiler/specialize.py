@@ -8,11 +8,12 @@ copies in a bounded cache keyed by (input shapes, values of those inputs).
 
 Which inputs: for a node whose output shape is dynamic although its input shapes are static,
 the graph parameters each of its non-constant inputs is computed from (ShapeOf stops the walk:
-it reads a shape, not data); an input computed only from specializable parameters is taken.
-Specializable means small (at most `MAX_SPECIALIZED_ELEMENTS` elements) and integer or boolean,
-or a single float (Range bounds). A shape that depends on anything else (the count of NonZero,
-Unique or NonMaxSuppression over float data) is not specialized: the device refuses the node at
-compile time, as before.
+it reads a shape, not data); an input is taken when all of those are specializable: at most
+`MAX_SPECIALIZED_ELEMENTS` elements, and integer or boolean, or of any numeric type when the
+node's shape inference asks for that input's value (`ctx.const`: Interpolate scales, Range
+bounds). A shape that depends on anything else (the count of NonZero, Unique or
+NonMaxSuppression over float data) is not specialized: the device refuses the node at compile
+time, as before.
 """
 
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from vinify.ir import Graph, Node, Value, constant, constant_value
+from vinify.op import InferContext
 from vinify.reshape import reshaped
 
 MAX_SPECIALIZED_ELEMENTS = 64
@@ -35,6 +37,28 @@ class SpecializationPlan:
 
     parameters: list[int] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
+
+
+class _ValueRequests(InferContext):
+    """An inference context that remembers which input values the op asked for in vain."""
+
+    def __init__(self, node: Node):
+        super().__init__(node)
+        self.unknown: set[int] = set()
+
+    def const(self, index: int) -> np.ndarray | None:
+        array = super().const(index)
+        if array is None:
+            self.unknown.add(index)
+        return array
+
+
+def _requested_inputs(node: Node) -> set[int]:
+    """Indices of the inputs whose values the node's shape inference asks for but cannot see
+    (some ops read shape vectors through vinify.ops.shape_inputs instead: not listed here)."""
+    context = _ValueRequests(node)
+    node.op.infer(context)
+    return context.unknown
 
 
 def _source_parameters(value: Value) -> list[Value]:
@@ -63,13 +87,14 @@ def _max_elements(value: Value) -> int | None:
     return int(np.prod([d.max for d in shape.dims], dtype=np.int64))
 
 
-def specializable(value: Value) -> bool:
-    """Whether a parameter may be compiled as a constant: small integer/boolean tensors, or one
-    float (a Range bound); never data tensors (the cache would fill with one copy per input)."""
-    kind = value.element_type.kind
-    limit = 1 if kind == "float" else MAX_SPECIALIZED_ELEMENTS
+def specializable(value: Value, requested: bool = False) -> bool:
+    """Whether a parameter may be compiled as a constant: small integer/boolean tensors, or small
+    float ones whose value a shape inference asked for (`requested`); never data tensors (the
+    cache would fill with one copy per input)."""
     count = _max_elements(value)
-    return count is not None and count <= limit and kind in ("int", "uint", "bool", "float")
+    kinds = ("int", "uint", "bool", "float") if requested else ("int", "uint", "bool")
+    return count is not None and count <= MAX_SPECIALIZED_ELEMENTS and \
+        value.element_type.kind in kinds
 
 
 def _dynamic(node: Node) -> bool:
@@ -80,10 +105,15 @@ def _plan_node(node: Node, index_of: dict[int, int], plan: SpecializationPlan) -
     """Adds the parameters that may decide `node`'s shape to the plan, or a blocker naming it.
 
     Every input not known at compile time whose data comes only from specializable parameters
-    is taken (the shape input of a Reshape, the axes of a reduction, the k of a TopK); an input
-    fed by a data tensor is not (the data input of the same Reshape)."""
-    sources = [_source_parameters(v) for v in node.inputs if constant_value(v) is None]
-    usable = [group for group in sources if group and all(map(specializable, group))]
+    is taken (the shape input of a Reshape, the axes of a reduction, the k of a TopK, the scales
+    of an Interpolate); an input fed by a data tensor is not (the data input of a Reshape)."""
+    requested = _requested_inputs(node)
+    sources, usable = [], []
+    for index, value in enumerate(node.inputs):
+        group = [] if constant_value(value) is not None else _source_parameters(value)
+        sources.append(group)
+        if group and all(specializable(s, index in requested) for s in group):
+            usable.append(group)
     for source in (s for group in usable for s in group):
         if index_of[id(source)] not in plan.parameters:
             plan.parameters.append(index_of[id(source)])
@@ -120,15 +150,18 @@ def plan_for_shapes(graph: Graph, shapes: Any) -> SpecializationPlan:
     return plan_specialization(reshaped(graph, shapes))
 
 
-def _fold_dynamic_constants(graph: Graph) -> None:
-    """Re-infers every type in order; a node with a dynamic output whose value is computable
-    from constants (NonZero of a constant, Range of constants) becomes a Constant, so the
-    shapes after it become static too."""
+def _reinfer_from(graph: Graph, changed: set[int]) -> None:
+    """Re-infers the types of every node downstream of the values in `changed` (ids), in order;
+    a node with a dynamic output whose value is computable from constants (NonZero or Range of
+    constants) becomes a Constant, so the shapes after it become static too. Nodes upstream are
+    left alone: re-inferring a Loop is not always idempotent (its body is shared)."""
     for node in graph.nodes():
-        if node.op.name in ("Parameter", "Constant"):
+        if node.op.name in ("Parameter", "Constant") or \
+                not any(id(v) in changed for v in node.inputs):
             continue
         for value, new_type in zip(node.outputs, node.infer_types()):
             value.type = new_type
+            changed.add(id(value))
         if node.op.name == "Result" or not _dynamic(node):
             continue
         arrays = [constant_value(v) for v in node.outputs]
@@ -137,18 +170,21 @@ def _fold_dynamic_constants(graph: Graph) -> None:
         for value, array in zip(node.outputs, arrays):
             folded = constant(array, value.element_type, name=value.name or node.name)
             value.replace_all_uses_with(folded.outputs[0])
+            changed.add(id(folded.outputs[0]))
 
 
 def specialized(graph: Graph, shapes: Any, values: dict[int, np.ndarray]) -> Graph:
     """A copy of `graph` with input shapes `shapes` whose parameters at the indices in `values`
     are read as those constants (the parameters stay, unused, so the inputs do not change)."""
     copy = reshaped(graph, shapes)
+    changed: set[int] = set()
     for index, array in values.items():
         parameter = copy.parameters[index].outputs[0]
         value = constant(np.asarray(array, parameter.element_type.dtype),
                          parameter.element_type, name=parameter.name or parameter.node.name)
         parameter.replace_all_uses_with(value.outputs[0])
-    _fold_dynamic_constants(copy)
+        changed.add(id(value.outputs[0]))
+    _reinfer_from(copy, changed)
     return copy
 
 

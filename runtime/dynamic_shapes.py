@@ -69,6 +69,8 @@ class PerShapeExecutable(Executable):
         from vinify.errors import InferenceError, TypeInferenceError
         from vinify.specialize import specialized
 
+        if not values:
+            return self.device.compile(specialized(self.graph, list(shapes), {}), self.config)
         try:
             static = specialized(self.graph, list(shapes), values)
         except TypeInferenceError as error:
