@@ -26,6 +26,7 @@ from vinify.codegen.lowering.context import (
     lowers,
     static_shape,
 )
+from vinify.codegen.lowering.resize_crop import CropAxisPass, emit_crop_tables
 from vinify.codegen.lowering.unary_math import let_bindings, round_value
 from vinify.errors import DeviceError
 from vinify.ops.interpolate import InterpolateV1, resize_axis, scaled_length
@@ -50,6 +51,10 @@ class AxisPass:
     @property
     def out_len(self) -> int:
         return self.indices.shape[0]
+
+    @property
+    def taps(self) -> int:
+        return self.indices.shape[1]
 
     @property
     def is_gather(self) -> bool:
@@ -145,13 +150,18 @@ def onnx_resize_passes(node: Any, constant: ConstantOf) -> list[AxisPass]:
     rank, attrs = len(shape), node.attrs
     sizes = _required(node, constant, 1, "sizes")
     scales = _required(node, constant, 2, "scales")
-    roi = np.asarray(_required(node, constant, 3, "roi"), np.float64)
     crop = attrs["coordinate_transformation_mode"] == "tf_crop_and_resize"
-    passes = []
+    roi = constant(node.inputs[3]) if crop else np.zeros(0)
+    passes: list = []
     for axis in reversed(range(rank)):
         out_len, in_len = int(sizes[axis]), shape[axis]
         if out_len == in_len and float(scales[axis]) == 1.0 and not crop:
             continue
+        if roi is None:  # read at run time: the tables are computed by a kernel
+            passes.append(CropAxisPass(axis, rank, in_len, out_len, float(scales[axis]),
+                                       dict(attrs)))
+            continue
+        roi = np.asarray(roi, np.float64).ravel()
         limits = (roi[axis], roi[rank + axis]) if roi.size else (0.0, 1.0)
         matrix, outside = resize_matrix(attrs, in_len, out_len, float(scales[axis]), limits)
         matrix[outside] = 0.0
@@ -182,6 +192,20 @@ def _mul(a: K.Expr, b: int) -> K.Expr:
 
 def _converted(value: K.Expr, dtype: str) -> K.Expr:
     return value if value.dtype == dtype else K.Cast(value, dtype)
+
+
+def _splat(value: K.Expr, lanes: int) -> K.Expr:
+    return value if lanes == 1 else K.Splat(value, lanes)
+
+
+@dataclass(frozen=True)
+class RowTables:
+    """A row pass' tap tables ([out_len, taps] row-major); no weights: a gather."""
+
+    offsets: K.Buffer
+    weights: K.Buffer | None
+    bias: K.Buffer | None
+    taps: int
 
 
 class PassEmitter:
@@ -215,7 +239,7 @@ class PassEmitter:
             self.emit_pass(step, source, target, shape)
             source, shape = target, out_shape
 
-    def emit_pass(self, step: AxisPass, source: K.Buffer, target: K.Buffer,
+    def emit_pass(self, step: Any, source: K.Buffer, target: K.Buffer,
                   shape: list[int]) -> None:
         outer = int(np.prod(shape[:step.axis], dtype=np.int64))
         inner = int(np.prod(shape[step.axis + 1:], dtype=np.int64))
@@ -223,10 +247,11 @@ class PassEmitter:
             return
         vectors = source.dtype == target.dtype == "f32" and not self.round_each
         lanes = self.ctx.target.vector_lanes if vectors else 1
-        if inner == 1 and lanes > 1:
+        if inner == 1 and lanes > 1 and isinstance(step, AxisPass):
             loop = self._lane_pass(step, source, target, outer, lanes)
         else:
-            loop = self._row_pass(step, source, target, outer, inner,
+            tables = self._row_tables(step, inner)
+            loop = self._row_pass(step, tables, source, target, outer, inner,
                                   lanes if inner >= lanes else 1)
         self.ctx.emit("resize", [loop], self.node.describe())
 
@@ -269,52 +294,70 @@ class PassEmitter:
 
     # -- one row of outputs per iteration, vectors along the inner elements ------------------
 
-    def _row_pass(self, step: AxisPass, source: K.Buffer, target: K.Buffer, outer: int,
-                  inner: int, lanes: int) -> K.Loop:
+    def _row_tables(self, step: Any, inner: int) -> RowTables:
+        """Constant tables, or for a crop with a runtime ROI, tables a kernel computes first."""
+        if isinstance(step, CropAxisPass):
+            roi = self.ctx.buffer(self.node.inputs[3])
+            offsets, weights, bias = emit_crop_tables(self.ctx, self.node, step, roi, inner,
+                                                      self.compute)
+            return RowTables(offsets, weights, bias, step.taps)
+        offsets = self.ctx.add_weights("resize_index", step.indices * inner, "i64")
+        if step.is_gather:
+            return RowTables(offsets, None, None, 1)
+        weights = self.ctx.add_weights("resize_weight", step.weights, self.compute)
+        bias = self.ctx.add_weights("resize_bias", step.bias, self.compute) \
+            if np.any(step.bias) else None
+        return RowTables(offsets, weights, bias, step.taps)
+
+    def _row_pass(self, step: Any, tables: RowTables, source: K.Buffer, target: K.Buffer,
+                  outer: int, inner: int, lanes: int) -> K.Loop:
         row, i = K.Var("row"), K.Var("i")
         o = K.Binary("rem", row, K.Const(step.out_len))
         source_base = _mul(K.Binary("div", row, K.Const(step.out_len)), step.in_len * inner)
         mask = None if inner % lanes == 0 else \
             K.LaneMask(K.Binary("sub", K.Const(inner), i), lanes)
-        offsets = self.ctx.add_weights("resize_index", step.indices * inner, "i64")
-        taps = step.indices.shape[1]
-        first_tap = _mul(o, taps)
         statements: list[K.Stmt] = []
-
-        def sample(offset: K.Expr) -> K.Expr:
-            value = K.Load(source, _add(offset, i), lanes, mask)
-            return _converted(value, self.compute)
-
-        def scale(weight: K.Expr) -> K.Expr:
-            return weight if lanes == 1 else K.Splat(weight, lanes)
-
-        if step.is_gather:
+        sums: list[K.Stmt] = []
+        if tables.weights is None:  # a gather
             start = K.Var("start")
-            statements.append(K.Let(start, _add(source_base, K.Load(offsets, o))))
-            sums: list[K.Stmt] = []
+            statements.append(K.Let(start, _add(source_base, K.Load(tables.offsets, o))))
             value: K.Expr = _converted(K.Load(source, _add(start, i), lanes, mask), target.dtype)
         else:
-            weights = self.ctx.add_weights("resize_weight", step.weights, self.compute)
             acc = K.Var("acc", self.compute, lanes)
-            sums = [K.Let(acc, self._bias(step, o, lanes))]
-            if taps <= UNROLL_TAPS:
-                for k in range(taps):
-                    offset, weight = K.Var(f"offset{k}"), K.Var(f"weight{k}", self.compute)
-                    tap = _add(first_tap, k)
-                    statements += [K.Let(offset, _add(source_base, K.Load(offsets, tap))),
-                                   K.Let(weight, K.Load(weights, tap))]
-                    sums.append(K.Let(acc, K.Fma(scale(weight), sample(offset), acc)))
-            else:
-                k = K.Var("k")
-                tap = _add(first_tap, k)
-                term = K.Fma(scale(K.Load(weights, tap)),
-                             sample(_add(source_base, K.Load(offsets, tap))), acc)
-                sums.append(K.Loop(k, K.Const(0), K.Const(taps), (K.Let(acc, term),)))
+            bias = K.Const(0.0, self.compute, lanes) if tables.bias is None else \
+                _splat(K.Load(tables.bias, o), lanes)
+            sums.append(K.Let(acc, bias))
+
+            def sample(offset: K.Expr) -> K.Expr:
+                return _converted(K.Load(source, _add(offset, i), lanes, mask), self.compute)
+
+            statements += self._row_sums(tables, _mul(o, tables.taps), source_base, acc,
+                                         sample, sums)
             value = self._finish(acc, sums, target.dtype)
         sums.append(K.Store(target, _add(_mul(row, inner), i), value, mask))
         statements.append(K.Loop(i, K.Const(0), K.Const(inner), tuple(sums), step=lanes))
         rows = outer * step.out_len
         return K.Loop(row, K.Const(0), K.Const(rows), tuple(statements), parallel=rows > 1)
+
+    def _row_sums(self, tables: RowTables, first_tap: K.Expr, source_base: K.Expr,
+                  acc: K.Var, sample: Any, sums: list) -> list[K.Stmt]:
+        """Appends the tap sum to `sums`; returns the per-row statements hoisted before it."""
+        lanes = acc.lanes
+        if tables.taps > UNROLL_TAPS:
+            k = K.Var("k")
+            tap = _add(first_tap, k)
+            term = K.Fma(_splat(K.Load(tables.weights, tap), lanes),
+                         sample(_add(source_base, K.Load(tables.offsets, tap))), acc)
+            sums.append(K.Loop(k, K.Const(0), K.Const(tables.taps), (K.Let(acc, term),)))
+            return []
+        hoisted = []
+        for k in range(tables.taps):
+            offset, weight = K.Var(f"offset{k}"), K.Var(f"weight{k}", self.compute)
+            tap = _add(first_tap, k)
+            hoisted += [K.Let(offset, _add(source_base, K.Load(tables.offsets, tap))),
+                        K.Let(weight, K.Load(tables.weights, tap))]
+            sums.append(K.Let(acc, K.Fma(_splat(weight, lanes), sample(offset), acc)))
+        return hoisted
 
     # -- the last axis: vectors of consecutive outputs, one gather per tap --------------------
 
@@ -340,7 +383,7 @@ class PassEmitter:
         else:
             weights = self.ctx.add_weights("resize_weight", step.weights.T, self.compute)
             acc = K.Var("acc", self.compute, lanes)
-            body.append(K.Let(acc, self._bias(step, o, lanes, mask, consecutive=True)))
+            body.append(K.Let(acc, self._lane_bias(step, o, lanes, mask)))
             if taps <= UNROLL_TAPS:
                 body += [K.Let(acc, K.Fma(column(weights, k), sample(k), acc))
                          for k in range(taps)]
@@ -356,15 +399,13 @@ class PassEmitter:
 
     # -- shared pieces ------------------------------------------------------------------------
 
-    def _bias(self, step: AxisPass, o: K.Expr, lanes: int, mask: K.Expr | None = None,
-              consecutive: bool = False) -> K.Expr:
-        """The bias of output o (all lanes), or of outputs o .. o + lanes when consecutive."""
+    def _lane_bias(self, step: AxisPass, o: K.Expr, lanes: int, mask: K.Expr | None
+                   ) -> K.Expr:
+        """The biases of outputs o .. o + lanes."""
         if not np.any(step.bias):
             return K.Const(0.0, self.compute, lanes)
         bias = self.ctx.add_weights("resize_bias", step.bias, self.compute)
-        if consecutive:
-            return K.Load(bias, o, lanes, mask)
-        return K.Load(bias, o) if lanes == 1 else K.Splat(K.Load(bias, o), lanes)
+        return K.Load(bias, o, lanes, mask)
 
     def _finish(self, acc: K.Var, sums: list, dtype: str) -> K.Expr:
         """The stored value: rounded per axis for an integer Interpolate, cast at the end."""

@@ -218,3 +218,34 @@ def test_element_types(dtype, device):
                                         atol=0)
     device_check.check_against_template(ir.Graph([x], outputs[1:]), feeds, device,
                                         rtol=tolerance, atol=tolerance)
+
+
+CROP_ROI = np.array([0, 0, -0.2, 0.3, 1, 1, 0.9, 1.4], np.float32)
+
+
+@pytest.mark.parametrize("attrs", [
+    dict(mode="linear"),
+    dict(mode="linear", antialias=True),
+    dict(mode="cubic", exclude_outside=True, cubic_coeff_a=-0.5),
+    dict(mode="cubic", antialias=True),
+    *[dict(mode="nearest", nearest_mode=rule)
+      for rule in ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")],
+], ids=lambda a: "-".join(str(v) for v in a.values()))
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide")  # the reference's
+def test_crop_with_a_runtime_roi_computes_its_taps_at_run_time(attrs):
+    """A crop's ROI decides no shape, so it stays a runtime input: a kernel per axis builds
+    the tap tables from it (one output length 1, where the crop takes the ROI's centre)."""
+    shape = (1, 2, 4, 7)
+    x = ir.parameter("x", "f32", shape)
+    roi = ir.parameter("roi", "f32", (8,))
+    sizes = ir.constant(np.array([1, 2, 1, 6], np.int64))
+    scales = ir.constant(np.array([1, 1, 0.25, 6 / 7], np.float32))
+    node = ir.make("OnnxResize", 1, [x, sizes, scales, roi],
+                   coordinate_transformation_mode="tf_crop_and_resize", extrapolation_value=3.5,
+                   **attrs)
+    graph = ir.Graph([x, roi], [node])
+    feeds = [floats(*shape), CROP_ROI]
+    assert resize.unsupported_resize_reason(node, ir.constant_value) is None
+    check(graph, feeds)
+    if attrs.get("exclude_outside") or attrs.get("nearest_mode") == "round_prefer_ceil":
+        check(graph, feeds, "GPU")
