@@ -20,9 +20,9 @@ import numpy as np
 from vinify.tools.light_models import light_input, randomized_light_model
 
 
-def node_flops(graph) -> dict[str, float]:
-    """Multiply-adds x 2 of every Convolution/GroupConvolution/MatMul node, by node name."""
-    flops: dict[str, float] = {}
+def node_flops(graph) -> dict[str, tuple[float, str]]:
+    """(multiply-adds x 2, "MxNxK") of every Convolution/GroupConvolution/MatMul node, by name."""
+    flops: dict[str, tuple[float, str]] = {}
     for node in graph.nodes():
         name = node.op.name
         if name not in ("Convolution", "GroupConvolution", "MatMul"):
@@ -32,19 +32,22 @@ def node_flops(graph) -> dict[str, float]:
         if name == "MatMul":
             a = node.inputs[0].shape.to_tuple()
             k = a[-2] if node.attrs["transpose_a"] else a[-1]
-            flops[node.name] = 2.0 * float(np.prod(out)) * k
+            flops[node.name] = (2.0 * float(np.prod(out)) * k,
+                                f"{np.prod(out) // out[-1]}x{out[-1]}x{k}")
             continue
         per_output = int(np.prod(weights[1:] if name == "Convolution" else weights[2:]))
-        flops[node.name] = 2.0 * float(np.prod(out)) * per_output
+        shape = f"{out[1]}x{np.prod(out[2:])}x{per_output}" + \
+            (f" {weights[-2]}x{weights[-1]}" if len(weights) > 2 else "")
+        flops[node.name] = (2.0 * float(np.prod(out)) * per_output, shape)
     return flops
 
 
-def kernel_flops(kernel: dict, flops: dict[str, float]) -> float:
-    """The FLOPs of the GEMM kernel's head node (0 for kernels that are not products)."""
+def kernel_flops(kernel: dict, flops: dict) -> tuple[float, str]:
+    """(FLOPs, MxNxK) of the GEMM kernel's head node ((0, "") for kernels not products)."""
     if kernel["name"].split("_")[1:2] not in (["conv"], ["matmul"]):
-        return 0.0
+        return 0.0, ""
     names = re.findall(r"node '([^']*)'", kernel["source"])
-    return flops.get(names[0], 0.0) if names else 0.0
+    return flops.get(names[0], (0.0, "")) if names else (0.0, "")
 
 
 def profile(name: str, threads: int, runs: int, seed: int, cpu_time: bool = False
@@ -72,18 +75,19 @@ def profile(name: str, threads: int, runs: int, seed: int, cpu_time: bool = Fals
     rows = []
     for kernel, times in zip(executable.metadata["kernels"], per_kernel):
         seconds = statistics.median(times[2:])
+        work, shape = kernel_flops(kernel, flops)
         rows.append({"name": kernel["name"], "source": kernel["source"], "ms": seconds * 1e3,
-                     "gflops": kernel_flops(kernel, flops) / seconds / 1e9})
+                     "gflops": work / seconds / 1e9, "shape": shape})
     return rows, statistics.median(whole[2:]) * 1e3
 
 
 def print_report(rows: list[dict], whole_ms: float, top: int) -> None:
     total = sum(r["ms"] for r in rows)
-    print(f"{'kernel':<34}{'ms':>8}{'%':>6}{'GFLOP/s':>9}  source")
+    print(f"{'kernel':<20}{'ms':>8}{'%':>6}{'GFLOP/s':>9}  {'M x N x K':<22}source")
     for row in sorted(rows, key=lambda r: -r["ms"])[:top]:
-        source = row["source"][:70]
-        print(f"{row['name'][:33]:<34}{row['ms']:>8.3f}{100 * row['ms'] / total:>6.1f}"
-              f"{row['gflops']:>9.1f}  {source}")
+        source = row["source"][:60]
+        print(f"{row['name'][:19]:<20}{row['ms']:>8.3f}{100 * row['ms'] / total:>6.1f}"
+              f"{row['gflops']:>9.1f}  {row['shape']:<22}{source}")
     kinds: dict[str, list[float]] = {}
     for row in rows:
         kind = row["name"].split("_")[1] if "_" in row["name"] else row["name"]

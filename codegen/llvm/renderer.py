@@ -426,9 +426,20 @@ class KernelBody:
         return splat(self.builder, self.expr(node.a, env), node.lanes)
 
     def expr_lanemask(self, node: K.LaneMask, env: dict) -> ir.Value:
-        count = splat(self.builder, self.expr(node.count, env), node.lanes)
-        iota = constant(ir.VectorType(I64, node.lanes), tuple(range(node.lanes)))
-        return self.builder.icmp_signed("<", iota, count)
+        """The mask as the bits (1 << count) - 1 of a scalar (count clamped to [0, lanes]): a
+        mask register on AVX-512, where a compare of i64 vectors held two vector registers
+        per mask live across the GEMM k loop and pushed accumulators to the stack."""
+        builder, lanes = self.builder, node.lanes
+        if lanes > 32:
+            count = splat(builder, self.expr(node.count, env), lanes)
+            iota = constant(ir.VectorType(I64, lanes), tuple(range(lanes)))
+            return builder.icmp_signed("<", iota, count)
+        count = self.expr(node.count, env)
+        count = builder.select(builder.icmp_signed("<", count, I64(0)), I64(0), count)
+        count = builder.select(builder.icmp_signed(">", count, I64(lanes)), I64(lanes), count)
+        bits = builder.sub(builder.shl(I64(1), count), I64(1))
+        return builder.bitcast(builder.trunc(bits, ir.IntType(lanes)),
+                               ir.VectorType(I1, lanes))
 
     def expr_reducelanes(self, node: K.ReduceLanes, env: dict) -> ir.Value:
         vector = self.expr(node.a, env)

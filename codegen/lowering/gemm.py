@@ -178,17 +178,20 @@ def tile_masks(g: GemmOperands, panel: K.Expr, lanes: int) -> list[K.Stmt]:
 def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
                     k_range: tuple[K.Expr, K.Expr], first: K.Expr, last: K.Expr,
                     single_block: bool = False) -> list[K.Stmt]:
-    """One register tile over k in k_range: accumulators start at 0; after the k loop, C's
-    partial sums of the earlier k blocks are added (a load masked off entirely on the first
-    block, so a tile never waits for memory it does not need before its first FMA); the
-    epilogue is applied on the last block only. Shared index arithmetic is bound to variables
-    once, which keeps the generated code small."""
+    """One register tile over k in k_range: the first k step defines the accumulators; after
+    the k loop, C's partial sums of the earlier k blocks are added (a load masked off entirely
+    on the first block, so a tile never waits for memory it does not need before its first
+    FMA); the epilogue is applied on the last block only. C's index arithmetic is bound to
+    variables once, after the k loop: little but the accumulators is live across it."""
+    if g.c_lane_stride != 1:
+        return _strided_tile_statements(g, m0, panel, lanes, k_range, first, last)
     masks = [K.Var(f"mask{v}", "i1", lanes) for v in range(g.vectors)]
-    zero = K.Const(0.0, "f32", lanes)
     n0, later = K.Var("n0"), K.Var("later", "i1", lanes)
-    statements: list[K.Stmt] = [K.Let(n0, K.Binary("mul", panel, K.Const(g.vectors * lanes))),
-                                K.Let(later, K.Unary("not", K.Splat(first, lanes)))]
-    partial_sums: list[K.Stmt] = []
+    statements = _k_step(g, m0, panel, masks, lanes, k_range[0], peeled=True)
+    statements.append(K.Loop(K.Var("k"), K.Binary("add", k_range[0], K.Const(1)), k_range[1],
+                             tuple(_k_step(g, m0, panel, masks, lanes))))
+    statements += [K.Let(n0, K.Binary("mul", panel, K.Const(g.vectors * lanes))),
+                   K.Let(later, K.Unary("not", K.Splat(first, lanes)))]
     for r in range(g.rows):
         row = K.Var(f"row{r}")
         statements.append(K.Let(row, K.Binary("min", K.Binary("add", m0, K.Const(r)),
@@ -199,18 +202,43 @@ def tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
             index = K.Var(f"c{r}_{v}")
             statements.append(K.Let(index, K.Binary("add", row_start,
                                                     K.Const(v * lanes * g.c_lane_stride))))
-            acc = K.Var(f"acc{r}_{v}", "f32", lanes)
-            statements.append(K.Let(acc, zero))
             if single_block:
                 continue
+            acc = K.Var(f"acc{r}_{v}", "f32", lanes)
             partial = K.Load(g.c, c_lanes(g, index, lanes), lanes,
                              K.Binary("and", masks[v], later))
-            partial_sums.append(K.Let(acc, K.Binary("add", acc, partial)))
-    statements.append(K.Loop(K.Var("k"), k_range[0], k_range[1],
-                             tuple(_k_step(g, m0, panel, masks, lanes))))
-    statements += partial_sums
+            statements.append(K.Let(acc, K.Binary("add", acc, partial)))
     statements += _epilogue_statements(g, m0, n0, masks, lanes, last)
     return statements
+
+
+def _strided_tile_statements(g: GemmOperands, m0: K.Expr, panel: K.Expr, lanes: int,
+                             k_range: tuple[K.Expr, K.Expr], first: K.Expr, last: K.Expr
+                             ) -> list[K.Stmt]:
+    """A tile whose C vectors are strided (gathered and scattered): accumulators start at 0 or
+    at C's partial sums, selected before the k loop. (The layout of `tile_statements` made
+    LLVM keep these accumulators on the stack in the k loop, 3x slower.)"""
+    masks = [K.Var(f"mask{v}", "i1", lanes) for v in range(g.vectors)]
+    zero = K.Const(0.0, "f32", lanes)
+    n0, is_first = K.Var("n0"), K.Var("is_first", "i1", lanes)
+    statements: list[K.Stmt] = [K.Let(n0, K.Binary("mul", panel, K.Const(g.vectors * lanes))),
+                                K.Let(is_first, K.Splat(first, lanes))]
+    for r in range(g.rows):
+        row = K.Var(f"row{r}")
+        statements.append(K.Let(row, K.Binary("min", K.Binary("add", m0, K.Const(r)),
+                                              K.Const(g.m - 1))))
+        row_start = K.Var(f"c{r}")
+        statements.append(K.Let(row_start, g.c_index(row, n0)))
+        for v in range(g.vectors):
+            index = K.Var(f"c{r}_{v}")
+            statements.append(K.Let(index, K.Binary("add", row_start,
+                                                    K.Const(v * lanes * g.c_lane_stride))))
+            partial = K.Load(g.c, c_lanes(g, index, lanes), lanes, masks[v])
+            statements.append(K.Let(K.Var(f"acc{r}_{v}", "f32", lanes),
+                                    K.Select(is_first, zero, partial)))
+    statements.append(K.Loop(K.Var("k"), k_range[0], k_range[1],
+                             tuple(_k_step(g, m0, panel, masks, lanes))))
+    return statements + _epilogue_statements(g, m0, n0, masks, lanes, last)
 
 
 def c_lanes(g: GemmOperands, start: K.Expr, lanes: int) -> K.Expr:
@@ -222,16 +250,18 @@ def c_lanes(g: GemmOperands, start: K.Expr, lanes: int) -> K.Expr:
                     K.Binary("mul", K.Iota(lanes), K.Const(g.c_lane_stride, "i64", lanes)))
 
 
-def _k_step(g: GemmOperands, m0: K.Expr, panel: K.Expr, masks: list, lanes: int
-            ) -> list[K.Stmt]:
-    """One k step: VECTORS loads of B, one broadcast of A per row, ROWS x VECTORS FMAs."""
-    k = K.Var("k")
-    b_base, a_base = K.Var("b_base"), K.Var("a_base")
+def _k_step(g: GemmOperands, m0: K.Expr, panel: K.Expr, masks: list, lanes: int,
+            k: K.Expr = K.Var("k"), peeled: bool = False) -> list[K.Stmt]:
+    """One k step: VECTORS loads of B, one broadcast of A per row, ROWS x VECTORS FMAs. The
+    `peeled` first step of a tile defines the accumulators with products instead (starting
+    them from zero constants made LLVM's register allocator spill them in the k loop)."""
+    tag = "_first" if peeled else ""
+    b_base, a_base = K.Var("b_base" + tag), K.Var("a_base" + tag)
     step: list[K.Stmt] = [K.Let(b_base, g.b_index(panel, k, K.Const(0)))]
     for v in range(g.vectors):
         index = K.Binary("add", b_base, K.Const(v * lanes))
         mask = masks[v] if g.b_masked else None
-        step.append(K.Let(K.Var(f"b{v}", "f32", lanes), K.Load(g.b, index, lanes, mask)))
+        step.append(K.Let(K.Var(f"b{v}{tag}", "f32", lanes), K.Load(g.b, index, lanes, mask)))
     if g.a_row_step is not None:
         step.append(K.Let(a_base, g.a_index(m0, 0, k)))
     for r in range(g.rows):
@@ -239,8 +269,8 @@ def _k_step(g: GemmOperands, m0: K.Expr, panel: K.Expr, masks: list, lanes: int
                    if g.a_row_step is not None else g.a_index(m0, r, k))
         a = K.Splat(K.Load(g.a, a_index), lanes)
         for v in range(g.vectors):
-            acc = K.Var(f"acc{r}_{v}", "f32", lanes)
-            step.append(K.Let(acc, K.Fma(a, K.Var(f"b{v}", "f32", lanes), acc)))
+            acc, b = K.Var(f"acc{r}_{v}", "f32", lanes), K.Var(f"b{v}{tag}", "f32", lanes)
+            step.append(K.Let(acc, K.Binary("mul", a, b) if peeled else K.Fma(a, b, acc)))
     return step
 
 
