@@ -1,0 +1,57 @@
+"""CPU and GPU against TEMPLATE for If (codegen/lowering/control_flow.py): a condition read at
+run time (both branches computed, then selected), a condition known at compile time (only the
+taken branch), constant branches, branches reading different node inputs."""
+
+import numpy as np
+import pytest
+from vinify import ir
+from vinify.ir import Graph, Node, parameter
+from vinify.op import lookup_op
+
+from tests.codegen import device_check
+
+RNG = np.random.default_rng(83)
+
+
+def then_body():
+    """(a, b) -> (relu(a) + b, a * b)"""
+    a, b = parameter("a", "f32", [2, 3]), parameter("b", "f32", [2, 3])
+    return Graph([a, b], [ir.make("Add", 1, [ir.make("Relu", 1, [a]), b]),
+                          ir.make("Multiply", 1, [a, b])])
+
+
+def else_body():
+    """(b) -> (exp(b), a constant)"""
+    b = parameter("b", "f32", [2, 3])
+    return Graph([b], [ir.make("Exp", 1, [b]), ir.constant(np.full((2, 3), 7.0, np.float32))])
+
+
+def if_graph(cond):
+    a, b = parameter("a", "f32", [2, 3]), parameter("b", "f32", [2, 3])
+    params = [a, b] if isinstance(cond, np.ndarray) else [cond, a, b]
+    cond_value = ir.constant(cond) if isinstance(cond, np.ndarray) else cond
+    node = Node(lookup_op("If", 8), [cond_value, a, b],
+                {"then_inputs": [1, 2], "else_inputs": [2], "then_outputs": [0, 1],
+                 "else_outputs": [0, 1]}, bodies=[then_body(), else_body()])
+    return Graph(params, list(node.outputs))
+
+
+def values():
+    return [RNG.normal(0, 1, (2, 3)).astype(np.float32) for _ in range(2)]
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_if_condition_at_run_time(taken):
+    graph = if_graph(parameter("cond", "boolean", []))
+    device_check.check_against_template(graph, [np.array(taken)] + values(), "CPU")
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_if_condition_known_at_compile_time(taken):
+    graph = if_graph(np.array(taken))
+    device_check.check_against_template(graph, values(), "CPU")
+
+
+def test_if_on_gpu():
+    graph = if_graph(parameter("cond", "boolean", []))
+    device_check.check_against_template(graph, [np.array(False)] + values(), "GPU")
