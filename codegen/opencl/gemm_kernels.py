@@ -132,9 +132,12 @@ def register_blocked_source(variant: GemmVariant, load: str, load_masked: str,
 
 
 def _k_loop(variant: GemmVariant, load: str, load_masked: str, kind: str) -> list[str]:
-    """The unrolled k loop; with unpadded B, a masked copy for the last column panel."""
-    def loop(masked: bool) -> list[str]:
-        lines = ["for (long k = k0; k < k1; k++) {",
+    """The unrolled k loop. With unpadded B, the last column panel reads its rows unmasked
+    as long as the panel's end stays inside B (the columns past N are garbage that is never
+    stored: a column of C depends on its own column of B only); the last rows, whose panel
+    would reach past B's end, are read with lane masks."""
+    def loop(masked: bool, start: str, stop: str) -> list[str]:
+        lines = [f"for (long k = {start}; k < {stop}; k++) {{",
                  "  const __global float* brow = B + k * b_ks + n0;"]
         for v in range(VECTORS):
             offset = f"brow + {v * variant.lanes}"
@@ -146,9 +149,12 @@ def _k_loop(variant: GemmVariant, load: str, load_masked: str, kind: str) -> lis
         return lines + ["}"]
 
     if not variant.masked_b:
-        return loop(False)
-    return (["if (full) {"] + ["  " + x for x in loop(False)] + ["} else {"]
-            + ["  " + x for x in loop(True)] + ["}"])
+        return loop(False, "k0", "k1")
+    width = VECTORS * variant.lanes
+    return ([f"const long rows_past = full ? 0 : (n0 + {width} + b_ks - 1) / b_ks - 1;",
+             "const long k_split = k1 < K - rows_past ? k1 : (k0 > K - rows_past ? k0 :"
+             " K - rows_past);"]
+            + loop(False, "k0", "k_split") + loop(True, "k_split", "k1"))
 
 
 def _stores(variant: GemmVariant, load_masked: str, store_masked: str, activation: str,

@@ -122,9 +122,10 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
     bias, residual = _epilogue_parts(ctx, epilogue, node.name or "conv", groups * m_size)
     source = " + ".join(n.describe() for n in epilogue.nodes)
     image_size = geo.channels * geo.height * geo.width
-    if geo.is_pointwise and n_size % (VECTORS * ctx.target.vector_lanes) == 0:
-        b, ldb, b_is, masked = x, n_size, image_size, False
-    else:  # (a 1x1 convolution too: its rows padded, the k loop needs no lane masks)
+    if geo.is_pointwise:  # read in place: only the last column panel needs lane masks
+        b, ldb, b_is = x, n_size, image_size
+        masked = n_size % (VECTORS * ctx.target.vector_lanes) != 0
+    else:  # rows padded to the panel width: the k loop needs no lane masks
         ldb = round_up(n_size, VECTORS * ctx.target.vector_lanes)
         b_is = geo.channels * geo.kernel_h * geo.kernel_w * ldb
         b = ctx.scratch("im2col", batch * b_is)
@@ -135,7 +136,7 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
                  c_off=Offset(out.name), ldc=n_size, c_gs=m_size * n_size,
                  c_is=groups * m_size * n_size, bias_gs=m_size, M=m_size, N=n_size, K=k_size)
     _add_epilogue_offsets(sizes, bias, residual)
-    fields = dict(masked_b=masked and n_size % (VECTORS * ctx.target.vector_lanes) != 0,
+    fields = dict(masked_b=masked,
                   bias="row" if bias is not None else "none", residual=residual is not None,
                   activation=_activation_formula(epilogue),
                   a_space="weights" if a.name in ctx.weights else "arena", b_space="arena")
