@@ -19,7 +19,13 @@ from typing import Any
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LOWERINGS, LoweringContext, static_shape
+from vinify.codegen.lowering.context import (
+    FLOAT_ELEMENT_TYPES,
+    LOWERINGS,
+    LoweringContext,
+    accept_element_types,
+    static_shape,
+)
 
 PARALLEL_MIN_WORK = 16384  # multiply-adds below which a waking thread costs more than it saves
 
@@ -69,9 +75,14 @@ class WindowWalk:
     def taps(self) -> int:
         return _product(self.kernel)
 
-    def last_axis_lanes(self, last: K.Expr) -> K.Expr:
-        """The lane mask of a vector of output positions starting at `last`."""
+    def last_axis_lanes(self, last: K.Expr) -> K.Expr | None:
+        """The lane mask of a vector of output positions starting at `last` (None: scalar)."""
+        if self.lanes == 1:
+            return None
         return K.LaneMask(K.Binary("sub", K.Const(self.out[-1]), last), self.lanes)
+
+    def splat(self, value: K.Expr) -> K.Expr:
+        return value if self.lanes == 1 else K.Splat(value, self.lanes)
 
     def tap_read(self, outer: K.Expr, last: K.Expr, tap: K.Expr
                  ) -> tuple[K.Expr, K.Expr, K.Expr, bool]:
@@ -90,15 +101,17 @@ class WindowWalk:
         axis = rank - 1
         first = self._input_coordinate(last, tap_coordinates[axis], axis)
         stride = self.strides[axis]
-        columns = K.Binary("add", K.Splat(first, lanes),
-                           K.Binary("mul", K.Iota(lanes), K.Const(stride, "i64", lanes)))
-        mask = K.Binary("and", self.last_axis_lanes(last),
-                        _in_range(columns, self.spatial[axis], lanes))
+        columns = first if lanes == 1 else K.Binary(
+            "add", K.Splat(first, lanes),
+            K.Binary("mul", K.Iota(lanes), K.Const(stride, "i64", lanes)))
+        mask = _in_range(columns, self.spatial[axis], lanes)
+        if lanes > 1:
+            mask = K.Binary("and", self.last_axis_lanes(last), mask)
         if valid is not None:
-            mask = K.Binary("and", mask, K.Splat(valid, lanes))
+            mask = K.Binary("and", mask, self.splat(valid))
         row_start = K.Binary("mul", row, K.Const(self.spatial[axis]))
         return K.Binary("add", row_start, first), K.Binary(
-            "add", K.Splat(row_start, lanes), columns), mask, stride == 1
+            "add", self.splat(row_start), columns), mask, stride == 1
 
     def _input_coordinate(self, out_coordinate: K.Expr, tap_coordinate: K.Expr,
                           axis: int) -> K.Expr:
@@ -109,16 +122,33 @@ class WindowWalk:
 
     def load(self, buffer: K.Buffer, plane_offset: K.Expr, outer: K.Expr, last: K.Expr,
              tap: K.Expr) -> tuple[K.Expr, K.Expr]:
-        """(values, mask) of one tap for a vector of outputs; masked lanes read nothing."""
+        """(values in their compute type, mask) of one tap for a vector of outputs; masked
+        lanes read nothing and hold 0."""
         first, lane_offsets, mask, contiguous = self.tap_read(outer, last, tap)
+        if self.lanes == 1:  # a scalar read of a clamped address, then 0 where masked
+            index = K.Binary("add", plane_offset, first)
+            clamped = K.Binary("min", K.Binary("max", index, K.Const(0)),
+                               K.Const(buffer.size - 1))
+            value = K.widen(K.Load(buffer, clamped))
+            zero = K.Const(0.0 if K.is_float(value.dtype) else 0, value.dtype)
+            return K.Select(mask, value, zero), mask
         if contiguous:
-            return K.Load(buffer, K.Binary("add", plane_offset, first), self.lanes, mask), mask
+            return K.widen(K.Load(buffer, K.Binary("add", plane_offset, first), self.lanes,
+                                  mask)), mask
         index = K.Binary("add", K.Splat(plane_offset, self.lanes), lane_offsets)
-        return K.Load(buffer, index, self.lanes, mask), mask
+        return K.widen(K.Load(buffer, index, self.lanes, mask)), mask
 
     def output_index(self, plane: K.Expr, outer: K.Expr, last: K.Expr) -> K.Expr:
         position = K.Binary("add", K.Binary("mul", outer, K.Const(self.out[-1])), last)
         return K.Binary("add", K.Binary("mul", plane, K.Const(_product(self.out))), position)
+
+
+def window_lanes(ctx: LoweringContext, node: Any) -> int:
+    """Vector lanes for a window op: 1 for f16/bf16 (OpenCL C reads half element by element
+    without cl_khr_fp16), the target's width otherwise."""
+    if node.inputs[0].element_type.name in K.NARROW_FLOAT_TYPES:
+        return 1
+    return ctx.target.vector_lanes
 
 
 def convolution_walk(node: Any, kernel: tuple, lanes: int) -> WindowWalk:
@@ -134,13 +164,19 @@ def convolution_walk(node: Any, kernel: tuple, lanes: int) -> WindowWalk:
                       tuple(attrs["strides"]), tuple(attrs["dilations"]), pads, lanes)
 
 
+def takes_convolution(node: Any) -> bool:
+    """Whether this lowering (not convolution.py's 2-D f32 GEMM) compiles the convolution."""
+    return (len(static_shape(node.inputs[0])) != 4
+            or node.outputs[0].element_type.name != "f32")
+
+
 def lower_direct_convolution(ctx: LoweringContext, node: Any, epilogue: Any = None) -> None:
     """The convolution into its own output, then any absorbed epilogue nodes in order."""
     x_shape, w_shape = static_shape(node.inputs[0]), static_shape(node.inputs[1])
     if node.op.name == "Convolution":
         w_shape = (1,) + w_shape
     groups, group_out, group_in = w_shape[:3]
-    walk = convolution_walk(node, w_shape[3:], ctx.target.vector_lanes)
+    walk = convolution_walk(node, w_shape[3:], window_lanes(ctx, node))
     x, w = ctx.buffer(node.inputs[0]), ctx.buffer(node.inputs[1])
     out = ctx.output(node.outputs[0])
     plane, outer, last = K.Var("plane"), K.Var("outer"), K.Var("last")
@@ -153,15 +189,16 @@ def lower_direct_convolution(ctx: LoweringContext, node: Any, epilogue: Any = No
                                        in_channel), K.Const(_product(walk.spatial)))
     w_row = K.Binary("mul", K.Binary("add", K.Binary("mul", out_channel, K.Const(group_in)),
                                      channel), K.Const(walk.taps))
-    acc = K.Var("acc", "f32", walk.lanes)
+    acc = K.Var("acc", K.compute_dtype(out.dtype), walk.lanes)
     values, _ = walk.load(x, K.Var("x_plane"), outer, last, tap)
-    weight = K.Splat(K.Load(w, K.Binary("add", K.Var("w_row"), tap)), walk.lanes)
+    weight = walk.splat(K.widen(K.Load(w, K.Binary("add", K.Var("w_row"), tap))))
     per_channel = K.Loop(channel, K.Const(0), K.Const(group_in), (
         K.Let(K.Var("x_plane"), x_plane), K.Let(K.Var("w_row"), w_row),
         K.Loop(tap, K.Const(0), K.Const(walk.taps), (K.Let(acc, K.Fma(values, weight, acc)),))))
     vectors = K.Loop(last, K.Const(0), K.Const(walk.out[-1]), (
-        K.Let(acc, K.Const(0.0, "f32", walk.lanes)), per_channel,
-        K.Store(out, walk.output_index(plane, outer, last), acc, walk.last_axis_lanes(last))),
+        K.Let(acc, K.Const(0.0, acc.dtype, walk.lanes)), per_channel,
+        K.Store(out, walk.output_index(plane, outer, last), K.narrow(acc, out.dtype),
+                walk.last_axis_lanes(last))),
         step=walk.lanes)
     planes = x_shape[0] * groups * group_out
     work = planes * _product(walk.out) * group_in * walk.taps
@@ -170,3 +207,6 @@ def lower_direct_convolution(ctx: LoweringContext, node: Any, epilogue: Any = No
         parallel=planes > 1 and work >= PARALLEL_MIN_WORK)], node.describe())
     for absorbed in (epilogue.nodes[1:] if epilogue is not None else []):
         LOWERINGS[absorbed.op.name](ctx, absorbed)
+
+
+accept_element_types(FLOAT_ELEMENT_TYPES, "Convolution", "GroupConvolution")

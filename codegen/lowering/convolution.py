@@ -160,7 +160,7 @@ def runtime_weights(ctx: LoweringContext, node: Any, m_size: int, k_size: int
 @lowers("Convolution", "GroupConvolution")
 def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
     epilogue = epilogue or Epilogue(nodes=[node])
-    if len(static_shape(node.inputs[0])) != 4:  # 1-D, 3-D, ...: a direct loop nest
+    if conv_nd.takes_convolution(node):  # 1-D, 3-D, not f32: a direct loop nest
         conv_nd.lower_direct_convolution(ctx, node, epilogue)
         return
     w_shape = static_shape(node.inputs[1])

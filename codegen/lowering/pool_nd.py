@@ -14,9 +14,14 @@ from typing import Any
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, static_shape
-from vinify.codegen.lowering.conv_nd import WindowWalk
-from vinify.codegen.lowering.typed_ops import allow_any_element_type
+from vinify.codegen.lowering.context import (
+    FLOAT_ELEMENT_TYPES,
+    INTEGER_ELEMENT_TYPES,
+    LoweringContext,
+    accept_element_types,
+    static_shape,
+)
+from vinify.codegen.lowering.conv_nd import WindowWalk, window_lanes
 
 PARALLEL_MIN_WORK = 16384
 LOWEST = {"f32": float("-inf"), "f64": float("-inf"), "i64": -(2 ** 63), "i32": -(2 ** 31),
@@ -68,7 +73,7 @@ def takes_pool(node: Any) -> bool:
 
 
 def lower_pool_nd(ctx: LoweringContext, node: Any) -> None:
-    walk = pool_walk(node, ctx.target.vector_lanes)
+    walk = pool_walk(node, window_lanes(ctx, node))
     x_shape = static_shape(node.inputs[0])
     x, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
     plane, outer, last, tap = K.Var("plane"), K.Var("outer"), K.Var("last"), K.Var("tap")
@@ -81,7 +86,8 @@ def lower_pool_nd(ctx: LoweringContext, node: Any) -> None:
     else:
         fold, store = _average_fold(ctx, node, out, walk, values, outer, last)
     position_mask = walk.last_axis_lanes(last)
-    stores = tuple(K.Store(buffer, walk.output_index(plane, outer, last), value, position_mask)
+    stores = tuple(K.Store(buffer, walk.output_index(plane, outer, last),
+                           K.narrow(value, buffer.dtype), position_mask)
                    for buffer, value in store)
     vectors = K.Loop(last, K.Const(0), K.Const(walk.out[-1]), fold[0] + (
         K.Loop(tap, K.Const(0), K.Const(walk.taps), fold[1]),) + stores, step=walk.lanes)
@@ -106,17 +112,17 @@ def _max_fold(ctx: LoweringContext, node: Any, out: K.Buffer, walk: WindowWalk, 
             [(out, best)]
     where = K.Var("where", "i64", lanes)
     _, lane_offsets, _, _ = walk.tap_read(outer, last, tap)
-    flat = K.Binary("add", K.Splat(plane_offset, lanes), lane_offsets)
+    flat = K.Binary("add", walk.splat(plane_offset), lane_offsets)
     x_shape = static_shape(node.inputs[0])
     axis = node.attrs["axis"] % len(x_shape)
     wrapped = K.Binary("rem", flat, K.Const(_product(x_shape[axis:]), "i64", lanes))
     better = K.Binary("and", mask, K.Binary("gt", values, best))
     # the first tap of a window always counts, so a window of only lowest values (or only
     # padding) still names its first position, as the reference's argmax does
-    first = K.Splat(K.Binary("eq", tap, K.Const(0)), lanes)
+    first = walk.splat(K.Binary("eq", tap, K.Const(0)))
     take = K.Binary("or", better, first)
     indices = ctx.output(node.outputs[1])
-    index_value = K.Cast(where, indices.dtype) if indices.dtype != "i64" else where
+    index_value = K.narrow(where, indices.dtype)
     return ((K.Let(best, lowest), K.Let(where, K.Const(0, "i64", lanes))), (
         K.Let(where, K.Select(take, wrapped, where)),
         K.Let(best, K.Select(take, candidate, best)))), \
@@ -126,14 +132,16 @@ def _max_fold(ctx: LoweringContext, node: Any, out: K.Buffer, walk: WindowWalk, 
 def _average_fold(ctx: LoweringContext, node: Any, out: K.Buffer, walk: WindowWalk, values,
                   outer, last) -> tuple[tuple, list]:
     lanes = walk.lanes
-    total = K.Var("total", "f32", lanes)
+    total = K.Var("total", values.dtype, lanes)
     reciprocals = ctx.add_weights((node.name or "avgpool") + "_recip",
-                                  average_reciprocals(node, walk))
+                                  average_reciprocals(node, walk), values.dtype)
     position = K.Binary("add", K.Binary("mul", outer, K.Const(walk.out[-1])), last)
     scale = K.Load(reciprocals, position, lanes, walk.last_axis_lanes(last))
-    return ((K.Let(total, K.Const(0.0, "f32", lanes)),),
+    return ((K.Let(total, K.Const(0.0, values.dtype, lanes)),),
             (K.Let(total, K.Binary("add", total, values)),)), \
         [(out, K.Binary("mul", total, scale))]
 
 
-allow_any_element_type("MaxPool")  # integer maxima come here (pooling.py computes f32)
+# pooling.py computes f32; every other element type comes here
+accept_element_types(FLOAT_ELEMENT_TYPES | INTEGER_ELEMENT_TYPES, "MaxPool")
+accept_element_types(FLOAT_ELEMENT_TYPES, "AvgPool")

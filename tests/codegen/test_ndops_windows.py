@@ -2,6 +2,7 @@
 convolutions and group convolutions (codegen/lowering/conv_nd.py), 1-D/3-D pools, MaxPool's
 indices output and integer MaxPool (codegen/lowering/pool_nd.py)."""
 
+import ml_dtypes
 import numpy as np
 import pytest
 from vinify import ir
@@ -108,3 +109,25 @@ def test_integer_max_pool_is_exact():
     pool = _pool("MaxPool", x, 2, dict(kernel=[3, 3], pads_begin=[1, 1], pads_end=[1, 1]))
     feed = [RNG.integers(0, 255, (1, 2, 6, 7)).astype(np.uint8)]
     check_against_template(ir.Graph([x], [pool.outputs[0]]), feed, "CPU", rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("device", ["CPU", "GPU"])
+@pytest.mark.parametrize("elem,dtype", [("f16", np.float16), ("bf16", ml_dtypes.bfloat16),
+                                        ("f64", np.float64)])
+def test_other_float_types_go_through_the_direct_lowerings(elem, dtype, device):
+    """f16/bf16 (read element by element, accumulated in f32) and f64, 1-D and 2-D."""
+    x1, x2 = ir.parameter("x1", elem, (1, 4, 9)), ir.parameter("x2", elem, (1, 2, 5, 6))
+    causal = ir.make("GroupConvolution", 1, [x1, ir.constant(_data((4, 1, 1, 3)).astype(dtype))],
+                     **_window_attrs(1, pads_begin=[2]))
+    conv = ir.make("Convolution", 1, [x2, ir.constant(_data((3, 2, 3, 3)).astype(dtype))],
+                   **_window_attrs(2, strides=[1, 2], pads_begin=[1, 1], pads_end=[1, 0]))
+    window = dict(kernel=[3, 2], strides=[2, 1], pads_begin=[1, 1], pads_end=[1, 1])
+    maximum = _pool("MaxPool", x2, 2, window)
+    average = _pool("AvgPool", x2, 2, {**window, "exclude-pad": True})
+    outputs = [causal, conv, maximum.outputs[0], maximum.outputs[1], average]
+    for node in (causal, conv, maximum, average):
+        assert unsupported_reason(node) is None
+    tolerance = 2e-2 if elem == "bf16" else 2e-3
+    check_against_template(ir.Graph([x1, x2], outputs),
+                           [_data((1, 4, 9)).astype(dtype), _data((1, 2, 5, 6)).astype(dtype)],
+                           device, rtol=tolerance, atol=tolerance)
