@@ -42,6 +42,22 @@ def _branch(ctx: LoweringContext, node: Any, key: str, index: int) -> list[Any]:
     return results
 
 
+def unsupported_if_reason(node: Any) -> str | None:
+    """Why the CPU cannot compile an If node's branches (support.py asks), or None."""
+    from vinify.codegen.lowering.support import unsupported_reason
+    from vinify.ir import constant_value
+
+    for key, index in BRANCHES:
+        feeds = [node.inputs[i] for i in node.attrs[f"{key}_inputs"]]
+        body = specialized_body(node.bodies[index], [(v.element_type.name, v.shape.to_tuple())
+                                                     for v in feeds])
+        for inner in body.nodes():
+            reason = unsupported_reason(inner)
+            if reason is not None and any(constant_value(v) is None for v in inner.outputs):
+                return f"the {key} branch: {inner.describe()}: {reason}"
+    return None
+
+
 def _emit_select(ctx: LoweringContext, node: Any, cond: K.Buffer, output: Any,
                  then_value: Any, else_value: Any) -> None:
     out = ctx.output(output)

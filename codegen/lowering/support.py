@@ -87,7 +87,14 @@ def _resize(node: Any) -> str | None:
     return unsupported_resize_reason(node, _constant)
 
 
+def _if_branches(node: Any) -> str | None:
+    from vinify.codegen.lowering.control_flow import unsupported_if_reason
+
+    return unsupported_if_reason(node)
+
+
 _CHECKS = {
+    "If": _if_branches,
     "LRN": _lrn, "ReduceMean": _reduce,
     "ReduceSum": _reduce, "ReduceMax": _reduce, "Transpose": _constant_second_input,
     "BatchNormInference": _batch_norm, "Interpolate": _resize, "OnnxResize": _resize,

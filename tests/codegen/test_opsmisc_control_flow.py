@@ -5,6 +5,7 @@ taken branch), constant branches, branches reading different node inputs."""
 import numpy as np
 import pytest
 from vinify import ir
+from vinify.codegen.lowering.support import unsupported_reason
 from vinify.ir import Graph, Node, parameter
 from vinify.op import lookup_op
 
@@ -55,3 +56,18 @@ def test_if_condition_known_at_compile_time(taken):
 def test_if_on_gpu():
     graph = if_graph(parameter("cond", "boolean", []))
     device_check.check_against_template(graph, [np.array(False)] + values(), "GPU")
+
+
+def test_if_with_a_branch_the_cpu_cannot_compile_is_reported():
+    x = parameter("x", "f32", [4, 2])
+    then_graph = Graph([x], [ir.make("Relu", 1, [x])])
+    y = parameter("y", "f32", [4, 2])
+    else_graph = Graph([y], [ir.make("EmbeddingBagPackedSum", 3, [
+        y, ir.constant(np.array([[0, 1], [2, 3], [0, 0], [1, 1]], np.int64))])])
+    cond, data = parameter("cond", "boolean", []), parameter("data", "f32", [4, 2])
+    node = Node(lookup_op("If", 8), [cond, data],
+                {"then_inputs": [1], "else_inputs": [1], "then_outputs": [0],
+                 "else_outputs": [0]}, bodies=[then_graph, else_graph])
+    reason = unsupported_reason(node)
+    assert reason is not None and reason.startswith("the else branch: ")
+    assert "EmbeddingBagPackedSum" in reason
