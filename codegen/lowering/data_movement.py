@@ -15,12 +15,13 @@ import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering import movement
 from vinify.codegen.lowering.context import (
+    ALL_ELEMENT_TYPES,
     LoweringContext,
+    accept_element_types,
     kernel_dtype,
     lowers,
     static_shape,
 )
-from vinify.codegen.lowering.typed_ops import allow_any_element_type
 from vinify.errors import DeviceError
 
 MAPPED_OPS = ("Split", "VariadicSplit", "Slice", "StridedSlice", "Tile", "Broadcast", "Pad",
@@ -93,7 +94,7 @@ def affine_form(source: np.ndarray) -> tuple[int, list[int]] | None:
 def _fill_value(ctx: LoweringContext, node: Any, out: K.Buffer) -> K.Expr:
     if node.op.name == "Pad" and len(node.inputs) > PAD_VALUE_INPUT:
         return K.Load(ctx.buffer(node.inputs[PAD_VALUE_INPUT]), K.Const(0))
-    return K.Const(0.0 if out.dtype == "f32" else 0, out.dtype)
+    return K.Const(0.0 if K.is_float(out.dtype) else 0, out.dtype)
 
 
 def emit_strided_copy(ctx: LoweringContext, data: K.Buffer, out: K.Buffer, shape: tuple,
@@ -140,4 +141,4 @@ def lower_mapped(ctx: LoweringContext, node: Any) -> None:
                             node.describe())
 
 
-allow_any_element_type(*MAPPED_OPS, "Identity", "ConvertLike", "BitCast")
+accept_element_types(ALL_ELEMENT_TYPES, *MAPPED_OPS, "Identity", "ConvertLike", "BitCast")

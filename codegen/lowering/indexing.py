@@ -9,8 +9,13 @@ from typing import Any
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
-from vinify.codegen.lowering.typed_ops import allow_any_element_type
+from vinify.codegen.lowering.context import (
+    ALL_ELEMENT_TYPES,
+    LoweringContext,
+    accept_element_types,
+    lowers,
+    static_shape,
+)
 from vinify.errors import DeviceError
 
 GATHER_OPS = ("Gather", "GatherElements", "GatherND")
@@ -26,7 +31,7 @@ def _strides(shape: tuple) -> list[int]:
 
 
 def _zero(buffer: K.Buffer) -> K.Const:
-    return K.Const(0.0 if buffer.dtype == "f32" else 0, buffer.dtype)
+    return K.Const(0.0 if K.is_float(buffer.dtype) else 0, buffer.dtype)
 
 
 def wrapped_index(raw: K.Expr, extent: int) -> tuple[K.Expr, K.Expr]:
@@ -132,4 +137,4 @@ def lower_gather_nd(ctx: LoweringContext, node: Any) -> None:
     _emit_nest(ctx, "gather_nd", [batch, count, piece], body, node.describe())
 
 
-allow_any_element_type(*GATHER_OPS)
+accept_element_types(ALL_ELEMENT_TYPES, *GATHER_OPS)

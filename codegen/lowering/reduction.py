@@ -9,10 +9,19 @@ from typing import Any
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.context import (
+    FLOAT_ELEMENT_TYPES,
+    NUMPY_DTYPES,
+    LoweringContext,
+    accept_element_types,
+    lowers,
+    static_shape,
+)
 from vinify.errors import DeviceError
 
 REDUCE = {"ReduceMean": "add", "ReduceSum": "add", "ReduceMax": "max"}
+INTEGER_TYPES = {"i64", "i32", "i16", "i8", "u64", "u32", "u16", "u8"}
+VECTOR_TYPES = ("f32", "f64")  # lane folds exist for these; others reduce one lane at a time
 
 
 def split_axes(shape: tuple, axes: list[int]) -> tuple[int, int, int]:
@@ -25,12 +34,17 @@ def split_axes(shape: tuple, axes: list[int]) -> tuple[int, int, int]:
     return size(shape[:first]), size(shape[first:last]), size(shape[last:])
 
 
-def _identity(op: str, lanes: int) -> K.Const:
-    return K.Const(0.0 if op == "add" else float("-inf"), "f32", lanes)
+def _identity(op: str, lanes: int, dtype: str = "f32") -> K.Const:
+    if op == "add":
+        return K.Const(0.0 if K.is_float(dtype) else 0, dtype, lanes)
+    if K.is_float(dtype):
+        return K.Const(float("-inf"), dtype, lanes)
+    return K.Const(int(np.iinfo(NUMPY_DTYPES[dtype]).min), dtype, lanes)
 
 
-@lowers("ReduceMean", "ReduceSum", "ReduceMax")
+@lowers("ReduceMean", "ReduceSum", "ReduceMax", dtypes=FLOAT_ELEMENT_TYPES)
 def lower_reduce(ctx: LoweringContext, node: Any) -> None:
+    """Accumulates in the compute type (f32 for f16/bf16), one rounding at the store."""
     shape = static_shape(node.inputs[0])
     axes = ctx.constant(node.inputs[1])
     if axes is None:
@@ -43,32 +57,40 @@ def lower_reduce(ctx: LoweringContext, node: Any) -> None:
     op = REDUCE[node.op.name]
     scale = 1.0 / reduced if node.op.name == "ReduceMean" and reduced else 1.0
     x, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
-    lanes = ctx.target.vector_lanes
+    dtype = K.compute_dtype(out.dtype)
+    lanes = ctx.target.vector_lanes if out.dtype in VECTOR_TYPES else 1
     o, r, i = K.Var("o"), K.Var("r"), K.Var("i")
     if inner == 1:
-        acc = K.Var("acc", "f32", lanes)
-        mask = K.LaneMask(K.Binary("sub", K.Const(reduced), r), lanes)
-        value = K.Load(x, K.Binary("add", K.Binary("mul", o, K.Const(reduced)), r), lanes, mask)
-        value = K.Select(mask, value, _identity(op, lanes))
-        result = K.Binary("mul", K.ReduceLanes(op, acc), K.Const(scale, "f32"))
-        body = (K.Let(acc, _identity(op, lanes)),
+        acc = K.Var("acc", dtype, lanes)
+        mask = K.LaneMask(K.Binary("sub", K.Const(reduced), r), lanes) if lanes > 1 else None
+        value = K.widen(K.Load(x, K.Binary("add", K.Binary("mul", o, K.Const(reduced)), r),
+                               lanes, mask))
+        if mask is not None:
+            value = K.Select(mask, value, _identity(op, lanes, dtype))
+        folded = K.ReduceLanes(op, acc) if lanes > 1 else acc
+        result = K.Binary("mul", folded, K.Const(scale, dtype)) if K.is_float(dtype) else folded
+        body = (K.Let(acc, _identity(op, lanes, dtype)),
                 K.Loop(r, K.Const(0), K.Const(reduced), (K.Let(acc, K.Binary(op, acc, value)),),
                        step=lanes),
-                K.Store(out, o, result))
+                K.Store(out, o, K.narrow(result, out.dtype)))
     else:
-        acc = K.Var("acc", "f32", lanes)
-        mask = K.LaneMask(K.Binary("sub", K.Const(inner), i), lanes)
+        acc = K.Var("acc", dtype, lanes)
+        mask = K.LaneMask(K.Binary("sub", K.Const(inner), i), lanes) if lanes > 1 else None
         index = K.Binary("add", K.Binary("mul", K.Binary(
             "add", K.Binary("mul", o, K.Const(reduced)), r), K.Const(inner)), i)
-        value = K.Load(x, index, lanes, mask)
+        value = K.widen(K.Load(x, index, lanes, mask))
         target = K.Binary("add", K.Binary("mul", o, K.Const(inner)), i)
+        result = K.Binary("mul", acc, K.Const(scale, dtype, lanes)) if K.is_float(dtype) else acc
         body = (K.Loop(i, K.Const(0), K.Const(inner), (
-            K.Let(acc, _identity(op, lanes)),
+            K.Let(acc, _identity(op, lanes, dtype)),
             K.Loop(r, K.Const(0), K.Const(reduced), (K.Let(acc, K.Binary(op, acc, value)),)),
-            K.Store(out, target, K.Binary("mul", acc, K.Const(scale, "f32", lanes)), mask)),
+            K.Store(out, target, K.narrow(result, out.dtype), mask)),
             step=lanes),)
     ctx.emit("reduce", [K.Loop(o, K.Const(0), K.Const(outer), body, parallel=outer > 1)],
              node.describe())
+
+
+accept_element_types(INTEGER_TYPES, "ReduceSum", "ReduceMax")
 
 
 @lowers("Softmax", "LogSoftmax")

@@ -13,8 +13,14 @@ from typing import Any
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
-from vinify.codegen.lowering.typed_ops import allow_any_element_type
+from vinify.codegen.lowering.context import (
+    ALL_ELEMENT_TYPES,
+    NUMPY_DTYPES,
+    LoweringContext,
+    accept_element_types,
+    lowers,
+    static_shape,
+)
 from vinify.errors import DeviceError
 
 REDUCTIONS = ("ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogicalAnd",
@@ -31,10 +37,10 @@ def _strides(shape: tuple) -> list[int]:
 
 
 def _number(value: float, dtype: str, lanes: int = 1) -> K.Const:
-    if dtype == "f32":
+    if K.is_float(dtype):
         return K.Const(float(value), dtype, lanes)
     if value in (float("inf"), float("-inf")):
-        info = np.iinfo({"i64": np.int64, "i32": np.int32, "i8": np.int8, "u8": np.uint8}[dtype])
+        info = np.iinfo(NUMPY_DTYPES[dtype])
         value = info.max if value > 0 else info.min
     return K.Const(int(value), dtype, lanes)
 
@@ -245,4 +251,5 @@ def _rank_select(mode, x, values, indices, length, k, at) -> list[K.Stmt]:
         K.Let(written, K.Binary("add", written, K.Select(chosen, K.Const(1), K.Const(0))))))]
 
 
-allow_any_element_type(*(n for n in REDUCTIONS if n != "ReduceL2"), "CumSum", "CumProd", "TopK")
+accept_element_types(ALL_ELEMENT_TYPES, *(n for n in REDUCTIONS if n != "ReduceL2"), "CumSum",
+                     "CumProd", "TopK")

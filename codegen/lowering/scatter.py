@@ -13,10 +13,15 @@ from typing import Any, Callable
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.context import (
+    ALL_ELEMENT_TYPES,
+    LoweringContext,
+    accept_element_types,
+    lowers,
+    static_shape,
+)
 from vinify.codegen.lowering.data_movement import emit_strided_copy
 from vinify.codegen.lowering.indexing import wrapped_index
-from vinify.codegen.lowering.typed_ops import allow_any_element_type
 from vinify.errors import DeviceError
 
 SCATTER_OPS = ("ScatterElementsUpdate", "ScatterNDUpdate")
@@ -33,7 +38,7 @@ def _strides(shape: tuple) -> list[int]:
 
 
 def _number(value: float, dtype: str) -> K.Const:
-    return K.Const(float(value) if dtype == "f32" else int(value), dtype)
+    return K.Const(float(value) if K.is_float(dtype) else int(value), dtype)
 
 
 class ScatterPlan:
@@ -167,4 +172,4 @@ def divide_means(out: K.Buffer, counts: K.Buffer, use_init: bool) -> list[K.Stmt
     return [K.Loop(i, K.Const(0), K.Const(out.size), (K.Store(out, i, value),))]
 
 
-allow_any_element_type(*SCATTER_OPS)
+accept_element_types(ALL_ELEMENT_TYPES, *SCATTER_OPS)

@@ -14,7 +14,13 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.context import (
+    FLOAT_ELEMENT_TYPES,
+    LoweringContext,
+    accept_element_types,
+    lowers,
+    static_shape,
+)
 from vinify.codegen.lowering.elementwise import fconst, fmax, fmin, sigmoid
 
 SMALL = 0.1  # below this |x| the series forms of sinh/asinh/atanh are exact in f32
@@ -194,6 +200,8 @@ UNARY_MATH_OPS = tuple(UNARY_FORMULAS) + WITH_ATTRIBUTES + WITH_SCALARS
 
 def unary_formula(node: Any) -> Callable[[K.Expr], K.Expr]:
     name = node.op.name
+    if name == "Round" and not K.is_float(node.inputs[0].element_type.name):
+        return lambda x: x  # integers are already round
     if name == "Round":
         return lambda x: round_value(x, node.attrs["mode"] == "half_to_even")
     if name == "Gelu":
@@ -216,19 +224,20 @@ def scalar_formula(name: str) -> Callable[[list[K.Expr]], K.Expr]:
 
 
 def _scalar_operands(ctx: LoweringContext, node: Any, lanes: int) -> list[K.Expr]:
-    loads = [K.Load(ctx.buffer(v), K.Const(0)) for v in node.inputs[1:]]
+    loads = [K.widen(K.Load(ctx.buffer(v), K.Const(0))) for v in node.inputs[1:]]
     return [bind_local(K.Splat(load, lanes) if lanes > 1 else load) for load in loads]
 
 
-@lowers(*UNARY_MATH_OPS)
+@lowers(*UNARY_MATH_OPS, dtypes=FLOAT_ELEMENT_TYPES)
 def lower_unary_math(ctx: LoweringContext, node: Any) -> None:
     """One vectorized loop over the elements, in chunks across threads; intermediate values
-    are named locals (see let_bindings)."""
+    are named locals (see let_bindings). f16/bf16 are computed in f32, one element at a time
+    (OpenCL C has no vector load of half without cl_khr_fp16), and rounded once."""
     size = int(np.prod(static_shape(node.outputs[0]), dtype=np.int64))
     if size == 0:
         return
     x_buffer, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
-    lanes = ctx.target.vector_lanes
+    lanes = ctx.target.vector_lanes if out.dtype not in K.NARROW_FLOAT_TYPES else 1
     if node.op.name in WITH_SCALARS:
         formula = scalar_formula(node.op.name)
     else:
@@ -241,10 +250,14 @@ def lower_unary_math(ctx: LoweringContext, node: Any) -> None:
     mask = K.LaneMask(K.Binary("sub", stop, j), lanes) if lanes > 1 else None
     statements: list[K.Stmt] = []
     with let_bindings(statements):
-        x = bind_local(K.Load(x_buffer, at, lanes, mask))
-        result = formula([x, *_scalar_operands(ctx, node, lanes)])
+        x = bind_local(K.widen(K.Load(x_buffer, at, lanes, mask)))
+        result = K.narrow(formula([x, *_scalar_operands(ctx, node, lanes)]), out.dtype)
     inner = K.Loop(j, K.Const(0), stop, tuple(statements + [K.Store(out, at, result, mask)]),
                    step=lanes)
     chunks = -(-size // CHUNK)
     ctx.emit(node.op.name.lower(), [K.Loop(chunk, K.Const(0), K.Const(chunks), (inner,),
                                            parallel=chunks > 1)], node.describe())
+
+
+accept_element_types({"i64", "i32", "i16", "i8"}, "Sign")
+accept_element_types({"i64", "i32", "i16", "i8", "u64", "u32", "u16", "u8"}, "Round")
