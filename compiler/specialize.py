@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from vinify.errors import VinifyError
 from vinify.ir import Graph, Node, Value, constant, constant_value
 from vinify.op import InferContext
 from vinify.reshape import reshaped
 
 MAX_SPECIALIZED_ELEMENTS = 64
+BODY_FOLD_LIMIT = 1 << 16  # elements a folded Loop/If may produce
 SHAPE_READERS = ("ShapeOf",)  # ops whose output value depends on the input's shape only
 
 
@@ -87,14 +89,15 @@ def _max_elements(value: Value) -> int | None:
     return int(np.prod([d.max for d in shape.dims], dtype=np.int64))
 
 
-def specializable(value: Value, requested: bool = False) -> bool:
-    """Whether a parameter may be compiled as a constant: small integer/boolean tensors, or small
-    float ones whose value a shape inference asked for (`requested`); never data tensors (the
-    cache would fill with one copy per input)."""
+def specializable(value: Value, float_limit: int = 0) -> bool:
+    """Whether a parameter may be compiled as a constant: small integer/boolean tensors, or float
+    ones of at most `float_limit` elements; never data tensors (the cache would fill with one
+    copy per input)."""
     count = _max_elements(value)
-    kinds = ("int", "uint", "bool", "float") if requested else ("int", "uint", "bool")
-    return count is not None and count <= MAX_SPECIALIZED_ELEMENTS and \
-        value.element_type.kind in kinds
+    if count is None or value.element_type.kind not in ("int", "uint", "bool", "float"):
+        return False
+    limit = float_limit if value.element_type.kind == "float" else MAX_SPECIALIZED_ELEMENTS
+    return count <= limit
 
 
 def _dynamic(node: Node) -> bool:
@@ -106,18 +109,23 @@ def _plan_node(node: Node, index_of: dict[int, int], plan: SpecializationPlan) -
 
     Every input not known at compile time whose data comes only from specializable parameters
     is taken (the shape input of a Reshape, the axes of a reduction, the k of a TopK, the scales
-    of an Interpolate); an input fed by a data tensor is not (the data input of a Reshape)."""
+    of an Interpolate); an input fed by a data tensor is not (the data input of a Reshape).
+    Floats count where the inference asks for the input's value, and single floats where the
+    node is the origin of the dynamic shape (all input shapes static: a Loop's trip count
+    computed from Range bounds)."""
     requested = _requested_inputs(node)
+    origin = all(v.shape.is_static for v in node.inputs)
     sources, usable = [], []
     for index, value in enumerate(node.inputs):
         group = [] if constant_value(value) is not None else _source_parameters(value)
         sources.append(group)
-        if group and all(specializable(s, index in requested) for s in group):
+        float_limit = MAX_SPECIALIZED_ELEMENTS if index in requested else int(origin)
+        if group and all(specializable(s, float_limit) for s in group):
             usable.append(group)
     for source in (s for group in usable for s in group):
         if index_of[id(source)] not in plan.parameters:
             plan.parameters.append(index_of[id(source)])
-    if usable or any(not v.shape.is_static for v in node.inputs):
+    if usable or not origin:
         return  # specialized values, or its inputs' shapes, may explain it
     shape = " and ".join(str(v.shape) for v in node.outputs if not v.shape.is_static)
     refused = list({id(s): s for group in sources for s in group}.values())
@@ -150,6 +158,22 @@ def plan_for_shapes(graph: Graph, shapes: Any) -> SpecializationPlan:
     return plan_specialization(reshaped(graph, shapes))
 
 
+def _folded_outputs(node: Node) -> list[np.ndarray] | None:
+    """The node's outputs when computable at compile time: constant subgraphs, and nodes with
+    bodies (Loop, If) whose inputs are all constants (constant_value never enters bodies)."""
+    arrays = [constant_value(v) for v in node.outputs]
+    if all(a is not None for a in arrays):
+        return arrays
+    inputs = [constant_value(v) for v in node.inputs]
+    if not node.bodies or any(a is None for a in inputs):
+        return None
+    try:
+        arrays = node.evaluate(inputs)
+    except (NotImplementedError, ArithmeticError, ValueError, VinifyError):
+        return None
+    return arrays if sum(a.size for a in arrays) <= BODY_FOLD_LIMIT else None
+
+
 def _reinfer_from(graph: Graph, changed: set[int]) -> None:
     """Re-infers the types of every node downstream of the values in `changed` (ids), in order;
     a node with a dynamic output whose value is computable from constants (NonZero or Range of
@@ -164,8 +188,8 @@ def _reinfer_from(graph: Graph, changed: set[int]) -> None:
             changed.add(id(value))
         if node.op.name == "Result" or not _dynamic(node):
             continue
-        arrays = [constant_value(v) for v in node.outputs]
-        if any(a is None for a in arrays):
+        arrays = _folded_outputs(node)
+        if arrays is None:
             continue
         for value, array in zip(node.outputs, arrays):
             folded = constant(array, value.element_type, name=value.name or node.name)
