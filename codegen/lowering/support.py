@@ -43,7 +43,9 @@ def unsupported_reason(node: Any) -> str | None:
     for value in list(node.inputs) + list(node.outputs):
         if value.element_type.name not in KERNEL_DTYPES:
             return f"element type {value.element_type.name}"
-        if not value.shape.is_static:  # the runtime specializes graph inputs, not these
+        # the runtime compiles per input shape and per value of the inputs that decide shapes
+        # (vinify.specialize): a shape still dynamic here cannot be compiled
+        if not value.shape.is_static:
             return f"dynamic shape {value.shape}"
     output_type = node.outputs[0].element_type.name
     if output_type not in accepted_element_types(name):
