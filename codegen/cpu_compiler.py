@@ -55,24 +55,61 @@ def _itemsize(dtype: str) -> int:
 MODULE_PARTS = 2  # LLVM compiles the parts in parallel threads (it releases the GIL)
 
 
+def kernel_signature(kernel) -> str:
+    """A digest of the kernel's statements with buffers named by order of first use: kernels
+    with equal signatures differ only in which buffers they touch, so one function serves
+    them all. Shared subexpressions are digested once (kernel IR is a DAG)."""
+    import hashlib
+
+    from vinify.codegen import kernel_ir as K
+
+    positions: dict[str, int] = {}
+    memo: dict[int, str] = {}
+
+    def digest(item) -> str:
+        if isinstance(item, K.Buffer):
+            position = positions.setdefault(item.name, len(positions))
+            return f"B{position}:{item.dtype}:{item.size}"
+        if isinstance(item, (tuple, list)):
+            return "(" + ",".join(digest(x) for x in item) + ")"
+        if not hasattr(item, "__dataclass_fields__"):
+            return f"{type(item).__name__}:{item!r}"
+        if id(item) not in memo:
+            parts = [digest(getattr(item, name)) for name in item.__dataclass_fields__]
+            text = type(item).__name__ + "(" + ",".join(parts) + ")"
+            memo[id(item)] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        return memo[id(item)]
+
+    return digest(tuple(kernel.body))
+
+
+def shared_groups(kernels: list) -> list[list]:
+    """Kernels grouped by signature, in order of each group's first kernel."""
+    groups: dict[str, list] = {}
+    for kernel in kernels:
+        groups.setdefault(kernel_signature(kernel), []).append(kernel)
+    return list(groups.values())
+
+
 def render_llvm(lowered: LoweredGraph, placement: dict, target: Target,
                 parts: int = MODULE_PARTS) -> list[str]:
-    """LLVM IR modules for the kernels (dealt round-robin) and the entry point (in the first)."""
+    """LLVM IR modules for the kernels and the entry point (in the first). Kernels that differ
+    only in their buffers share one function; groups are dealt round-robin to the modules."""
     from vinify.codegen.llvm.renderer import ModuleRenderer
 
     kernels = lowered.kernels
-    count = max(1, min(parts, len(kernels)))
+    groups = shared_groups(kernels)
+    count = max(1, min(parts, len(groups)))
     texts = []
     for part in range(count):
         renderer = ModuleRenderer(placement, target.function_attributes)
-        owned = {id(k) for k in kernels[part::count]}
-        functions = []
-        for kernel in kernels:
-            if id(kernel) in owned:
-                functions.append(renderer.render_kernel(kernel))
-            elif part == 0:  # the entry point calls kernels other parts define
-                functions.append(renderer.declare_kernel(kernel))
-        if part == 0:
+        defined: dict[int, object] = {}
+        for group in groups[part::count]:
+            functions = (renderer.render_shared_kernel(group) if len(group) > 1
+                         else [renderer.render_kernel(group[0])])
+            defined.update(zip(map(id, group), functions))
+        if part == 0:  # the entry point calls kernels other parts define
+            functions = [defined.get(id(k)) or renderer.declare_kernel(k) for k in kernels]
             renderer.render_entry(kernels, functions)
         texts.append(renderer.text())
     return texts

@@ -114,12 +114,41 @@ class ModuleRenderer:
         builder = ir.IRBuilder(function.append_basic_block("entry"))
         body = KernelBody(self, builder, function.args[0])
         body.prepare_bases(K.buffer_objects(kernel.body))
-        first = kernel.body[0] if kernel.body else None
-        if isinstance(first, K.Loop) and first.parallel:
-            body.parallel_loop(first)
-            body.statements(kernel.body[1:], {})
-        else:
-            body.statements(kernel.body, {})
+        body.kernel_statements(kernel)
+        builder.ret_void()
+        return function
+
+    def render_shared_kernel(self, kernels: list[K.Kernel]) -> list[ir.Function]:
+        """Kernels identical but for their buffers (ResNet's repeated blocks) as one function,
+        `void shared(i8** ctx, i8* buffer...)` with the buffers in `buffer_objects` order, and
+        per kernel a small function of the usual signature that passes its own buffers: the
+        code is generated and compiled once."""
+        first = kernels[0]
+        buffers = list(K.buffer_objects(first.body).values())
+        shared = ir.Function(self.module, ir.FunctionType(
+            VOID, [ir.PointerType(I8P)] + [I8P] * len(buffers)), first.name + "_shared")
+        shared.attributes.add("nounwind")
+        builder = ir.IRBuilder(shared.append_basic_block("entry"))
+        body = KernelBody(self, builder, shared.args[0])
+        body.typed_bases = {
+            buffer.name: builder.bitcast(argument, ir.PointerType(llvm_type(buffer.dtype)),
+                                         name=buffer.name)
+            for buffer, argument in zip(buffers, shared.args[1:])}
+        body.kernel_statements(first)
+        builder.ret_void()
+        return [self._call_shared(kernel, shared) for kernel in kernels]
+
+    def _call_shared(self, kernel: K.Kernel, shared: ir.Function) -> ir.Function:
+        function = ir.Function(self.module, self.kernel_type, kernel.name)
+        function.attributes.add("nounwind")
+        builder = ir.IRBuilder(function.append_basic_block("entry"))
+        spaces = {space: builder.load(builder.gep(function.args[0], [I32(index)]))
+                  for space, index in SPACE_INDEX.items()}
+        bases = []
+        for name in K.buffer_objects(kernel.body):
+            placement = self.placement[name]
+            bases.append(builder.gep(spaces[placement.space], [I64(placement.offset)]))
+        builder.call(shared, [function.args[0], *bases])
         builder.ret_void()
         return function
 
@@ -179,6 +208,15 @@ class KernelBody:
                 raw, ir.PointerType(llvm_type(buffer.dtype)), name=name)
 
     # -- statements -------------------------------------------------------------------------
+
+    def kernel_statements(self, kernel: K.Kernel) -> None:
+        """The kernel's statements; a leading parallel loop takes its chunks of iterations."""
+        first = kernel.body[0] if kernel.body else None
+        if isinstance(first, K.Loop) and first.parallel:
+            self.parallel_loop(first)
+            self.statements(kernel.body[1:], {})
+        else:
+            self.statements(kernel.body, {})
 
     def statements(self, statements, env: dict) -> dict:
         for statement in statements:
