@@ -57,28 +57,43 @@ class _ValueRequests(InferContext):
 
 def _requested_inputs(node: Node) -> set[int]:
     """Indices of the inputs whose values the node's shape inference asks for but cannot see
-    (some ops read shape vectors through vinify.ops.shape_inputs instead: not listed here)."""
+    (some ops read shape vectors through vinify.ops.shape_inputs instead: not listed here).
+    Nodes with bodies are not asked again: re-inferring a Loop is not always idempotent."""
+    if node.bodies:
+        return set()
     context = _ValueRequests(node)
-    node.op.infer(context)
+    try:
+        node.op.infer(context)
+    except VinifyError:
+        return set()
     return context.unknown
 
 
-def _source_parameters(value: Value) -> list[Value]:
-    """Parameter values that `value`'s data is computed from (ShapeOf and constants stop)."""
-    found: list[Value] = []
-    seen: set[int] = set()
-    stack = [value]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        node = current.node
+class _ValueSources:
+    """For every value of a graph: whether it is known at compile time, and the parameters its
+    data is computed from (ShapeOf and constants stop the walk). Built once per plan, in
+    topological order, so planning stays linear in the graph's size."""
+
+    def __init__(self, graph: Graph):
+        self._memo: dict = {}
+        self._sources: dict[int, tuple[Value, ...]] = {}
+        for node in graph.nodes():
+            for value in node.outputs:
+                self._sources[id(value)] = self._collect(node, value)
+
+    def known(self, value: Value) -> bool:
+        return constant_value(value, _memo=self._memo) is not None
+
+    def of(self, value: Value) -> tuple[Value, ...]:
+        return self._sources.get(id(value), ())
+
+    def _collect(self, node: Node, value: Value) -> tuple[Value, ...]:
         if node.op.name == "Parameter":
-            found.append(current)
-        elif node.op.name not in SHAPE_READERS and constant_value(current) is None:
-            stack.extend(node.inputs)
-    return found
+            return (value,)
+        if node.op.name in SHAPE_READERS or self.known(value):
+            return ()
+        merged = {id(s): s for v in node.inputs for s in self.of(v)}
+        return tuple(merged.values())
 
 
 def _max_elements(value: Value) -> int | None:
@@ -104,7 +119,8 @@ def _dynamic(node: Node) -> bool:
     return any(not v.shape.is_static for v in node.outputs)
 
 
-def _plan_node(node: Node, index_of: dict[int, int], plan: SpecializationPlan) -> None:
+def _plan_node(node: Node, sources_of: _ValueSources, index_of: dict[int, int],
+               plan: SpecializationPlan) -> None:
     """Adds the parameters that may decide `node`'s shape to the plan, or a blocker naming it.
 
     Every input not known at compile time whose data comes only from specializable parameters
@@ -117,7 +133,7 @@ def _plan_node(node: Node, index_of: dict[int, int], plan: SpecializationPlan) -
     origin = all(v.shape.is_static for v in node.inputs)
     sources, usable = [], []
     for index, value in enumerate(node.inputs):
-        group = [] if constant_value(value) is not None else _source_parameters(value)
+        group = sources_of.of(value)
         sources.append(group)
         float_limit = MAX_SPECIALIZED_ELEMENTS if index in requested else int(origin)
         if group and all(specializable(s, float_limit) for s in group):
@@ -143,12 +159,14 @@ def plan_specialization(graph: Graph) -> SpecializationPlan:
     """Which parameters' values decide `graph`'s shapes (see the module docstring)."""
     index_of = {id(p.outputs[0]): i for i, p in enumerate(graph.parameters)}
     plan = SpecializationPlan()
-    for node in graph.nodes():
-        if node.op.name in ("Parameter", "Constant", "Result") or not _dynamic(node):
-            continue
-        if all(constant_value(v) is not None for v in node.outputs):
-            continue  # folded at compile time
-        _plan_node(node, index_of, plan)
+    dynamic = [n for n in graph.nodes()
+               if n.op.name not in ("Parameter", "Constant", "Result") and _dynamic(n)]
+    if not dynamic:
+        return plan
+    sources_of = _ValueSources(graph)
+    for node in dynamic:
+        if not all(sources_of.known(v) for v in node.outputs):  # else folded when compiling
+            _plan_node(node, sources_of, index_of, plan)
     plan.parameters.sort()
     return plan
 
