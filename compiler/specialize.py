@@ -171,11 +171,6 @@ def plan_specialization(graph: Graph) -> SpecializationPlan:
     return plan
 
 
-def plan_for_shapes(graph: Graph, shapes: Any) -> SpecializationPlan:
-    """The plan for `graph` with its inputs reshaped to `shapes` (static)."""
-    return plan_specialization(reshaped(graph, shapes))
-
-
 def _folded_outputs(node: Node) -> list[np.ndarray] | None:
     """The node's outputs when computable at compile time: constant subgraphs, and nodes with
     bodies (Loop, If) whose inputs are all constants (constant_value never enters bodies)."""
@@ -215,10 +210,10 @@ def _reinfer_from(graph: Graph, changed: set[int]) -> None:
             changed.add(id(folded.outputs[0]))
 
 
-def specialized(graph: Graph, shapes: Any, values: dict[int, np.ndarray]) -> Graph:
-    """A copy of `graph` with input shapes `shapes` whose parameters at the indices in `values`
-    are read as those constants (the parameters stay, unused, so the inputs do not change)."""
-    copy = reshaped(graph, shapes)
+def substitute_values(copy: Graph, values: dict[int, np.ndarray]) -> Graph:
+    """Reads the parameters at the indices in `values` as those constants, in place on a copy
+    the caller owns (vinify.reshape.reshaped), and re-infers what follows. The parameters stay,
+    unused, so the compiled graph takes the same inputs."""
     changed: set[int] = set()
     for index, array in values.items():
         parameter = copy.parameters[index].outputs[0]
@@ -230,10 +225,16 @@ def specialized(graph: Graph, shapes: Any, values: dict[int, np.ndarray]) -> Gra
     return copy
 
 
+def specialized(graph: Graph, shapes: Any, values: dict[int, np.ndarray]) -> Graph:
+    """A copy of `graph` with input shapes `shapes` and the parameters at the indices in
+    `values` read as those constants; the original is untouched."""
+    return substitute_values(reshaped(graph, shapes), values)
+
+
 def first_dynamic_node(graph: Graph) -> Node | None:
     """The first node (in order) with an output shape that is not static."""
     return next((n for n in graph.nodes() if _dynamic(n)), None)
 
 
 __all__ = ["MAX_SPECIALIZED_ELEMENTS", "SpecializationPlan", "first_dynamic_node",
-           "plan_for_shapes", "plan_specialization", "specializable", "specialized"]
+           "plan_specialization", "specializable", "specialized", "substitute_values"]

@@ -32,6 +32,7 @@ class PerShapeExecutable(Executable):
         self._cache: OrderedDict[tuple, Executable] = OrderedDict()
         # input shapes -> indices of the inputs whose values decide shapes at those shapes
         self._plans: OrderedDict[tuple, tuple[int, ...]] = OrderedDict()
+        self._fresh_copy: tuple | None = None  # (shapes, reshaped graph) the plan was made on
         self._lock = threading.Lock()
 
     def for_inputs(self, inputs: Sequence[np.ndarray]) -> Executable:
@@ -44,6 +45,7 @@ class PerShapeExecutable(Executable):
             executable = self._cache.get(key)
             if executable is not None:
                 self._cache.move_to_end(key)
+                self._fresh_copy = None
                 return executable
             executable = self._compile(shapes, {i: np.array(inputs[i]) for i in by_value})
             self.compiles += 1
@@ -56,23 +58,36 @@ class PerShapeExecutable(Executable):
         """Indices of the inputs compiled by value at these shapes (found once per shapes)."""
         found = self._plans.get(shapes)
         if found is None:
-            from vinify.specialize import plan_for_shapes  # compiling needs the compiler anyway
+            from vinify.reshape import reshaped  # compiling needs the compiler side anyway
+            from vinify.specialize import plan_specialization
 
-            found = tuple(plan_for_shapes(self.graph, list(shapes)).parameters)
+            copy = reshaped(self.graph, list(shapes))
+            found = tuple(plan_specialization(copy).parameters)
             self._plans[shapes] = found
+            self._fresh_copy = (shapes, copy)  # the compile that follows starts from it
         self._plans.move_to_end(shapes)
         while len(self._plans) > self.capacity:
             self._plans.popitem(last=False)
         return found
 
+    def _static_copy(self, shapes: tuple) -> Any:
+        """A copy of the graph reshaped to `shapes` that nobody else holds."""
+        fresh, self._fresh_copy = self._fresh_copy, None
+        if fresh is not None and fresh[0] == shapes:
+            return fresh[1]
+        from vinify.reshape import reshaped
+
+        return reshaped(self.graph, list(shapes))
+
     def _compile(self, shapes: tuple, values: dict[int, np.ndarray]) -> Executable:
         from vinify.errors import InferenceError, TypeInferenceError
-        from vinify.specialize import specialized
+        from vinify.specialize import substitute_values
 
+        copy = self._static_copy(shapes)
         if not values:
-            return self.device.compile(specialized(self.graph, list(shapes), {}), self.config)
+            return self.device.compile(copy, self.config)
         try:
-            static = specialized(self.graph, list(shapes), values)
+            static = substitute_values(copy, values)
         except TypeInferenceError as error:
             names = ", ".join(f"'{self.inputs[i].name}'={values[i].tolist()}" for i in values)
             raise InferenceError(f"{self.device.name}: the input values {names} give no valid "
