@@ -2,10 +2,10 @@
 
 Both ops resize one axis at a time with a linear map from the input samples of that axis to the
 output samples (a one-hot row per output for nearest). With the shapes, sizes, scales and axes
-known at compile time, the map of each axis is measured from the op's own numpy reference
-(Interpolate: `resize_axis` applied to an identity matrix; OnnxResize: its `resize_matrix`), so
-every mode, coordinate transformation, rounding rule, antialias filter and padding is the
-reference's by construction. Each row keeps only its nonzero taps: a pass is then
+known at compile time, the map of each axis comes from the op's own numpy reference helpers
+(Interpolate: the coordinate, rounding and filter-weight functions `resize_axis` applies;
+OnnxResize: its `resize_matrix`), so every mode, coordinate transformation, rounding rule,
+antialias filter and padding is the reference's. Each row keeps only its nonzero taps: a pass is
 
     out[n, o, i] = bias[o] + sum_k weight[o, k] * src[n, index[o, k], i]
 
@@ -29,7 +29,16 @@ from vinify.codegen.lowering.context import (
 from vinify.codegen.lowering.resize_crop import CropAxisPass, emit_crop_tables
 from vinify.codegen.lowering.unary_math import let_bindings, round_value
 from vinify.errors import DeviceError
-from vinify.ops.interpolate import InterpolateV1, resize_axis, scaled_length
+from vinify.ops.interpolate import (
+    InterpolateV1,
+    cubic_weights,
+    linear_onnx_weights,
+    nearest_indices,
+    pillow_weights,
+    scaled_length,
+    source_coordinates,
+    triangle_weights,
+)
 from vinify.ops.sampling import resize_matrix
 
 # Booleans are left out: a filtered boolean is "any weight", not a rounded sum.
@@ -63,18 +72,48 @@ class AxisPass:
 
 
 def axis_pass(axis: int, matrix: np.ndarray, bias: np.ndarray | None = None) -> AxisPass:
-    """The sparse form of an [out, in] matrix: each row's nonzero columns, padded with zero
-    weight taps to the longest row."""
+    """The sparse form of an [out, in] matrix: each row's nonzero columns in order, padded with
+    zero-weight taps to the longest row."""
     out_len, in_len = matrix.shape
-    taps = max(1, int(np.count_nonzero(matrix, axis=1).max(initial=0)))
+    rows, columns = np.nonzero(matrix)
+    counts = np.bincount(rows, minlength=out_len)
+    taps = max(1, int(counts.max(initial=0)))
+    slots = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
     indices = np.zeros((out_len, taps), np.int64)
     weights = np.zeros((out_len, taps), np.float64)
-    for row in range(out_len):
-        columns = np.flatnonzero(matrix[row])
-        indices[row, :len(columns)] = columns
-        weights[row, :len(columns)] = matrix[row, columns]
+    indices[rows, slots] = columns
+    weights[rows, slots] = matrix[rows, columns]
     return AxisPass(axis, in_len, indices, weights,
                     np.zeros(out_len) if bias is None else bias)
+
+
+def index_pass(axis: int, sources: np.ndarray, in_len: int) -> AxisPass:
+    """Row o copies sample sources[o]; a source outside [0, in_len) (padding) reads zero."""
+    inside = (sources >= 0) & (sources < in_len)
+    return AxisPass(axis, in_len, np.where(inside, sources, 0).astype(np.int64)[:, None],
+                    inside.astype(np.float64)[:, None], np.zeros(len(sources)))
+
+
+def interpolate_axis(node: Any, attrs: dict, out_len: int, in_len: int, scale: float,
+                     begin: int, source_len: int) -> np.ndarray:
+    """One axis of Interpolate as its reference `resize_axis` computes it: source indices for
+    nearest, else the dense [out, padded in] filter matrix; padded columns dropped."""
+    coords = source_coordinates(attrs["coordinate_transformation_mode"], out_len, in_len, scale)
+    mode = attrs["mode"]
+    if mode == "nearest":
+        return nearest_indices(coords, attrs["nearest_mode"], scale, in_len) - begin
+    if mode == "linear_onnx":
+        matrix = linear_onnx_weights(coords, in_len)
+    elif mode == "cubic":
+        matrix = cubic_weights(coords, in_len, attrs["cube_coeff"])
+    elif mode == "linear":
+        matrix = triangle_weights(coords, in_len, scale, attrs["antialias"])
+    elif mode in ("bilinear_pillow", "bicubic_pillow"):
+        matrix = pillow_weights(out_len, in_len, mode, attrs["cube_coeff"])
+    else:
+        raise DeviceError(f"CPU: {node.describe()}: Interpolate mode '{mode}' has no "
+                          f"reference yet")
+    return matrix[:, begin:begin + source_len]
 
 
 def _required(node: Any, constant: ConstantOf, index: int, what: str) -> np.ndarray:
@@ -112,15 +151,15 @@ def _padding(attrs: dict, rank: int) -> tuple[list[int], list[int]]:
 
 
 def interpolate_passes(node: Any, constant: ConstantOf) -> list[AxisPass]:
-    """Interpolate's passes: zero padding folded into each axis' matrix (padded columns
-    dropped), padded-only axes first (exact shifts), then the resized axes in `axes` order."""
+    """Interpolate's passes: zero padding folded into each axis (padded samples read zero),
+    padded-only axes first (exact shifts), then the resized axes in `axes` order."""
     shape = static_shape(node.inputs[0])
     rank = len(shape)
     attrs, axes, sizes, scales = _interpolate_targets(node, constant, rank)
     begin, end = _padding(attrs, rank)
     padded = [shape[a] + begin[a] + end[a] for a in range(rank)]
     by_scales = attrs["shape_calculation_mode"] == "scales"
-    matrices: dict[int, np.ndarray] = {}
+    resized: dict[int, AxisPass] = {}
     for position, axis in enumerate(axes):
         in_len = padded[axis]
         if by_scales:
@@ -131,16 +170,12 @@ def interpolate_passes(node: Any, constant: ConstantOf) -> list[AxisPass]:
             scale = out_len / in_len
         if out_len == in_len and scale == 1.0:
             continue
-        try:
-            matrices[axis] = resize_axis(np.eye(in_len), 0, out_len, scale, attrs)
-        except NotImplementedError as error:
-            raise DeviceError(f"CPU: {node.describe()}: {error}") from None
-    shifted = [a for a in range(rank) if padded[a] != shape[a] and a not in matrices]
-    passes = []
-    for axis in shifted + [a for a in axes if a in matrices]:
-        matrix = matrices.get(axis, np.eye(padded[axis]))
-        passes.append(axis_pass(axis, matrix[:, begin[axis]:begin[axis] + shape[axis]]))
-    return passes
+        taps = interpolate_axis(node, attrs, out_len, in_len, scale, begin[axis], shape[axis])
+        resized[axis] = index_pass(axis, taps, shape[axis]) if taps.ndim == 1 else \
+            axis_pass(axis, taps)
+    shifted = [index_pass(a, np.arange(padded[a]) - begin[a], shape[a]) for a in range(rank)
+               if padded[a] != shape[a] and a not in resized]
+    return shifted + [resized[a] for a in axes if a in resized]
 
 
 def onnx_resize_passes(node: Any, constant: ConstantOf) -> list[AxisPass]:
