@@ -6,14 +6,15 @@ inputs as compile-time constants: compile one copy per value seen. This module f
 inputs and builds the specialized copy; the runtime (vinify.runtime.dynamic_shapes) keeps the
 copies in a bounded cache keyed by (input shapes, values of those inputs).
 
-Which inputs: for a node whose output shape is dynamic although its input shapes are static,
-the graph parameters each of its non-constant inputs is computed from (ShapeOf stops the walk:
-it reads a shape, not data); an input is taken when all of those are specializable: at most
-`MAX_SPECIALIZED_ELEMENTS` elements, and integer or boolean, or of any numeric type when the
-node's shape inference asks for that input's value (`ctx.const`: Interpolate scales, Range
-bounds). A shape that depends on anything else (the count of NonZero, Unique or
-NonMaxSuppression over float data) is not specialized: the device refuses the node at compile
-time, as before.
+Which inputs: for a node whose output shape is dynamic, the graph parameters each of its
+non-constant inputs is computed from (ShapeOf stops the walk: it reads a shape, not data); an
+input is taken when all of those are specializable: at most `MAX_SPECIALIZED_ELEMENTS` elements
+and integer or boolean. Floats are taken where the node's shape inference asks for that input's
+value (`ctx.const`: Interpolate scales, Range bounds), and single floats where the dynamic shape
+starts (a Loop trip count computed from float bounds). A shape that depends on anything else
+(the count of NonZero, Unique or NonMaxSuppression over float data) is not specialized: the
+device refuses the node at compile time, as before. After substitution, constant subgraphs
+(Range, NonZero of constants, a Loop of constants) are folded so every shape becomes static.
 """
 
 from dataclasses import dataclass, field
@@ -231,10 +232,5 @@ def specialized(graph: Graph, shapes: Any, values: dict[int, np.ndarray]) -> Gra
     return substitute_values(reshaped(graph, shapes), values)
 
 
-def first_dynamic_node(graph: Graph) -> Node | None:
-    """The first node (in order) with an output shape that is not static."""
-    return next((n for n in graph.nodes() if _dynamic(n)), None)
-
-
-__all__ = ["MAX_SPECIALIZED_ELEMENTS", "SpecializationPlan", "first_dynamic_node",
-           "plan_specialization", "specializable", "specialized", "substitute_values"]
+__all__ = ["MAX_SPECIALIZED_ELEMENTS", "SpecializationPlan", "plan_specialization",
+           "specializable", "specialized", "substitute_values"]
