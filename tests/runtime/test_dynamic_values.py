@@ -40,11 +40,33 @@ def reshape_model() -> Graph:
     return Graph([x, target], [make("Relu", 1, [moved], name="y")])
 
 
+def topk_model() -> Graph:
+    """values, indices = TopK(x, k) along the last axis with k an input."""
+    x = parameter("x", "f32", [2, 3, 4])
+    k = parameter("k", "i64", [])
+    top = make("TopK", 11, [x, k], name="top", axis=-1, mode="max", sort="value",
+               index_element_type="i64")
+    return Graph([x, k], [top.outputs[0], top.outputs[1]])
+
+
+def resize_model() -> Graph:
+    """y = Interpolate(x, scales) with float scales an input (asked for by shape inference)."""
+    x = parameter("x", "f32", [1, 1, 3, 4])
+    scales = parameter("scales", "f32", [2])
+    axes = constant(np.array([2, 3], np.int64))
+    y = make("Interpolate", 11, [x, scales, axes], name="y", mode="nearest",
+             shape_calculation_mode="scales", coordinate_transformation_mode="asymmetric",
+             nearest_mode="floor")
+    return Graph([x, scales], [y])
+
+
 CASES = [
     (reduce_model(), [DATA, np.array([1], np.int64)]),
     (reduce_model(keep_dims=True), [DATA, np.array([-1], np.int64)]),
     (slice_model(), [DATA, np.array([1], np.int64), np.array([-1], np.int64)]),
     (reshape_model(), [DATA - 1, np.array([4, 0, -1], np.int64)]),
+    (topk_model(), [DATA[:, :, ::-1] * 3 % 5, np.array(2, np.int64)]),
+    (resize_model(), [DATA[:1].reshape(1, 1, 3, 4), np.array([2.0, 0.5], np.float32)]),
 ]
 
 
@@ -72,6 +94,17 @@ def test_the_plan_names_the_deciding_inputs_not_the_data():
     assert plan_specialization(slice_model()).parameters == [1, 2]
     plan = plan_specialization(reshape_model())
     assert plan.parameters == [1] and plan.blockers == []
+
+
+def test_float_inputs_only_where_inference_asks_for_them():
+    """Interpolate asks for its scales (f32[2]): specialized; a float scale multiplying data
+    after a value-decided Reshape is data, not a shape: not specialized."""
+    assert plan_specialization(resize_model()).parameters == [1]
+    graph = reshape_model()
+    scale = parameter("scale", "f32", [])
+    graph = Graph(graph.parameters + [scale],
+                  [make("Multiply", 1, [graph.outputs[0], scale])])
+    assert plan_specialization(graph).parameters == [1]
 
 
 def test_shape_of_stops_the_walk_back():
