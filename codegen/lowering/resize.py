@@ -208,12 +208,32 @@ def onnx_resize_passes(node: Any, constant: ConstantOf) -> list[AxisPass]:
 PASS_BUILDERS = {"Interpolate": interpolate_passes, "OnnxResize": onnx_resize_passes}
 
 
+INTERPOLATE_MODES = ("nearest", "linear_onnx", "cubic", "linear", "bilinear_pillow",
+                     "bicubic_pillow")  # the modes with a reference (Interpolate-1 adds area)
+
+
+def compile_time_inputs(node: Any) -> list[tuple[int, str]]:
+    """(index, name) of the inputs whose values the tables are built from."""
+    if node.op.name == "OnnxResize":
+        return [(1, "sizes"), (2, "scales")]
+    version = node.op.version
+    if version == 1:
+        return [(1, "target shape")]
+    by_scales = node.attrs["shape_calculation_mode"] == "scales"
+    axes_index = 3 if version == 4 else 2
+    target = (2 if version == 4 and by_scales else 1, "scales" if by_scales else "sizes")
+    return [target] + ([(axes_index, "axes")] if len(node.inputs) > axes_index else [])
+
+
 def unsupported_resize_reason(node: Any, constant: ConstantOf) -> str | None:
-    """Why the passes of this node cannot be built at compile time, or None."""
-    try:
-        PASS_BUILDERS[node.op.name](node, constant)
-    except DeviceError as error:
-        return str(error).split(": ", 2)[-1]
+    """Why this node's tables cannot be built at compile time, or None (cheap: no tables)."""
+    for index, what in compile_time_inputs(node):
+        if constant(node.inputs[index]) is None:
+            return f"the {what} must be known at compile time (input {index} is computed at " \
+                "run time)"
+    mode = node.attrs["mode"]
+    if node.op.name == "Interpolate" and mode not in INTERPOLATE_MODES:
+        return f"Interpolate mode '{mode}' has no reference yet"
     return None
 
 
@@ -453,6 +473,9 @@ class PassEmitter:
 
 @lowers("Interpolate", "OnnxResize", dtypes=RESIZED_ELEMENT_TYPES)
 def lower_resize(ctx: LoweringContext, node: Any) -> None:
+    reason = unsupported_resize_reason(node, ctx.constant)
+    if reason is not None:
+        raise DeviceError(f"CPU: {node.describe()}: {reason}")
     passes = PASS_BUILDERS[node.op.name](node, ctx.constant)
     shape = list(static_shape(node.inputs[0]))
     if not passes:  # same shape, no padding: an identity gather

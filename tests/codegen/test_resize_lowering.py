@@ -7,6 +7,7 @@ import pytest
 from vinify import ir
 from vinify.codegen.lowering import resize
 from vinify.codegen.lowering.context import LOWERINGS
+from vinify.codegen.lowering.support import unsupported_reason
 from vinify.errors import DeviceError
 from vinify.runtime import Core
 
@@ -182,6 +183,7 @@ def test_interpolate_1_area_has_no_reference_and_is_refused():
                    axes=[2, 3], mode="area")
     assert resize.unsupported_resize_reason(node, ir.constant_value) == \
         "Interpolate mode 'area' has no reference yet"
+    assert unsupported_reason(node) == "Interpolate mode 'area' has no reference yet"
     with pytest.raises(DeviceError, match="Interpolate mode 'area' has no reference yet"):
         Core().compile_model(ir.Graph([x], [node]), "CPU")
 
