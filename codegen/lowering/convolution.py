@@ -12,6 +12,7 @@ import numpy as np
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering import conv_nd
 from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.conv_padded import lower_padded_convolution, padded_grid
 from vinify.codegen.lowering.elementwise import PARALLEL_MIN_ELEMENTS
 from vinify.codegen.lowering.gemm import (
     Epilogue,
@@ -173,6 +174,10 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
     rows, vectors = choose_tile(m_size, n_size, lanes)
     weights = ctx.constant(node.inputs[1])
     transposed = weights is not None and transposed_pays(m_size, n_size, k_size, lanes)
+    grid = padded_grid(geo) if weights is not None and groups == 1 and not transposed else None
+    if grid is not None:  # stride 1 on wide maps: implicit GEMM, no im2col
+        _lower_padded(ctx, node, epilogue, geo, grid, weights, (m_size, k_size))
+        return
     if transposed:
         matrices = np.asarray(weights, np.float32).reshape(groups, m_size, k_size)
         rows, vectors = choose_tile(n_size, m_size, lanes)
@@ -213,6 +218,20 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
                               lanes * vectors, extras, row_stride)
         gemm.vectors = vectors
         emit_gemm(ctx, gemm, "conv", source, groups, group_offsets)
+
+
+def _lower_padded(ctx: LoweringContext, node: Any, epilogue: Epilogue, geo: ConvGeometry,
+                  grid: Any, weights: np.ndarray, sizes: tuple[int, int]) -> None:
+    m_size, k_size = sizes
+    lanes = ctx.target.vector_lanes
+    rows, vectors = choose_tile(m_size, grid.columns, lanes)
+    matrices = np.asarray(weights, np.float32).reshape(1, m_size, k_size)
+    a = constant_weights(ctx, node, matrices, epilogue, rows)
+    extras = epilogue_buffers(ctx, epilogue, node.name or "conv", m_size)
+    batch = static_shape(node.inputs[0])[0]
+    source = " + ".join(n.describe() for n in epilogue.nodes)
+    lower_padded_convolution(ctx, node, grid, geo, a, extras, (m_size, k_size, batch),
+                             (rows, vectors), ctx.output(epilogue.output), source)
 
 
 def _conv_gemm(a: WeightsOperand, b, b_offset, out, out_offset, m_size, n_size, k_size, rows,

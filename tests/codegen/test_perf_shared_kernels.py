@@ -77,3 +77,30 @@ def test_convolution_every_tile_shape(monkeypatch, shape, channels, size, kernel
     graph = ir.Graph([x], [conv_block(x, channels, kernel, residual=True)])
     device_check.check_against_template(graph, [random(1, channels, size, size)], "CPU",
                                         rtol=1e-3, atol=1e-3)
+
+
+PADDED_CASES = [
+    # (batch, channels, height, width, out channels, kernel hw, pads_begin, pads_end, residual)
+    (1, 8, 30, 30, 12, (3, 3), [1, 1], [1, 1], False),
+    (1, 8, 30, 30, 12, (3, 3), [1, 1], [1, 1], True),
+    (2, 5, 31, 33, 7, (5, 3), [2, 0], [1, 2], True),
+]
+
+
+@pytest.mark.parametrize("case", PADDED_CASES, ids=lambda c: f"b{c[0]}k{c[5]}r{c[8]}")
+def test_stride_one_convolution_as_implicit_gemm_over_padded_input(case):
+    batch, channels, height, width, out_channels, kernel_hw, begin, end, residual = case
+    x = ir.parameter("x", "f32", [batch, channels, height, width])
+    weights = ir.constant(random(out_channels, channels, *kernel_hw))
+    conv = ir.make("Convolution", 1, [x, weights], strides=[1, 1], pads_begin=begin,
+                   pads_end=end, dilations=[1, 1])
+    value = ir.make("Add", 1, [conv, ir.constant(random(1, out_channels, 1, 1))])
+    parameters = [x]
+    if residual:
+        parameters.append(ir.parameter("r", "f32", conv.outputs[0].shape.to_tuple()))
+        value = ir.make("Add", 1, [value, parameters[-1]])
+    graph = ir.Graph(parameters, [ir.make("Relu", 1, [value])])
+    kinds = {k.name.split("_")[1] for k in lower_graph(graph, host_cpu_target(2)).kernels}
+    assert {"pad", "compact"} <= kinds and "im2col" not in kinds
+    inputs = [random(*p.outputs[0].shape.to_tuple()) for p in parameters]
+    device_check.check_against_template(graph, inputs, "CPU", rtol=1e-3, atol=1e-3)
