@@ -10,8 +10,10 @@ antialias filter and padding is the reference's. Each row keeps only its nonzero
     out[n, o, i] = bias[o] + sum_k weight[o, k] * src[n, index[o, k], i]
 
 with (index, weight) tables as weights buffers and a static tap count. Passes run in the
-reference's order through scratch buffers; a pass whose rows are single unit taps is a gather
-that moves elements without arithmetic (exact for every element type).
+reference's order through scratch buffers; when every pass is a gather (nearest), one kernel
+moves each element from its source without arithmetic (exact for every element type). A crop
+whose ROI is a runtime input gets its tables from a kernel instead (resize_crop.py). Sizes,
+scales and axes given as graph inputs reach here as constants through value specialization.
 """
 
 from dataclasses import dataclass
