@@ -1,8 +1,10 @@
 """Which nodes the CPU lowerings can compile, decided per node before any code is generated.
 
 HETERO asks this to split a graph; the compiler asks it to name every node it cannot compile in
-one error. The checks mirror the lowerings' own limits (2-D windows, f32 arithmetic, constant
-axes), so a node reported supported does not fail later for these reasons.
+one error. The checks mirror the lowerings' own limits (element types per op, constant axes),
+so a node reported supported does not fail later for these reasons. MatMul, convolutions and
+pools of any rank compile (batched_matmul.py, conv_nd.py, pool_nd.py take what the fast 2-D
+paths do not), so they need no check here.
 """
 
 from typing import Any
