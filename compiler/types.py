@@ -61,11 +61,18 @@ i4 = _make("i4", 4, "int", ml_dtypes.int4)
 u4 = _make("u4", 4, "uint", ml_dtypes.uint4)
 u1 = _make("u1", 1, "uint", None)
 string = _make("string", 0, "string", np.object_)
+# Narrow types ONNX has and ml_dtypes computes with (one element per byte in numpy arrays).
+f8e4m3fnuz = _make("f8e4m3fnuz", 8, "float", ml_dtypes.float8_e4m3fnuz)
+f8e5m2fnuz = _make("f8e5m2fnuz", 8, "float", ml_dtypes.float8_e5m2fnuz)
+f8e8m0 = _make("f8e8m0", 8, "float", ml_dtypes.float8_e8m0fnu)
+f4e2m1 = _make("f4e2m1", 4, "float", ml_dtypes.float4_e2m1fn)
+i2 = _make("i2", 2, "int", ml_dtypes.int2)
+u2 = _make("u2", 2, "uint", ml_dtypes.uint2)
 
 ELEMENT_TYPES: dict[str, ElementType] = {
     t.name: t
     for t in (f64, f32, f16, bf16, f8e4m3, f8e5m2, i64, i32, i16, i8, u64, u32, u16, u8,
-              boolean, i4, u4, u1, string)
+              boolean, i4, u4, u1, string, f8e4m3fnuz, f8e5m2fnuz, f8e8m0, f4e2m1, i2, u2)
 }
 _BY_DTYPE = {t.dtype: t for t in ELEMENT_TYPES.values() if t.dtype is not None and t is not string}
 

@@ -23,10 +23,16 @@ NUMPY_DTYPES = {"f32": np.float32, "f64": np.float64, "f16": np.float16,
                 "i8": np.int8, "u64": np.uint64, "u32": np.uint32, "u16": np.uint16,
                 "u8": np.uint8}
 
+# Types compiled as their bytes only (numpy/ml_dtypes keep one element per byte): data movement
+# copies them, Convert converts them through tables (storage_types.py); nothing computes on them.
+STORAGE_ELEMENT_TYPES = frozenset({"f8e4m3", "f8e5m2", "f8e4m3fnuz", "f8e5m2fnuz", "f8e8m0",
+                                   "f4e2m1", "i4", "u4", "i2", "u2"})
+KERNEL_DTYPES.update({name: "u8" for name in STORAGE_ELEMENT_TYPES})
+
 # Element types (graph names) of the first output each op's lowering computes correctly; the
 # per-node support check asks this table. An op not listed takes f32 only.
 F32_ONLY = frozenset({"f32"})
-ALL_ELEMENT_TYPES = frozenset(KERNEL_DTYPES)
+ALL_ELEMENT_TYPES = frozenset(KERNEL_DTYPES) - STORAGE_ELEMENT_TYPES
 FLOAT_ELEMENT_TYPES = frozenset({"f32", "f64", "f16", "bf16"})
 INTEGER_ELEMENT_TYPES = frozenset({"i64", "i32", "i16", "i8", "u64", "u32", "u16", "u8"})
 # What the kernel IR carried before f64/f16/bf16/i16/u16/u32/u64 were added.
@@ -125,6 +131,8 @@ class LoweringContext:
         array = self.constant(value)
         if array is None:
             raise DeviceError(f"CPU: internal error: {value.describe()} used before produced")
+        if value.element_type.name in STORAGE_ELEMENT_TYPES:
+            array = np.ascontiguousarray(array).view(np.uint8)
         buffer = self.add_weights(value.name or value.node.name or "const", array,
                                   kernel_dtype(value))
         self._value_buffers[id(value)] = buffer

@@ -23,8 +23,17 @@ def lower_view(ctx: LoweringContext, node: Any) -> None:
 
 @lowers("Convert")
 def lower_convert(ctx: LoweringContext, node: Any) -> None:
+    from vinify.codegen.lowering import storage_types
+
+    if storage_types.is_storage_conversion(node.inputs[0], node.outputs[0]):
+        if node.inputs[0].element_type == node.outputs[0].element_type:
+            ctx.alias(node.outputs[0], node.inputs[0])
+            return
+        storage_types.lower_storage_conversion(ctx, node)
+        return
     source, target = kernel_dtype(node.inputs[0]), kernel_dtype(node.outputs[0])
-    if source == target:
+    to_boolean = node.outputs[0].element_type.name == "boolean"
+    if source == target and (not to_boolean or node.inputs[0].element_type.name == "boolean"):
         ctx.alias(node.outputs[0], node.inputs[0])
         return
     shape = static_shape(node.inputs[0])

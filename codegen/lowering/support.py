@@ -14,6 +14,7 @@ from vinify.codegen.lowering.context import (
     ALL_ELEMENT_TYPES,
     KERNEL_DTYPES,
     LOWERINGS,
+    STORAGE_ELEMENT_TYPES,
     WEIGHT_FOLD_LIMIT,
     accept_element_types,
     accepted_element_types,
@@ -22,7 +23,7 @@ from vinify.codegen.lowering.reduction import split_axes
 
 BOUNDARY_OPS = ("Parameter", "Result", "Constant")
 VIEW_OPS = ("Reshape", "Squeeze", "Unsqueeze", "Convert", "Concat", "Transpose")
-accept_element_types(ALL_ELEMENT_TYPES, *VIEW_OPS)
+accept_element_types(ALL_ELEMENT_TYPES | STORAGE_ELEMENT_TYPES, *VIEW_OPS)
 
 
 def _rank(value: Any) -> int | None:
@@ -52,6 +53,10 @@ def unsupported_reason(node: Any) -> str | None:
     output_type = node.outputs[0].element_type.name
     if output_type not in accepted_element_types(name):
         return f"the CPU lowering of {name} does not compute {output_type}"
+    for value in node.inputs:  # storage-only types are read by the ops that declare them only
+        kind = value.element_type.name
+        if kind in STORAGE_ELEMENT_TYPES and kind not in accepted_element_types(name):
+            return f"the CPU lowering of {name} does not read {kind}"
     check = _CHECKS.get(name)
     return check(node) if check else None
 
