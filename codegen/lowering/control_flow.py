@@ -1,13 +1,20 @@
 """If<8> lowered by its branches: the taken one when the condition is known at compile time,
-both followed by an elementwise select when it is known only at run time.
+both followed by an elementwise select when it is known only at run time. Loop<5> unrolled when
+its iteration count is known at compile time (compiler/ops/control_flow.static_trip_count).
 
 Each branch body is specialized to the node's concrete input types (tensor_iterator's
 `specialized_body`), its parameters are bound to the node inputs its port map names, and its
 nodes are lowered with their own lowerings. Computing both branches is correct because lowered
 bodies have no side effects (every read is bounds-safe) and the branches write separate
 buffers; the cost is the untaken branch's work, fine for the small branches If usually holds.
+
+A Loop body is lowered once per iteration, as TensorIterator's is, from a copy whose iteration
+number is a constant (so shapes that depend on it are static), its carried parameters bound to
+the previous iteration's results and its per-iteration outputs copied into their row of the
+stacked outputs.
 """
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -18,18 +25,34 @@ from vinify.codegen.lowering.context import (
     lowers,
     static_shape,
 )
-from vinify.codegen.lowering.tensor_iterator import check_body, lower_body, specialized_body
+from vinify.codegen.lowering.tensor_iterator import (
+    check_body,
+    lower_body,
+    place_step,
+    specialized_body,
+)
 from vinify.errors import DeviceError
+from vinify.ops.control_flow import body_for_iteration, static_trip_count
+from vinify.shapes import PartialShape, TensorType
+from vinify.types import boolean, i64
 
 BRANCHES = (("then", 0), ("else", 1))
 PARALLEL_MIN_ELEMENTS = 16384
+# Body copies lowered with a context stay alive as long as it: the context keys buffers and
+# folded constants by id(value), and a freed copy's ids would be reused by later values.
+_LOWERED_BODIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def keep_alive(ctx: LoweringContext, body: Any) -> Any:
+    _LOWERED_BODIES.setdefault(ctx, []).append(body)
+    return body
 
 
 def _branch(ctx: LoweringContext, node: Any, key: str, index: int) -> list[Any]:
     """Lowers one branch; returns its results in node output order."""
     feeds = [node.inputs[i] for i in node.attrs[f"{key}_inputs"]]
-    body = specialized_body(node.bodies[index], [(v.element_type.name, static_shape(v))
-                                                 for v in feeds])
+    body = keep_alive(ctx, specialized_body(node.bodies[index], [
+        (v.element_type.name, static_shape(v)) for v in feeds]))
     check_body(ctx, node, body)
     for param, value in zip(body.inputs, feeds):
         ctx.bind(param, ctx.buffer(value))
@@ -83,3 +106,57 @@ def lower_if(ctx: LoweringContext, node: Any) -> None:
     cond = ctx.buffer(node.inputs[0])
     for value, then_value, else_value in zip(node.outputs, then_results, else_results):
         _emit_select(ctx, node, cond, value, then_value, else_value)
+
+
+def _loop_head() -> list[TensorType]:
+    return [TensorType(i64, PartialShape(())), TensorType(boolean, PartialShape(()))]
+
+
+def unsupported_loop_reason(node: Any) -> str | None:
+    """Why the CPU cannot unroll a Loop node (support.py asks), or None."""
+    from vinify.codegen.lowering.support import unsupported_reason
+    from vinify.ir import constant_value
+
+    body = node.bodies[0]
+    known = (constant_value(node.inputs[0]), constant_value(node.inputs[1]))
+    if not static_trip_count(known, body):
+        return "the iteration count must be known at compile time"
+    copy = body_for_iteration(body, 0, _loop_head() + [v.type for v in node.inputs[2:]])
+    for inner in copy.nodes():
+        reason = unsupported_reason(inner)
+        if reason is not None and any(constant_value(v) is None for v in inner.outputs):
+            return f"its body: {inner.describe()}: {reason}"
+    return None
+
+
+@lowers("Loop", dtypes=ALL_ELEMENT_TYPES)
+def lower_loop(ctx: LoweringContext, node: Any) -> None:
+    body, where = node.bodies[0], node.describe()
+    iterations = static_trip_count((ctx.constant(node.inputs[0]), ctx.constant(node.inputs[1])),
+                                   body)
+    if not iterations:
+        raise DeviceError(f"CPU: {where}: the iteration count must be known at compile time")
+    carried = node.attrs["num_carried"]
+    states = [ctx.buffer(v) for v in node.inputs[2:2 + carried]]
+    state_types = [v.type for v in node.inputs[2:2 + carried]]
+    invariant = list(node.inputs[2 + carried:])
+    stacked = [ctx.output(v) for v in node.outputs[carried:]]
+    for iteration in range(iterations):
+        copy = keep_alive(ctx, body_for_iteration(body, iteration, _loop_head() + state_types +
+                                                  [v.type for v in invariant]))
+        check_body(ctx, node, copy)
+        params = copy.inputs
+        ctx.bind(params[1], ctx.buffer(node.inputs[1]))
+        for param, buffer in zip(params[2:2 + carried], states):
+            ctx.bind(param, buffer)
+        for param, value in zip(params[2 + carried:], invariant):
+            ctx.bind(param, ctx.buffer(value))
+        lower_body(ctx, copy)
+        states = [ctx.buffer(v) for v in copy.outputs[1:1 + carried]]
+        state_types = [v.type for v in copy.outputs[1:1 + carried]]
+        for value, out, result in zip(copy.outputs[1 + carried:], stacked,
+                                      node.outputs[carried:]):
+            place_step(ctx, ctx.buffer(value), static_shape(value), out, static_shape(result),
+                       0, iteration, where)
+    for value, buffer in zip(node.outputs[:carried], states):
+        ctx.bind(value, buffer)

@@ -102,8 +102,14 @@ def _if_branches(node: Any) -> str | None:
     return unsupported_if_reason(node)
 
 
+def _loop_body(node: Any) -> str | None:
+    from vinify.codegen.lowering.control_flow import unsupported_loop_reason
+
+    return unsupported_loop_reason(node)
+
+
 _CHECKS = {
-    "If": _if_branches,
+    "If": _if_branches, "Loop": _loop_body,
     "LRN": _lrn, "ReduceMean": _reduce,
     "ReduceSum": _reduce, "ReduceMax": _reduce, "Transpose": _constant_second_input,
     "BatchNormInference": _batch_norm, "Interpolate": _resize, "OnnxResize": _resize,

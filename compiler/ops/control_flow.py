@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 from vinify.op import Attr, InferContext, Op, register
-from vinify.shapes import DYNAMIC, DYNAMIC_RANK, PartialShape, TensorType
+from vinify.shapes import DYNAMIC, DYNAMIC_RANK, Dimension, PartialShape, TensorType
 from vinify.types import boolean, i64
 
 
@@ -149,6 +149,81 @@ def _as_parameter(parameter, result, value):
     return value
 
 
+STATIC_TRIP_LIMIT = 64  # iterations: a Loop up to this long gets static output shapes
+
+
+def body_for_iteration(body, iteration: int, types: list[TensorType]):
+    """A copy of a Loop body with its parameters retyped to `types` and its iteration number
+    replaced by the constant `iteration`: shapes inside that depend on the iteration number
+    (a Slice at it, say) become static."""
+    from vinify.ir import Graph, Node, constant, parameter
+
+    mapping: dict[int, object] = {}
+    params = []
+    for value, kind in zip(body.inputs, types):
+        fresh = parameter(value.name or "param", kind.element_type, kind.shape)
+        params.append(fresh)
+        mapping[id(value)] = fresh.outputs[0]
+    mapping[id(body.inputs[0])] = constant(np.array(iteration, np.int64)).outputs[0]
+    for inner in body.nodes():
+        if inner.op.name in ("Parameter", "Result"):
+            continue
+        copy = Node(getattr(inner.op, "unbound_op", inner.op), [mapping[id(v)] for v in
+                                                                inner.inputs],
+                    dict(inner.attrs), name=inner.name, bodies=inner.bodies,
+                    output_names=[v.name for v in inner.outputs])
+        for old, new in zip(inner.outputs, copy.outputs):
+            mapping[id(old)] = new
+    return Graph(params, [mapping[id(v)] for v in body.outputs])
+
+
+def static_trip_count(ctx_or_values, body) -> int | None:
+    """How many times a Loop runs when that is known before it runs: the trip count and the
+    initial condition are constants and the body passes its condition through unchanged (or
+    makes it a constant true). None otherwise, or beyond STATIC_TRIP_LIMIT."""
+    from vinify.ir import constant_value
+
+    trips, condition = ctx_or_values
+    if trips is None or condition is None:
+        return None
+    result = body.outputs[0]
+    passes_through = result is body.inputs[1]
+    stays_true = constant_value(result) is not None and bool(
+        np.asarray(constant_value(result)).reshape(-1)[0])
+    if not (passes_through or stays_true):
+        return None
+    count = int(np.asarray(trips).reshape(-1)[0]) if bool(
+        np.asarray(condition).reshape(-1)[0]) else 0
+    return max(count, 0) if count <= STATIC_TRIP_LIMIT else None
+
+
+def _unrolled_types(ctx: InferContext, body, iterations: int) -> list[TensorType] | None:
+    """The Loop's output types from inferring the body once per iteration (None: not static,
+    or the body does not infer with a constant iteration number)."""
+    carried = ctx.attrs["num_carried"]
+    state = list(ctx.input_types[2:2 + carried])
+    invariant = list(ctx.input_types[2 + carried:])
+    scans = None
+    head = [TensorType(i64, PartialShape(())), TensorType(boolean, PartialShape(()))]
+    try:
+        for iteration in range(iterations):
+            outputs = body_for_iteration(body, iteration, head + state + invariant).outputs
+            state = [v.type for v in outputs[1:1 + carried]]
+            step = [v.type for v in outputs[1 + carried:]]
+            scans = step if scans is None else [merge_types(ctx, a, b)
+                                                for a, b in zip(scans, step)]
+    except Exception:  # an iteration the body cannot infer: leave the shapes dynamic
+        return None
+    if scans is None or any(t.element_type.kind == "optional" for t in state):
+        return None
+    stacked = [TensorType(t.element_type, PartialShape((Dimension.of(iterations),)
+                                                       + t.shape.dims))
+               for t in scans if t.shape.dims is not None]
+    if len(stacked) != len(scans) or not all(t.shape.is_static for t in state + stacked):
+        return None
+    return state + stacked
+
+
 @register
 class Loop(Op):
     name, version = "Loop", 5
@@ -175,6 +250,9 @@ class Loop(Op):
             dims = value.shape.dims
             shape = DYNAMIC_RANK if dims is None else PartialShape((DYNAMIC,) + dims)
             types.append(TensorType(value.element_type, shape))
+        iterations = static_trip_count((ctx.const(0), ctx.const(1)), body)
+        if iterations:
+            return _unrolled_types(ctx, body, iterations) or types
         return types
 
     @classmethod

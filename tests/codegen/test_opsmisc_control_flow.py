@@ -71,3 +71,39 @@ def test_if_with_a_branch_the_cpu_cannot_compile_is_reported():
     reason = unsupported_reason(node)
     assert reason is not None and reason.startswith("the else branch: ")
     assert "EmbeddingBagPackedSum" in reason
+
+
+def loop_body():
+    """(i, cond, acc [2]; table [6]) -> (cond, acc + table[2i:2i+2] * i, acc): a slice at the
+    iteration number, static only once the iteration number is a constant."""
+    i, cond = parameter("i", "i64", []), parameter("cond", "boolean", [])
+    acc, table = parameter("acc", "f32", [2]), parameter("table", "f32", [6])
+    axis = ir.constant(np.array([0], np.int64))
+    start = ir.make("Unsqueeze", 1, [ir.make("Multiply", 1, [i, ir.constant(np.int64(2))]),
+                                     axis])
+    stop = ir.make("Add", 1, [start, ir.constant(np.array([2], np.int64))])
+    piece = ir.make("Slice", 8, [table, start, stop, ir.constant(np.array([1], np.int64))])
+    scaled = ir.make("Multiply", 1, [piece, ir.make("Convert", 1, [i], destination_type="f32")])
+    return Graph([i, cond, acc, table], [cond, ir.make("Add", 1, [acc, scaled]), acc])
+
+
+def loop_graph(trips: int, keep_going: bool = True):
+    acc, table = parameter("acc0", "f32", [2]), parameter("table", "f32", [6])
+    node = Node(lookup_op("Loop", 5), [ir.constant(np.int64(trips)), ir.constant(
+        np.array(keep_going)), acc, table], {"num_carried": 1, "num_scan_outputs": 1},
+        bodies=[loop_body()])
+    return Graph([acc, table], list(node.outputs)), node
+
+
+def test_loop_with_a_known_iteration_count_has_static_shapes_and_is_unrolled():
+    graph, node = loop_graph(3)
+    assert [str(v.shape) for v in node.outputs] == ["[2]", "[3,2]"]
+    feeds = [RNG.normal(0, 1, 2).astype(np.float32), RNG.normal(0, 1, 6).astype(np.float32)]
+    device_check.check_against_template(graph, feeds, "CPU")
+    device_check.check_against_template(graph, feeds, "GPU")
+
+
+def test_loop_that_runs_no_iteration_keeps_dynamic_shapes():
+    graph, node = loop_graph(3, keep_going=False)
+    assert not node.outputs[1].shape.is_static
+    assert unsupported_reason(node) == "dynamic shape [?,2]"
