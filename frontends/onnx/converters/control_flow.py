@@ -32,11 +32,12 @@ def _convert_body(ctx: NodeContext, name: str, input_types: list[TensorType]):
 def if_(ctx: NodeContext):
     cond = ctx.input(0)
     known = ctx.const_value(cond)
+    if known is not None:  # a constant condition converts only the branch taken: the other
+        # may be invalid for these shapes (ONNX never runs it), e.g. a 3-D Split in a 2-D case
+        taken = "then_branch" if bool(np.asarray(known).reshape(-1)[0]) else "else_branch"
+        return _inline_body(ctx, _convert_body(ctx, taken, []))
     then_body = _convert_body(ctx, "then_branch", [])
     else_body = _convert_body(ctx, "else_branch", [])
-    if known is not None:  # a constant condition keeps only the branch taken
-        taken = then_body if bool(np.asarray(known).reshape(-1)[0]) else else_body
-        return _inline_body(ctx, taken)
     inputs = [cond]
     then_inputs = list(range(1, 1 + len(then_body.captured_outer)))
     inputs += then_body.captured_outer
