@@ -31,8 +31,9 @@ MANGLE = {"f32": "f32", "f64": "f64", "f16": "f16", "bf16": "i16", "i64": "i64",
 LIBM_TANH = {"f32": "tanhf", "f64": "tanh"}
 SPACE_INDEX = {"arena": 0, "weights": 1}
 FUNCTION_ATTRIBUTES_MARK = ") nounwind\n{"
-CONTEXT_SLOTS = 3  # arena, weights, the work counter of the running parallel loop
+CONTEXT_SLOTS = 4  # arena, weights, the running parallel loop's grab and done counters
 COUNTER_SLOT = 2
+DONE_SLOT = 3
 CHUNKS_PER_THREAD = 4
 
 
@@ -157,25 +158,11 @@ class ModuleRenderer:
         return self.declare(kernel.name, VOID, [ir.PointerType(I8P)])
 
     def render_entry(self, kernels: list[K.Kernel], functions: list[ir.Function]) -> None:
-        """`void vinify_run(i8* arena, i8* weights, i32 threads)`: every kernel in order."""
-        entry = ir.Function(self.module, ir.FunctionType(VOID, [I8P, I8P, I32]), "vinify_run")
-        entry.attributes.add("nounwind")
-        builder = ir.IRBuilder(entry.append_basic_block("entry"))
-        context = builder.alloca(I8P, CONTEXT_SLOTS, name="ctx")
-        builder.store(entry.args[0], builder.gep(context, [I32(0)]))
-        builder.store(entry.args[1], builder.gep(context, [I32(1)]))
-        counter = builder.bitcast(builder.gep(context, [I32(COUNTER_SLOT)]), ir.PointerType(I64))
-        body_type = ir.PointerType(ir.FunctionType(VOID, [I8P]))
-        gomp = self.declare("GOMP_parallel", VOID, [body_type, I8P, I32, I32])
-        for kernel, function in zip(kernels, functions):
-            first = kernel.body[0] if kernel.body else None
-            if isinstance(first, K.Loop) and first.parallel:
-                builder.store(I64(0), counter)
-                builder.call(gomp, [builder.bitcast(function, body_type),
-                                    builder.bitcast(context, I8P), entry.args[2], I32(0)])
-            else:
-                builder.call(function, [context])
-        builder.ret_void()
+        """`void vinify_run(i8* arena, i8* weights, i32 threads)`: every kernel in order, in
+        one thread team (see codegen/llvm/threading.py)."""
+        from vinify.codegen.llvm import threading
+
+        threading.render_entry(self, kernels, functions, is_parallel_kernel)
 
     def text(self) -> str:
         text = str(self.module)
@@ -240,7 +227,8 @@ class KernelBody:
     def parallel_loop(self, loop: K.Loop) -> None:
         """Iterations handed out in chunks from a shared counter (ctx[2], zeroed by the caller):
         a thread the OS runs late takes fewer chunks instead of holding up the others, which a
-        static split cannot do on shared cores."""
+        static split cannot do on shared cores. Finished iterations are added to ctx[3]; a
+        thread leaves once all are done (the kernel's results are then complete)."""
         builder = self.builder
         threads = builder.sext(
             builder.call(self.owner.declare("omp_get_num_threads", I32, []), []), I64)
@@ -252,6 +240,7 @@ class KernelBody:
         chunk = builder.select(builder.icmp_signed("<", chunk, I64(1)), I64(1), chunk)
         counter = builder.bitcast(builder.gep(self.context, [I32(COUNTER_SLOT)]),
                                   ir.PointerType(I64))
+        done = builder.bitcast(builder.gep(self.context, [I32(DONE_SLOT)]), ir.PointerType(I64))
         grab = builder.append_basic_block("grab")
         work = builder.append_basic_block("work")
         finished = builder.append_basic_block("finished")
@@ -264,8 +253,12 @@ class KernelBody:
         last = builder.select(builder.icmp_signed("<", last, count), last, count)
         self.loop(loop, {}, builder.add(start, builder.mul(first, step)),
                   builder.add(start, builder.mul(last, step)))
+        builder.atomic_rmw("add", done, builder.sub(last, first), "release")
         builder.branch(grab)
         builder.position_at_end(finished)
+        from vinify.codegen.llvm.threading import wait_until_done
+
+        wait_until_done(self.owner, builder, done, count)  # every chunk, not only this thread's
 
     def loop(self, loop: K.Loop, env: dict, start: ir.Value, stop: ir.Value) -> None:
         builder = self.builder
@@ -652,3 +645,8 @@ def assigned_names(statements) -> list[str]:
         elif isinstance(statement, K.Loop):
             names += [n for n in assigned_names(statement.body) if n not in names]
     return names
+
+
+def is_parallel_kernel(kernel: K.Kernel) -> bool:
+    first = kernel.body[0] if kernel.body else None
+    return isinstance(first, K.Loop) and first.parallel

@@ -31,11 +31,12 @@ def aligned_bytes(size: int) -> np.ndarray:
 
 
 def prefer_passive_waiting() -> None:
-    """Threads of the generated code wait for work in the kernel, not by spinning.
+    """Threads of the generated code wait for the next inference in the kernel, not by spinning.
 
-    The code splits every layer across threads with libgomp; its default spin-waiting between
-    layers is fastest on an idle machine but collapses when the cores are shared (measured here
-    with a loaded 2-core VM: ResNet-50 took 2.1 s spinning, 0.27 s passive). Only applies when
+    The code runs each inference in one libgomp team (between layers its threads synchronize
+    with counters of their own, codegen/llvm/threading.py); libgomp's default spin-waiting for
+    the next team collapsed when the cores are shared (measured on a loaded 2-core VM when
+    each layer was a team: ResNet-50 took 2.1 s spinning, 0.27 s passive). Only applies when
     the user has not chosen a policy, and only before libgomp is first loaded.
     """
     if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
@@ -129,8 +130,8 @@ class CpuExecutable(Executable):
         with self._lock:
             for entry, array in zip(self.metadata["inputs"], inputs):
                 np.copyto(self._view(entry), array, casting="no")
-            context = (ctypes.c_void_p * 3)(self._arena.ctypes.data, self._weights.ctypes.data,
-                                            0)
+            context = (ctypes.c_void_p * 4)(self._arena.ctypes.data, self._weights.ctypes.data,
+                                            0, 0)
             records = [self._run_kernel(kernel, context, LayerTimer)
                        for kernel in self.metadata["kernels"]]
             outputs = [self._view(entry).copy() for entry in self.metadata["outputs"]]
@@ -138,7 +139,7 @@ class CpuExecutable(Executable):
 
     def _run_kernel(self, kernel: dict, context, timer_type):
         function = getattr(self._library, kernel["name"])
-        context[2] = 0  # the work counter parallel kernels take chunks from
+        context[2] = context[3] = 0  # the chunk and done counters of parallel kernels
         timer = timer_type()
         if kernel.get("parallel"):
             gomp = ctypes.CDLL(GOMP_LIBRARY)
