@@ -93,13 +93,17 @@ def lower_reduce(ctx: LoweringContext, node: Any) -> None:
 accept_element_types(INTEGER_TYPES, "ReduceSum", "ReduceMax")
 
 
-@lowers("Softmax", "LogSoftmax")
+@lowers("Softmax", "LogSoftmax", dtypes=FLOAT_ELEMENT_TYPES)
 def lower_softmax(ctx: LoweringContext, node: Any) -> None:
+    """f16/bf16 are computed in f32 and rounded once: the exponentials are recomputed in the
+    last pass instead of being stored in the (narrow) output and read back."""
     shape = static_shape(node.inputs[0])
     axis = node.attrs["axis"] % max(len(shape), 1)
     outer, reduced, inner = split_axes(shape, [axis])
     x, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
-    lanes = ctx.target.vector_lanes if inner == 1 else 1
+    dtype = K.compute_dtype(out.dtype)
+    narrow = dtype != out.dtype
+    lanes = ctx.target.vector_lanes if inner == 1 and out.dtype in VECTOR_TYPES else 1
     o, i, r = K.Var("o"), K.Var("i"), K.Var("r")
     mask = K.LaneMask(K.Binary("sub", K.Const(reduced), r), lanes) if lanes > 1 else None
 
@@ -107,34 +111,36 @@ def lower_softmax(ctx: LoweringContext, node: Any) -> None:
         row = K.Binary("add", K.Binary("mul", o, K.Const(reduced)), position)
         return K.Binary("add", K.Binary("mul", row, K.Const(inner)), i)
 
-    low = _identity("max", lanes)
-    value = K.Load(x, at(r), lanes, mask)
+    low = _identity("max", lanes, dtype)
+    value = K.widen(K.Load(x, at(r), lanes, mask))
     if mask is not None:
         value = K.Select(mask, value, low)
-    peak, total = K.Var("peak", "f32", lanes), K.Var("total", "f32", lanes)
+    peak, total = K.Var("peak", dtype, lanes), K.Var("total", dtype, lanes)
     fold = (lambda v, op: K.ReduceLanes(op, v)) if lanes > 1 else (lambda v, op: v)
-    top = K.Var("top", "f32")
+    top = K.Var("top", dtype)
     shifted = K.Binary("sub", value, K.Splat(top, lanes) if lanes > 1 else top)
     exp = K.Unary("exp", shifted)
     if mask is not None:
-        exp = K.Select(mask, exp, K.Const(0.0, "f32", lanes))
+        exp = K.Select(mask, exp, K.Const(0.0, dtype, lanes))
     log_mode = node.op.name == "LogSoftmax"
-    sum_var = K.Var("sum", "f32")
+    sum_var = K.Var("sum", dtype)
     norm = K.Splat(sum_var, lanes) if lanes > 1 else sum_var
-    stored = K.Load(out, at(r), lanes, mask)
+    stored = exp if narrow else K.Load(out, at(r), lanes, mask)
     final = (K.Binary("sub", shifted, K.Unary("log", norm)) if log_mode
              else K.Binary("div", stored, norm))
+    accumulate = (K.Let(total, K.Binary("add", total, exp)),)
+    if not narrow:
+        accumulate = (K.Store(out, at(r), exp, mask),) + accumulate
     body = (
         K.Let(peak, low),
         K.Loop(r, K.Const(0), K.Const(reduced), (K.Let(peak, K.Binary("max", peak, value)),),
                step=lanes),
         K.Let(top, fold(peak, "max")),
-        K.Let(total, K.Const(0.0, "f32", lanes)),
-        K.Loop(r, K.Const(0), K.Const(reduced), (
-            K.Store(out, at(r), exp, mask), K.Let(total, K.Binary("add", total, exp))),
-            step=lanes),
+        K.Let(total, K.Const(0.0, dtype, lanes)),
+        K.Loop(r, K.Const(0), K.Const(reduced), accumulate, step=lanes),
         K.Let(sum_var, fold(total, "add")),
-        K.Loop(r, K.Const(0), K.Const(reduced), (K.Store(out, at(r), final, mask),), step=lanes),
+        K.Loop(r, K.Const(0), K.Const(reduced), (K.Store(out, at(r), K.narrow(final, out.dtype),
+                                                         mask),), step=lanes),
     )
     nest = K.Loop(o, K.Const(0), K.Const(outer), (
         K.Loop(i, K.Const(0), K.Const(inner), body),), parallel=outer > 1)
