@@ -14,7 +14,6 @@ the previous iteration's results and its per-iteration outputs copied into their
 stacked outputs.
 """
 
-import weakref
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,7 @@ from vinify.codegen.lowering.context import (
 )
 from vinify.codegen.lowering.tensor_iterator import (
     check_body,
+    keep_alive,
     lower_body,
     place_step,
     specialized_body,
@@ -38,14 +38,6 @@ from vinify.types import boolean, i64
 
 BRANCHES = (("then", 0), ("else", 1))
 PARALLEL_MIN_ELEMENTS = 16384
-# Body copies lowered with a context stay alive as long as it: the context keys buffers and
-# folded constants by id(value), and a freed copy's ids would be reused by later values.
-_LOWERED_BODIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def keep_alive(ctx: LoweringContext, body: Any) -> Any:
-    _LOWERED_BODIES.setdefault(ctx, []).append(body)
-    return body
 
 
 def _branch(ctx: LoweringContext, node: Any, key: str, index: int) -> list[Any]:

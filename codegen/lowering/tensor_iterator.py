@@ -7,6 +7,7 @@ states, and its scan results are copied into their slot of the stacked outputs. 
 bound afresh each step, so each step's kernels read that step's buffers.
 """
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,15 @@ from vinify.errors import DeviceError
 
 BOUNDARY_OPS = ("Parameter", "Result", "Constant")
 UNROLL_LIMIT = 4096  # steps; beyond this the generated code would be unreasonably long
+# Body copies lowered with a context stay alive as long as it: the context keys buffers and
+# folded constants by id(value), and a freed copy's ids would be reused by later values.
+_LOWERED_BODIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def keep_alive(ctx: LoweringContext, body: Any) -> Any:
+    """`body`, kept referenced for as long as `ctx` lives."""
+    _LOWERED_BODIES.setdefault(ctx, []).append(body)
+    return body
 
 
 def _strides(shape: tuple) -> list[int]:
@@ -115,7 +125,7 @@ def lower_tensor_iterator(ctx: LoweringContext, node: Any) -> None:
     scan_shapes = [static_shape(v) for v in scans]
     axes = [a % len(s) for a, s in zip(axes, scan_shapes)]
     length = scan_shapes[0][axes[0]] if scans else 0
-    body = specialized_body(node.bodies[0], body_types(node, scan_shapes, axes))
+    body = keep_alive(ctx, specialized_body(node.bodies[0], body_types(node, scan_shapes, axes)))
     check_body(ctx, node, body)
     if length > UNROLL_LIMIT:
         raise DeviceError(f"CPU: {where}: {length} iterations is too many to unroll")
