@@ -137,7 +137,13 @@ def compiles_per_shape(device: Device, graph: Any) -> bool:
     rather than once: it needs static shapes and the graph's inputs are dynamic, or its inner
     shapes depend on small input values. A graph whose shapes depend on computed data
     (NonZero, NMS counts) is compiled once, so the device refuses it at compile time."""
-    if not device.needs_static_shapes or not has_dynamic_shapes(graph):
+    if not device.needs_static_shapes:
+        return False
+    from vinify.runtime.sequence_values import has_containers
+
+    if has_containers(graph):  # compiled per structure of its sequence/optional inputs
+        return True
+    if not has_dynamic_shapes(graph):
         return False
     if has_dynamic_inputs(graph):
         return True
@@ -151,6 +157,10 @@ def compile_for_device(device: Device, graph: Any, config: dict[str, Any]) -> Ex
     """device.compile, or a per-shape executable when the device needs static shapes."""
     if not compiles_per_shape(device, graph):
         return device.compile(graph, config)
+    from vinify.runtime.sequence_values import compile_with_sequences, has_containers
+
+    if has_containers(graph):
+        return compile_with_sequences(device, graph, config)
     from vinify.runtime.devices.template import ports_of
 
     capacity = int(config.get("DYNAMIC_SHAPE_CACHE_SIZE", 8))
