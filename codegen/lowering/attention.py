@@ -1,11 +1,12 @@
-"""The fused Attention op (vinify domain: ONNX Attention-23 semantics) on f32, as scalar loops.
+"""The fused Attention op (vinify domain: ONNX Attention-23 semantics), as scalar loops.
 
 present_key/present_value are written first ([batch, kv heads, past + sequence, head size]:
 the past cache, then the new keys in head-major order), so the score loop reads one layout
 whether the inputs were 3-D or 4-D. Each query row is one parallel iteration: scores (scaled,
 softcapped, plus the mask and the causal/window/padding bounds as -inf), a softmax whose
 fully-masked rows give 0 (as the reference's nan_to_num does), then the weighted sum of values.
-The qk_matmul_output output receives the scores at the stage its mode names.
+The qk_matmul_output output receives the scores at the stage its mode names. Any float type:
+f64 is computed in f64, f16/bf16 in f32 (scores kept in an f32 scratch), rounded at the stores.
 """
 
 from dataclasses import dataclass
@@ -13,7 +14,12 @@ from typing import Any
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.context import (
+    FLOAT_ELEMENT_TYPES,
+    LoweringContext,
+    lowers,
+    static_shape,
+)
 from vinify.codegen.lowering.elementwise import broadcast_strides
 from vinify.errors import DeviceError
 
@@ -31,6 +37,7 @@ class AttentionShape:
     head_k: int
     head_v: int
     three_d: bool
+    compute: str = "f32"
 
     @property
     def total(self) -> int:
@@ -40,11 +47,12 @@ class AttentionShape:
 def attention_shape(node: Any, past_shape: tuple | None) -> AttentionShape:
     q, k, v = (static_shape(node.inputs[i]) for i in range(3))
     past = past_shape[2] if past_shape else 0
+    compute = K.compute_dtype(node.outputs[0].element_type.name)
     if len(q) == 4:
-        return AttentionShape(q[0], q[1], k[1], q[2], k[2], past, k[3], v[3], False)
+        return AttentionShape(q[0], q[1], k[1], q[2], k[2], past, k[3], v[3], False, compute)
     heads_q, heads_kv = node.attrs["q_num_heads"], node.attrs["kv_num_heads"]
     return AttentionShape(q[0], heads_q, heads_kv, q[1], k[1], past, k[2] // heads_kv,
-                          v[2] // heads_kv, True)
+                          v[2] // heads_kv, True, compute)
 
 
 def head_strides(shape: AttentionShape, heads: int, seq: int, size: int) -> list[int]:
@@ -97,16 +105,15 @@ def optional_inputs(node: Any) -> tuple:
     return mask, past_k, past_v, nonpad
 
 
-@lowers("Attention")
+@lowers("Attention", dtypes=FLOAT_ELEMENT_TYPES)
 def lower_attention(ctx: LoweringContext, node: Any) -> None:
-    if node.inputs[0].element_type.name != "f32":
-        raise DeviceError(f"CPU: {node.describe()}: attention is compiled for f32 only")
     mask, past_k, past_v, nonpad = optional_inputs(node)
     shape = attention_shape(node, static_shape(past_k) if past_k is not None else None)
     keys = write_present(ctx, node, shape, 0, past_k, shape.head_k)
     values = write_present(ctx, node, shape, 1, past_v, shape.head_v)
     y, scores_out = ctx.output(node.outputs[0]), ctx.output(node.outputs[3])
-    work = ctx.scratch("attention_scores", shape.batch * shape.heads_q * shape.seq_q * shape.total)
+    work = ctx.scratch("attention_scores", shape.batch * shape.heads_q * shape.seq_q * shape.total,
+                       shape.compute)
     flat = K.Var("row")
     b = K.Binary("div", flat, K.Const(shape.heads_q * shape.seq_q))
     h = K.Binary("rem", K.Binary("div", flat, K.Const(shape.seq_q)), K.Const(shape.heads_q))
@@ -126,13 +133,14 @@ def lower_attention(ctx: LoweringContext, node: Any) -> None:
                                   parallel=rows > 1)], node.describe())
 
 
-def _f(value: float) -> K.Const:
-    return K.Const(float(value), "f32")
+def _f(value: float, dtype: str) -> K.Const:
+    return K.Const(float(value), dtype)
 
 
 def _query(ctx, node, shape: AttentionShape, row: Row, d: K.Var) -> K.Expr:
     strides = head_strides(shape, shape.heads_q, shape.seq_q, shape.head_k)
-    return K.Load(ctx.buffer(node.inputs[0]), K.index_of([row.b, row.h, row.i, d], strides))
+    return K.widen(K.Load(ctx.buffer(node.inputs[0]),
+                          K.index_of([row.b, row.h, row.i, d], strides)))
 
 
 def _kv_head(shape: AttentionShape, row: Row) -> K.Expr:
@@ -140,33 +148,34 @@ def _kv_head(shape: AttentionShape, row: Row) -> K.Expr:
 
 
 def score_phase(ctx, node, shape, row, keys, work, scores_out, mask, nonpad_length):
-    d, dot, score = K.Var("d"), K.Var("dot", "f32"), K.Var("score", "f32")
+    ct = shape.compute
+    d, dot, score = K.Var("d"), K.Var("dot", ct), K.Var("score", ct)
     key_at = K.index_of([row.b, _kv_head(shape, row), row.j, d],
                         [shape.heads_kv * shape.total * shape.head_k, shape.total * shape.head_k,
                          shape.head_k, 1])
     scale = node.attrs["scale"] or 1.0 / np.sqrt(shape.head_k)
     softcap = node.attrs["softcap"]
     statements = [
-        K.Let(dot, _f(0.0)),
+        K.Let(dot, _f(0.0, ct)),
         K.Loop(d, K.Const(0), K.Const(shape.head_k), (K.Let(dot, K.Fma(
-            _query(ctx, node, shape, row, d), K.Load(keys, key_at), dot)),)),
-        K.Let(score, K.Binary("mul", dot, _f(scale)))]
+            _query(ctx, node, shape, row, d), K.widen(K.Load(keys, key_at)), dot)),)),
+        K.Let(score, K.Binary("mul", dot, _f(scale, ct)))]
     mode = node.attrs["qk_matmul_output_mode"]
     at = K.Binary("add", row.row, row.j)
     if mode == 0:
-        statements.append(K.Store(scores_out, at, score))
+        statements.append(K.Store(scores_out, at, K.narrow(score, scores_out.dtype)))
     if softcap > 0:
-        statements.append(K.Let(score, K.Binary("mul", _f(softcap), K.Unary(
-            "tanh", K.Binary("div", score, _f(softcap))))))
+        statements.append(K.Let(score, K.Binary("mul", _f(softcap, ct), K.Unary(
+            "tanh", K.Binary("div", score, _f(softcap, ct))))))
     if mode == 1:
-        statements.append(K.Store(scores_out, at, score))
+        statements.append(K.Store(scores_out, at, K.narrow(score, scores_out.dtype)))
     if mask is not None:
         statements.append(K.Let(score, K.Binary("add", score, mask_value(ctx, shape, row, mask))))
     hidden = hidden_condition(node, row, nonpad_length)
     if hidden is not None:
-        statements.append(K.Let(score, K.Select(hidden, _f(NEG_INF), score)))
+        statements.append(K.Let(score, K.Select(hidden, _f(NEG_INF, ct), score)))
     if mode == 2:
-        statements.append(K.Store(scores_out, at, score))
+        statements.append(K.Store(scores_out, at, K.narrow(score, scores_out.dtype)))
     statements.append(K.Store(work, at, score))
     return [K.Loop(row.j, K.Const(0), K.Const(shape.total), tuple(statements))]
 
@@ -179,12 +188,16 @@ def mask_value(ctx, shape: AttentionShape, row: Row, mask: Any) -> K.Expr:
     full = (shape.batch, shape.heads_q, shape.seq_q, width)
     strides = broadcast_strides(mask_shape, full)
     safe_j = K.Select(K.Binary("lt", row.j, K.Const(width)), row.j, K.Const(0))
+    ct = shape.compute
     value = K.Load(ctx.buffer(mask), K.index_of([row.b, row.h, row.i, safe_j], strides))
     if mask.element_type.name == "boolean":
-        value = K.Select(K.Binary("ne", value, K.Const(0, "u8")), _f(0.0), _f(NEG_INF))
-    elif mask.element_type.name != "f32":
+        value = K.Select(K.Binary("ne", value, K.Const(0, "u8")), _f(0.0, ct), _f(NEG_INF, ct))
+    elif K.is_float(value.dtype):
+        value = K.widen(value)
+        value = value if value.dtype == ct else K.Cast(value, ct)
+    else:
         raise DeviceError(f"CPU: attention mask of type {mask.element_type.name}")
-    return K.Select(K.Binary("lt", row.j, K.Const(width)), value, _f(NEG_INF))
+    return K.Select(K.Binary("lt", row.j, K.Const(width)), value, _f(NEG_INF, ct))
 
 
 def hidden_condition(node: Any, row: Row, nonpad_length: K.Expr | None) -> K.Expr | None:
@@ -207,22 +220,23 @@ def hidden_condition(node: Any, row: Row, nonpad_length: K.Expr | None) -> K.Exp
 
 
 def softmax_phase(node, shape: AttentionShape, row: Row, work, scores_out) -> list[K.Stmt]:
-    peak, total = K.Var("peak", "f32"), K.Var("total", "f32")
+    ct = shape.compute
+    peak, total = K.Var("peak", ct), K.Var("total", ct)
     at = K.Binary("add", row.row, row.j)
     value = K.Load(work, at)
-    finite_peak = K.Select(K.Binary("eq", peak, _f(NEG_INF)), _f(0.0), peak)
+    finite_peak = K.Select(K.Binary("eq", peak, _f(NEG_INF, ct)), _f(0.0, ct), peak)
     exp = K.Unary("exp", K.Binary("sub", value, finite_peak))
-    probability = K.Select(K.Binary("gt", total, _f(0.0)), K.Binary("div", value, total),
-                           _f(0.0))
-    p = K.Var("p", "f32")  # named: a renderer may evaluate an expression again after the store
+    probability = K.Select(K.Binary("gt", total, _f(0.0, ct)), K.Binary("div", value, total),
+                           _f(0.0, ct))
+    p = K.Var("p", ct)  # named: a renderer may evaluate an expression again after the store
     normalize = [K.Let(p, probability), K.Store(work, at, p)]
     if node.attrs["qk_matmul_output_mode"] == 3:
-        normalize.append(K.Store(scores_out, at, p))
+        normalize.append(K.Store(scores_out, at, K.narrow(p, scores_out.dtype)))
     return [
-        K.Let(peak, _f(NEG_INF)),
+        K.Let(peak, _f(NEG_INF, ct)),
         K.Loop(row.j, K.Const(0), K.Const(shape.total),
                (K.Let(peak, K.Binary("max", peak, value)),)),
-        K.Let(total, _f(0.0)),
+        K.Let(total, _f(0.0, ct)),
         K.Loop(row.j, K.Const(0), K.Const(shape.total),
                (K.Store(work, at, exp), K.Let(total, K.Binary("add", total, K.Load(work, at))))),
         K.Loop(row.j, K.Const(0), K.Const(shape.total), tuple(normalize)),
@@ -230,7 +244,7 @@ def softmax_phase(node, shape: AttentionShape, row: Row, work, scores_out) -> li
 
 
 def output_phase(ctx, node, shape: AttentionShape, row: Row, values, work, y) -> list[K.Stmt]:
-    e, acc = K.Var("e"), K.Var("acc", "f32")
+    e, acc = K.Var("e"), K.Var("acc", shape.compute)
     value_at = K.index_of([row.b, _kv_head(shape, row), row.j, e],
                           [shape.heads_kv * shape.total * shape.head_v,
                            shape.total * shape.head_v, shape.head_v, 1])
@@ -242,7 +256,7 @@ def output_phase(ctx, node, shape: AttentionShape, row: Row, values, work, y) ->
                      shape.head_v, 1]
     weight = K.Load(work, K.Binary("add", row.row, row.j))
     return [K.Loop(e, K.Const(0), K.Const(shape.head_v), (
-        K.Let(acc, _f(0.0)),
+        K.Let(acc, _f(0.0, shape.compute)),
         K.Loop(row.j, K.Const(0), K.Const(shape.total),
-               (K.Let(acc, K.Fma(weight, K.Load(values, value_at), acc)),)),
-        K.Store(y, K.index_of([row.b, row.h, row.i, e], y_strides), acc)))]
+               (K.Let(acc, K.Fma(weight, K.widen(K.Load(values, value_at)), acc)),)),
+        K.Store(y, K.index_of([row.b, row.h, row.i, e], y_strides), K.narrow(acc, y.dtype))))]

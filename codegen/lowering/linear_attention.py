@@ -1,20 +1,27 @@
-"""LinearAttention (vinify domain: ONNX LinearAttention-27) on f32.
+"""LinearAttention (vinify domain: ONNX LinearAttention-27) on any float type.
 
 Every (batch, kv head) pair is one parallel iteration that owns its recurrent state S
 [d_k, d_v], kept in the present_state output itself. Per token the state decays (gated rules),
 takes the key/value outer product (or the delta-rule correction, which first recalls S^T k into
-a scratch row), and every query head of the group reads scale * q^T S.
+a scratch row), and every query head of the group reads scale * q^T S. f64 is computed in f64;
+f16/bf16 in f32 with the state in an f32 scratch (rounding it every token would drift from the
+reference, which keeps it wide), copied rounded into present_state at the end.
 """
 
 from typing import Any
 
 import numpy as np
 from vinify.codegen import kernel_ir as K
-from vinify.codegen.lowering.context import LoweringContext, lowers, static_shape
+from vinify.codegen.lowering.context import (
+    FLOAT_ELEMENT_TYPES,
+    LoweringContext,
+    lowers,
+    static_shape,
+)
 
 
-def _f(value: float) -> K.Const:
-    return K.Const(float(value), "f32")
+def _f(value: float, dtype: str = "f32") -> K.Const:
+    return K.Const(float(value), dtype)
 
 
 def _b(op: str, a: K.Expr, b: K.Expr) -> K.Expr:
@@ -32,10 +39,10 @@ def rate_at(buffer: K.Buffer, shape: tuple, heads: int, key_width: int, b, t, h,
         column = K.Const(0)
     else:
         column = h
-    return K.Load(buffer, _b("add", row, column))
+    return K.widen(K.Load(buffer, _b("add", row, column)))
 
 
-@lowers("LinearAttention")
+@lowers("LinearAttention", dtypes=FLOAT_ELEMENT_TYPES)
 def lower_linear_attention(ctx: LoweringContext, node: Any) -> None:
     attrs = node.attrs
     batch, steps, q_width = static_shape(node.inputs[0])
@@ -49,17 +56,19 @@ def lower_linear_attention(ctx: LoweringContext, node: Any) -> None:
     decay = rest.pop(0) if attrs["has_decay"] else None
     beta = rest.pop(0) if attrs["has_beta"] else None
     query, key, value = (ctx.buffer(v) for v in node.inputs[:3])
-    out, state = ctx.output(node.outputs[0]), ctx.output(node.outputs[1])
-    recalled = ctx.scratch("recalled", batch * heads_kv * d_v)
+    out, present = ctx.output(node.outputs[0]), ctx.output(node.outputs[1])
+    ct = K.compute_dtype(out.dtype)
+    state = present if ct == out.dtype else ctx.scratch("state", present.size, ct)
+    recalled = ctx.scratch("recalled", batch * heads_kv * d_v, ct)
     flat, t, k, v, g = K.Var("pair"), K.Var("t"), K.Var("k"), K.Var("v"), K.Var("g")
     b, h = _b("div", flat, K.Const(heads_kv)), _b("rem", flat, K.Const(heads_kv))
     s_at = _b("add", _b("mul", flat, K.Const(d_k * d_v)), _b("add", _b("mul", k, K.Const(d_v)), v))
     token = _b("add", _b("mul", b, K.Const(steps)), t)
-    k_t = K.Load(key, _b("add", _b("mul", token, K.Const(k_width)),
-                         _b("add", _b("mul", h, K.Const(d_k)), k)))
-    v_t = K.Load(value, _b("add", _b("mul", token, K.Const(v_width)),
-                           _b("add", _b("mul", h, K.Const(d_v)), v)))
-    initial = K.Load(ctx.buffer(past), s_at) if past is not None else _f(0)
+    k_t = K.widen(K.Load(key, _b("add", _b("mul", token, K.Const(k_width)),
+                         _b("add", _b("mul", h, K.Const(d_k)), k))))
+    v_t = K.widen(K.Load(value, _b("add", _b("mul", token, K.Const(v_width)),
+                                   _b("add", _b("mul", h, K.Const(d_v)), v))))
+    initial = K.widen(K.Load(ctx.buffer(past), s_at)) if past is not None else _f(0, ct)
     body = [_over_state(k, v, d_k, d_v, [K.Store(state, s_at, initial)])]
     per_token: list[K.Stmt] = []
     rule = attrs["update_rule"]
@@ -70,14 +79,14 @@ def lower_linear_attention(ctx: LoweringContext, node: Any) -> None:
             K.Store(state, s_at, _b("mul", K.Load(state, s_at), gate))]))
     if rule in ("delta", "gated_delta"):
         r_at = _b("add", _b("mul", flat, K.Const(d_v)), v)
-        acc = K.Var("acc", "f32")
+        acc = K.Var("acc", ct)
         per_token.append(K.Loop(v, K.Const(0), K.Const(d_v), (
-            K.Let(acc, _f(0)),
+            K.Let(acc, _f(0, ct)),
             K.Loop(k, K.Const(0), K.Const(d_k), (
                 K.Let(acc, K.Fma(K.Load(state, s_at), k_t, acc)),)),
             K.Store(recalled, r_at, acc))))
         rate = (rate_at(ctx.buffer(beta), static_shape(beta), heads_kv, 1, b, t, h, k)
-                if beta is not None else _f(1))
+                if beta is not None else _f(1, ct))
         change = _b("mul", _b("mul", rate, k_t), _b("sub", v_t, K.Load(recalled, r_at)))
     else:
         change = _b("mul", k_t, v_t)
@@ -86,6 +95,9 @@ def lower_linear_attention(ctx: LoweringContext, node: Any) -> None:
     per_token.append(_read_out(query, state, out, flat, token, h, g, k, v, s_at,
                                (group, d_k, d_q, d_v, q_width, heads_q, scale)))
     body.append(K.Loop(t, K.Const(0), K.Const(steps), tuple(per_token)))
+    if state is not present:
+        body.append(_over_state(k, v, d_k, d_v, [
+            K.Store(present, s_at, K.narrow(K.Load(state, s_at), present.dtype))]))
     pairs = batch * heads_kv
     ctx.emit("linear_attention", [K.Loop(flat, K.Const(0), K.Const(pairs), tuple(body),
                                          parallel=pairs > 1)], node.describe())
@@ -102,11 +114,12 @@ def _read_out(query, state, out, flat, token, h, g, k, v, s_at, sizes) -> K.Stmt
     head = _b("add", _b("mul", h, K.Const(group)), g)
     q_at = _b("add", _b("mul", token, K.Const(q_width)),
               _b("add", _b("mul", head, K.Const(d_q)), k))
-    acc = K.Var("acc", "f32")
+    ct = state.dtype
+    acc = K.Var("acc", ct)
     target = _b("add", _b("mul", token, K.Const(heads_q * d_v)),
                 _b("add", _b("mul", head, K.Const(d_v)), v))
     return K.Loop(g, K.Const(0), K.Const(group), (K.Loop(v, K.Const(0), K.Const(d_v), (
-        K.Let(acc, _f(0)),
-        K.Loop(k, K.Const(0), K.Const(d_k), (K.Let(acc, K.Fma(K.Load(query, q_at),
+        K.Let(acc, _f(0, ct)),
+        K.Loop(k, K.Const(0), K.Const(d_k), (K.Let(acc, K.Fma(K.widen(K.Load(query, q_at)),
                                                                K.Load(state, s_at), acc)),)),
-        K.Store(out, target, _b("mul", acc, _f(scale))))),))
+        K.Store(out, target, K.narrow(_b("mul", acc, _f(scale, ct)), out.dtype)))),))
