@@ -27,6 +27,7 @@ from vinify.codegen.lowering.context import (
 )
 from vinify.codegen.lowering.data_movement import MAPPED_OPS
 from vinify.codegen.lowering.indexing import GATHER_OPS
+from vinify.errors import DeviceError
 from vinify.ops.conversion import convert_array
 
 INTEGER_BITS = {"i4": 4, "u4": 4, "i2": 2, "u2": 2}
@@ -48,7 +49,7 @@ def lower_storage_conversion(ctx: LoweringContext, node: Any) -> None:
     i = K.Var("i")
     x = K.Load(data, i)
     if data.dtype in ("u8", "i8"):  # every 8-bit source: storage types, i8, u8, boolean
-        value = _table_lookup(ctx, source, target, x)
+        value = _table_lookup(ctx, node, x)
     elif target.element_type.name in INTEGER_BITS:
         bits = INTEGER_BITS[target.element_type.name]
         whole = K.Cast(K.widen(x), "i64")
@@ -60,10 +61,15 @@ def lower_storage_conversion(ctx: LoweringContext, node: Any) -> None:
     ctx.emit("convert_storage", [loop], node.describe())
 
 
-def _table_lookup(ctx: LoweringContext, source: Any, target: Any, byte: K.Expr) -> K.Expr:
+def _table_lookup(ctx: LoweringContext, node: Any, byte: K.Expr) -> K.Expr:
+    source, target = node.inputs[0], node.outputs[0]
     codes = np.arange(256, dtype=np.uint8).view(source.element_type.dtype)
-    with np.errstate(all="ignore"):
-        converted = convert_array(codes, target.element_type.dtype)
+    try:
+        with np.errstate(all="ignore"):
+            converted = convert_array(codes, target.element_type.dtype)
+    except (TypeError, ValueError) as error:  # pairs ml_dtypes cannot convert between
+        raise DeviceError(f"CPU: {node.describe()}: {source.element_type} -> "
+                          f"{target.element_type} is not convertible: {error}") from None
     if target.element_type.name in STORAGE_ELEMENT_TYPES:
         converted = np.ascontiguousarray(converted).view(np.uint8)
     table = ctx.add_weights("convert_table", converted, kernel_dtype(target))
