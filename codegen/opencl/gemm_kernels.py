@@ -9,10 +9,11 @@ arguments, so one compiled kernel serves every layer with the same epilogue: PoC
 few kernels per model instead of one per layer.
 
 Two schedules, same arguments:
-- register-blocked (CPU-type devices): a work-item owns a column panel of VECTORS vectors of
-  `lanes` floats and a range of ROWS-row panels; the k loop is generator-unrolled into
-  ROWS x VECTORS accumulators updated with plain a*b+c (PoCL contracts it into FMAs, while fma()
-  would be a call); B rows that are padded to the panel width need no masks.
+- register-blocked (CPU-type devices): a work-item owns a column panel of `vectors` vectors of
+  `lanes` floats and a range of `rows`-row panels (the tile shape that pads C least, as the
+  CPU's); the k loop is generator-unrolled into rows x vectors accumulators updated with plain
+  a*b+c (PoCL contracts it into FMAs, while fma() would be a call); B rows that are padded to
+  the panel width need no masks.
 - local-tiled (GPUs): a TILE x TILE work-group computes a (TILE*WORK) x (TILE*WORK) block of C,
   staging TILE*WORK x TILE_K tiles of A and B in __local memory; each work-item keeps WORK x WORK
   accumulators.
@@ -45,6 +46,7 @@ class GemmVariant:
     a_space: str  # "weights" or "arena"
     b_space: str
     rows: int = ROWS  # rows per register tile: fewer for GEMMs with fewer rows (GEMV)
+    vectors: int = VECTORS  # vectors per register tile row (the tile that pads N least)
 
     @property
     def name(self) -> str:
@@ -92,7 +94,7 @@ def register_blocked_source(variant: GemmVariant, load: str, load_masked: str,
                             store_masked: str, activation: str) -> str:
     """The register-blocked kernel; `load*`/`store*` name the renderer's vector helpers and
     `activation` a helper function applied to the value on the last k block."""
-    lanes, width = variant.lanes, VECTORS * variant.lanes
+    lanes, width = variant.lanes, variant.vectors * variant.lanes
     kind = f"float{lanes}"
     lines = [gemm_signature(variant) + " {"]
     lines += ["  " + line for line in _pointers(variant)]
@@ -106,7 +108,7 @@ def register_blocked_source(variant: GemmVariant, load: str, load_masked: str,
         f"  const int full = valid == {width};",
     ]
     lines += [f"  const int{lanes} mask{v} = vx_lanemask{lanes}(valid - {v * lanes});"
-              for v in range(VECTORS)]
+              for v in range(variant.vectors)]
     lines += [
         "  const long mp_start = block * m_panels_per_item;",
         f"  const long m_panels = (M + {variant.rows - 1}) / {variant.rows};",
@@ -121,7 +123,7 @@ def register_blocked_source(variant: GemmVariant, load: str, load_masked: str,
     for r in range(variant.rows):
         body.append(f"const long row{r} = m0 + {r} < M ? m0 + {r} : M - 1;")
         body.append(f"const __global float* a{r} = A + row{r} * a_rs;")
-        for v in range(VECTORS):
+        for v in range(variant.vectors):
             partial = f"{load_masked}(C + row{r} * ldc + n0 + {v * lanes}, mask{v})"
             body.append(f"{kind} acc{r}_{v} = k0 == 0 ? ({kind})(0.0f) : {partial};")
     body += _k_loop(variant, load, load_masked, kind)
@@ -139,18 +141,19 @@ def _k_loop(variant: GemmVariant, load: str, load_masked: str, kind: str) -> lis
     def loop(masked: bool, start: str, stop: str) -> list[str]:
         lines = [f"for (long k = {start}; k < {stop}; k++) {{",
                  "  const __global float* brow = B + k * b_ks + n0;"]
-        for v in range(VECTORS):
+        for v in range(variant.vectors):
             offset = f"brow + {v * variant.lanes}"
             value = f"{load_masked}({offset}, mask{v})" if masked else f"{load}({offset})"
             lines.append(f"  const {kind} b{v} = {value};")
         for r in range(variant.rows):
             lines.append(f"  const {kind} a_{r} = ({kind})(a{r}[k * a_ks]);")
-            lines += [f"  acc{r}_{v} = a_{r} * b{v} + acc{r}_{v};" for v in range(VECTORS)]
+            lines += [f"  acc{r}_{v} = a_{r} * b{v} + acc{r}_{v};"
+                      for v in range(variant.vectors)]
         return lines + ["}"]
 
     if not variant.masked_b:
         return loop(False, "k0", "k1")
-    width = VECTORS * variant.lanes
+    width = variant.vectors * variant.lanes
     return ([f"const long rows_past = full ? 0 : (n0 + {width} + b_ks - 1) / b_ks - 1;",
              "const long k_split = k1 < K - rows_past ? k1 : (k0 > K - rows_past ? k0 :"
              " K - rows_past);"]
@@ -163,7 +166,7 @@ def _stores(variant: GemmVariant, load_masked: str, store_masked: str, activatio
     lanes = variant.lanes
     for r in range(variant.rows):
         lines.append(f"if (m0 + {r} < M) {{")
-        for v in range(VECTORS):
+        for v in range(variant.vectors):
             column = f"n0 + {v * lanes}"
             value = f"acc{r}_{v}"
             if variant.bias == "row":

@@ -48,6 +48,11 @@ class ScheduledKernel(K.Kernel):
     local_size: tuple | None = None  # None: the runtime's choice for the device
 
 
+def gemm_lanes(ctx: LoweringContext) -> int:
+    """f32 lanes per vector of the scheduled GEMMs (other kernels may use fewer)."""
+    return ctx.target.extra.get("gemm_lanes", ctx.target.vector_lanes)
+
+
 def round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
@@ -75,13 +80,24 @@ def _epilogue_parts(ctx: LoweringContext, epilogue: Epilogue, stem: str, bias_si
     return bias, residual
 
 
+def gemm_tile(ctx: LoweringContext, m_size: int, n_size: int) -> tuple[int, int]:
+    """(rows, vectors) of a register tile: the shared choice that pads C least (PoCL's code
+    for a tile is the CPU's); the local-tiled kernels ignore it."""
+    if ctx.target.extra.get("schedule", REGISTER_BLOCKED) != REGISTER_BLOCKED:
+        return min(ROWS, m_size), VECTORS
+    return gemm.choose_tile(m_size, n_size, gemm_lanes(ctx))
+
+
+def panel_width(ctx: LoweringContext, tile: tuple[int, int]) -> int:
+    return tile[1] * gemm_lanes(ctx)
+
+
 def emit_gemm(ctx: LoweringContext, variant_fields: dict, sizes: dict, buffers: list,
-              groups: int, batch: int, source: str) -> None:
+              groups: int, batch: int, source: str, tile: tuple[int, int]) -> None:
     """One scheduled GEMM launch over groups x images, split into enough work-items."""
-    lanes = ctx.target.vector_lanes
-    width = VECTORS * lanes
-    n_panels = -(-sizes["N"] // width)
-    rows = min(ROWS, sizes["M"])
+    lanes = gemm_lanes(ctx)
+    rows, vectors = tile
+    n_panels = -(-sizes["N"] // (vectors * lanes))
     m_panels = -(-sizes["M"] // rows)
     wanted = TILES_PER_COMPUTE_UNIT * ctx.target.threads
     m_blocks = max(1, min(m_panels, -(-wanted // (n_panels * groups * batch))))
@@ -93,7 +109,8 @@ def emit_gemm(ctx: LoweringContext, variant_fields: dict, sizes: dict, buffers: 
     formula = variant_fields.pop("activation")
     epilogue_lanes = lanes if schedule == REGISTER_BLOCKED else 1
     variant_fields["activation"] = formula(K.Var(ACTIVATION_INPUT, "f32", epilogue_lanes))
-    variant = GemmVariant(schedule=schedule, lanes=lanes, rows=rows, **variant_fields)
+    variant = GemmVariant(schedule=schedule, lanes=lanes, rows=rows, vectors=vectors,
+                          **variant_fields)
     global_size, local_size = (n_panels * m_blocks, groups, batch), None
     if schedule != REGISTER_BLOCKED:
         global_size, local_size = local_tiled_launch(sizes["M"], sizes["N"], groups, batch)
@@ -122,11 +139,12 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
     bias, residual = _epilogue_parts(ctx, epilogue, node.name or "conv", groups * m_size)
     source = " + ".join(n.describe() for n in epilogue.nodes)
     image_size = geo.channels * geo.height * geo.width
+    tile = gemm_tile(ctx, m_size, n_size)
     if geo.is_pointwise:  # read in place: only the last column panel needs lane masks
         b, ldb, b_is = x, n_size, image_size
-        masked = n_size % (VECTORS * ctx.target.vector_lanes) != 0
+        masked = n_size % panel_width(ctx, tile) != 0
     else:  # rows padded to the panel width: the k loop needs no lane masks
-        ldb = round_up(n_size, VECTORS * ctx.target.vector_lanes)
+        ldb = round_up(n_size, panel_width(ctx, tile))
         b_is = geo.channels * geo.kernel_h * geo.kernel_w * ldb
         b = ctx.scratch("im2col", batch * b_is)
         _emit_im2col(ctx, x, b, geo, ldb, b_is, batch, source)
@@ -140,7 +158,7 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
                   bias="row" if bias is not None else "none", residual=residual is not None,
                   activation=_activation_formula(epilogue),
                   a_space="weights" if a.name in ctx.weights else "arena", b_space="arena")
-    emit_gemm(ctx, fields, sizes, [a, b, out, bias, residual], groups, batch, source)
+    emit_gemm(ctx, fields, sizes, [a, b, out, bias, residual], groups, batch, source, tile)
 
 
 def _scheduled_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue) -> bool:
@@ -209,7 +227,8 @@ def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = No
     k_size = a_shape[-2] if transpose_a else a_shape[-1]
     m_size = int(np.prod(a_shape)) // k_size
     n_size = b_shape[0] if transpose_b else b_shape[1]
-    width = VECTORS * ctx.target.vector_lanes
+    tile = gemm_tile(ctx, m_size, n_size)
+    width = panel_width(ctx, tile)
     n_padded = round_up(n_size, width)
     b_const = ctx.constant(b_value)
     if b_const is not None:
@@ -233,7 +252,7 @@ def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = No
                   residual=residual is not None, activation=_activation_formula(epilogue),
                   a_space="weights" if a.name in ctx.weights else "arena", b_space=b_space)
     source = " + ".join(n.describe() for n in epilogue.nodes)
-    emit_gemm(ctx, fields, sizes, [a, b, out, bias, residual], 1, 1, source)
+    emit_gemm(ctx, fields, sizes, [a, b, out, bias, residual], 1, 1, source, tile)
 
 
 SCHEDULED = {"Convolution": lower_convolution, "GroupConvolution": lower_convolution,

@@ -18,6 +18,10 @@ from vinify.codegen import kernel_ir as K
 from vinify.codegen.opencl.c_renderer import CStyleRenderer, KernelSource
 
 LANE_NAMES = "0123456789abcdef"
+# The signed integer of each OpenCL C scalar's size: a vector `?:` needs its condition in it.
+C_SAME_SIZE_INTEGER = {"float": "int", "double": "long", "half": "short", "int": "int",
+                       "uint": "int", "long": "long", "ulong": "long", "short": "short",
+                       "ushort": "short", "char": "char", "uchar": "char"}
 SAME_SIZE_INTEGER = {"f32": "int", "i32": "int", "u32": "int", "i1": "int", "i64": "long",
                      "u64": "long", "f64": "long", "i16": "short", "u16": "short",
                      "i8": "char", "u8": "char"}
@@ -162,6 +166,9 @@ class OpenClRenderer(CStyleRenderer):
         if node.index.lanes > 1:
             name = self.gather_helper(scalar, lanes, node.mask is not None)
             arguments = f"{pointer}, {index}"
+        elif node.mask is not None:
+            name = self.based_masked_load_helper(scalar, lanes)
+            arguments = f"{pointer}, {index}"
         else:
             name = self.load_helper(scalar, lanes, node.mask is not None)
             arguments = f"{pointer} + {index}"
@@ -187,17 +194,37 @@ class OpenClRenderer(CStyleRenderer):
             f"{self.helper_prefix} {kind} {name}(const __global {scalar}* p, int{lanes} m) {{\n"
             f"  return ({all_lanes(lanes)}) != 0 ? {plain}(p) : {name}_lanes(p, m);\n}}"))
 
+    def based_masked_load_helper(self, scalar: str, lanes: int) -> str:
+        """`lanes` elements from p[i] with lane masks: one vector load when every lane is on,
+        else a branch-free masked gather (off lanes read p[0]: never out of the buffer, while
+        p + i may point before it)."""
+        kind = f"{scalar}{lanes}"
+        name = f"vx_loadb{lanes}_{scalar}"
+        plain = self.load_helper(scalar, lanes, False)
+        gather = self.gather_helper(scalar, lanes, True)
+        iota = ", ".join(str(lane) for lane in lanes_of(lanes))
+        return self.helper(name, (
+            f"{self.helper_prefix} {kind} {name}(const __global {scalar}* p, long i, "
+            f"int{lanes} m) {{\n  if (({all_lanes(lanes)}) != 0) return {plain}(p + i);\n"
+            f"  return {gather}(p, (long{lanes})(i) + (long{lanes})({iota}), m);\n}}"))
+
     def gather_helper(self, scalar: str, lanes: int, masked: bool) -> str:
+        """One element per lane. Masked: off lanes read element 0 (kernel IR buffers are never
+        empty) and are zeroed after, so the loads carry no branches and can be vectorized."""
         kind = f"{scalar}{lanes}"
         name = f"vx_gather{'m' if masked else ''}{lanes}_{scalar}"
-        mask_parameter = f", int{lanes} m" if masked else ""
-        elements = []
-        for lane in lanes_of(lanes):
-            element = f"p[{component('i', lane)}]"
-            elements.append(f"{component('m', lane)} ? {element} : 0" if masked else element)
+        elements = ", ".join(f"p[{component('i', lane)}]" for lane in lanes_of(lanes))
+        if not masked:
+            return self.helper(name, (
+                f"{self.helper_prefix} {kind} {name}(const __global {scalar}* p, long{lanes} i) "
+                f"{{\n  return ({kind})({elements});\n}}"))
+        zero = f"({kind})(0)"
+        integer = C_SAME_SIZE_INTEGER[scalar]
+        select_mask = "m" if integer == "int" else f"convert_{integer}{lanes}(m)"
         return self.helper(name, (
-            f"{self.helper_prefix} {kind} {name}(const __global {scalar}* p, long{lanes} i"
-            f"{mask_parameter}) {{\n  return ({kind})({', '.join(elements)});\n}}"))
+            f"{self.helper_prefix} {kind} {name}(const __global {scalar}* p, long{lanes} i, "
+            f"int{lanes} m) {{\n  i = convert_long{lanes}(m) ? i : (long{lanes})(0);\n"
+            f"  return {select_mask} ? ({kind})({elements}) : {zero};\n}}"))
 
     def vector_store(self, statement: K.Store, pointer: str, value: str) -> str:
         lanes, scalar = statement.value.lanes, self.scalars[statement.buffer.dtype]

@@ -2,7 +2,7 @@
 
 static inline __attribute__((always_inline)) float8 vx_max_float8(float8 a, float8 b) { return ((a > b || a != a) ? a : b); }
 
-static inline __attribute__((always_inline)) float8 act_gemm_register_blocked_eaaaad9ae2(float8 v_x) { return vx_max_float8(v_x, ((float8)(0.0f))); }
+static inline __attribute__((always_inline)) float8 act_gemm_register_blocked_5243402d6c(float8 v_x) { return vx_max_float8(v_x, ((float8)(0.0f))); }
 
 static inline __attribute__((always_inline)) int8 vx_lanemask8(long count) {
   int n = count < 0 ? 0 : (count > 8 ? 8 : (int)count);
@@ -47,139 +47,121 @@ __kernel void im2col_rows(__global uchar* arena, __global const uchar* weights,
   }
 }
 
-__kernel void gemm_register_blocked_eaaaad9ae2(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups) {
+__kernel void gemm_register_blocked_5243402d6c(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups) {
   const long group = get_global_id(1), image = get_global_id(2);
   const __global float* A = (const __global float*)(weights) + a_off + group * a_gs;
   const __global float* B = (const __global float*)(arena) + b_off + group * b_gs + image * b_is;
   __global float* C = (__global float*)(arena) + c_off + group * c_gs + image * c_is;
   const __global float* bias = (const __global float*)(weights) + bias_off + group * bias_gs;
-  const long n_panels = (N + 31) / 32;
+  const long n_panels = (N + 15) / 16;
   const long panel = (long)get_global_id(0) / m_blocks;
   const long block = (long)get_global_id(0) % m_blocks;
   if (panel >= n_panels) return;
-  const long n0 = panel * 32;
-  const long valid = N - n0 < 32 ? N - n0 : 32;
-  const int full = valid == 32;
+  const long n0 = panel * 16;
+  const long valid = N - n0 < 16 ? N - n0 : 16;
+  const int full = valid == 16;
   const int8 mask0 = vx_lanemask8(valid - 0);
   const int8 mask1 = vx_lanemask8(valid - 8);
-  const int8 mask2 = vx_lanemask8(valid - 16);
-  const int8 mask3 = vx_lanemask8(valid - 24);
   const long mp_start = block * m_panels_per_item;
-  const long m_panels = (M + 5) / 6;
+  const long m_panels = (M + 7) / 8;
   const long mp_stop = mp_start + m_panels_per_item < m_panels ? mp_start + m_panels_per_item : m_panels;
   for (long k0 = 0; k0 < K; k0 += 256) {
     const long k1 = k0 + 256 < K ? k0 + 256 : K;
     for (long mp = mp_start; mp < mp_stop; mp++) {
-      const long m0 = mp * 6;
+      const long m0 = mp * 8;
       const long row0 = m0 + 0 < M ? m0 + 0 : M - 1;
       const __global float* a0 = A + row0 * a_rs;
       float8 acc0_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row0 * ldc + n0 + 0, mask0);
       float8 acc0_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row0 * ldc + n0 + 8, mask1);
-      float8 acc0_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row0 * ldc + n0 + 16, mask2);
-      float8 acc0_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row0 * ldc + n0 + 24, mask3);
       const long row1 = m0 + 1 < M ? m0 + 1 : M - 1;
       const __global float* a1 = A + row1 * a_rs;
       float8 acc1_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row1 * ldc + n0 + 0, mask0);
       float8 acc1_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row1 * ldc + n0 + 8, mask1);
-      float8 acc1_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row1 * ldc + n0 + 16, mask2);
-      float8 acc1_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row1 * ldc + n0 + 24, mask3);
       const long row2 = m0 + 2 < M ? m0 + 2 : M - 1;
       const __global float* a2 = A + row2 * a_rs;
       float8 acc2_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row2 * ldc + n0 + 0, mask0);
       float8 acc2_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row2 * ldc + n0 + 8, mask1);
-      float8 acc2_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row2 * ldc + n0 + 16, mask2);
-      float8 acc2_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row2 * ldc + n0 + 24, mask3);
       const long row3 = m0 + 3 < M ? m0 + 3 : M - 1;
       const __global float* a3 = A + row3 * a_rs;
       float8 acc3_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row3 * ldc + n0 + 0, mask0);
       float8 acc3_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row3 * ldc + n0 + 8, mask1);
-      float8 acc3_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row3 * ldc + n0 + 16, mask2);
-      float8 acc3_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row3 * ldc + n0 + 24, mask3);
       const long row4 = m0 + 4 < M ? m0 + 4 : M - 1;
       const __global float* a4 = A + row4 * a_rs;
       float8 acc4_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 0, mask0);
       float8 acc4_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 8, mask1);
-      float8 acc4_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 16, mask2);
-      float8 acc4_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 24, mask3);
       const long row5 = m0 + 5 < M ? m0 + 5 : M - 1;
       const __global float* a5 = A + row5 * a_rs;
       float8 acc5_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row5 * ldc + n0 + 0, mask0);
       float8 acc5_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row5 * ldc + n0 + 8, mask1);
-      float8 acc5_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row5 * ldc + n0 + 16, mask2);
-      float8 acc5_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row5 * ldc + n0 + 24, mask3);
+      const long row6 = m0 + 6 < M ? m0 + 6 : M - 1;
+      const __global float* a6 = A + row6 * a_rs;
+      float8 acc6_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row6 * ldc + n0 + 0, mask0);
+      float8 acc6_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row6 * ldc + n0 + 8, mask1);
+      const long row7 = m0 + 7 < M ? m0 + 7 : M - 1;
+      const __global float* a7 = A + row7 * a_rs;
+      float8 acc7_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row7 * ldc + n0 + 0, mask0);
+      float8 acc7_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row7 * ldc + n0 + 8, mask1);
       for (long k = k0; k < k1; k++) {
         const __global float* brow = B + k * b_ks + n0;
         const float8 b0 = vx_load8_float(brow + 0);
         const float8 b1 = vx_load8_float(brow + 8);
-        const float8 b2 = vx_load8_float(brow + 16);
-        const float8 b3 = vx_load8_float(brow + 24);
         const float8 a_0 = (float8)(a0[k * a_ks]);
         acc0_0 = a_0 * b0 + acc0_0;
         acc0_1 = a_0 * b1 + acc0_1;
-        acc0_2 = a_0 * b2 + acc0_2;
-        acc0_3 = a_0 * b3 + acc0_3;
         const float8 a_1 = (float8)(a1[k * a_ks]);
         acc1_0 = a_1 * b0 + acc1_0;
         acc1_1 = a_1 * b1 + acc1_1;
-        acc1_2 = a_1 * b2 + acc1_2;
-        acc1_3 = a_1 * b3 + acc1_3;
         const float8 a_2 = (float8)(a2[k * a_ks]);
         acc2_0 = a_2 * b0 + acc2_0;
         acc2_1 = a_2 * b1 + acc2_1;
-        acc2_2 = a_2 * b2 + acc2_2;
-        acc2_3 = a_2 * b3 + acc2_3;
         const float8 a_3 = (float8)(a3[k * a_ks]);
         acc3_0 = a_3 * b0 + acc3_0;
         acc3_1 = a_3 * b1 + acc3_1;
-        acc3_2 = a_3 * b2 + acc3_2;
-        acc3_3 = a_3 * b3 + acc3_3;
         const float8 a_4 = (float8)(a4[k * a_ks]);
         acc4_0 = a_4 * b0 + acc4_0;
         acc4_1 = a_4 * b1 + acc4_1;
-        acc4_2 = a_4 * b2 + acc4_2;
-        acc4_3 = a_4 * b3 + acc4_3;
         const float8 a_5 = (float8)(a5[k * a_ks]);
         acc5_0 = a_5 * b0 + acc5_0;
         acc5_1 = a_5 * b1 + acc5_1;
-        acc5_2 = a_5 * b2 + acc5_2;
-        acc5_3 = a_5 * b3 + acc5_3;
+        const float8 a_6 = (float8)(a6[k * a_ks]);
+        acc6_0 = a_6 * b0 + acc6_0;
+        acc6_1 = a_6 * b1 + acc6_1;
+        const float8 a_7 = (float8)(a7[k * a_ks]);
+        acc7_0 = a_7 * b0 + acc7_0;
+        acc7_1 = a_7 * b1 + acc7_1;
       }
       const int last = k1 == K;
       if (m0 + 0 < M) {
-        vx_storem8_float(C + row0 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc0_0 + (float8)(bias[row0])) : acc0_0, mask0);
-        vx_storem8_float(C + row0 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc0_1 + (float8)(bias[row0])) : acc0_1, mask1);
-        vx_storem8_float(C + row0 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc0_2 + (float8)(bias[row0])) : acc0_2, mask2);
-        vx_storem8_float(C + row0 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc0_3 + (float8)(bias[row0])) : acc0_3, mask3);
+        vx_storem8_float(C + row0 * ldc + n0 + 0, last ? act_gemm_register_blocked_5243402d6c(acc0_0 + (float8)(bias[row0])) : acc0_0, mask0);
+        vx_storem8_float(C + row0 * ldc + n0 + 8, last ? act_gemm_register_blocked_5243402d6c(acc0_1 + (float8)(bias[row0])) : acc0_1, mask1);
       }
       if (m0 + 1 < M) {
-        vx_storem8_float(C + row1 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc1_0 + (float8)(bias[row1])) : acc1_0, mask0);
-        vx_storem8_float(C + row1 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc1_1 + (float8)(bias[row1])) : acc1_1, mask1);
-        vx_storem8_float(C + row1 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc1_2 + (float8)(bias[row1])) : acc1_2, mask2);
-        vx_storem8_float(C + row1 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc1_3 + (float8)(bias[row1])) : acc1_3, mask3);
+        vx_storem8_float(C + row1 * ldc + n0 + 0, last ? act_gemm_register_blocked_5243402d6c(acc1_0 + (float8)(bias[row1])) : acc1_0, mask0);
+        vx_storem8_float(C + row1 * ldc + n0 + 8, last ? act_gemm_register_blocked_5243402d6c(acc1_1 + (float8)(bias[row1])) : acc1_1, mask1);
       }
       if (m0 + 2 < M) {
-        vx_storem8_float(C + row2 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc2_0 + (float8)(bias[row2])) : acc2_0, mask0);
-        vx_storem8_float(C + row2 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc2_1 + (float8)(bias[row2])) : acc2_1, mask1);
-        vx_storem8_float(C + row2 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc2_2 + (float8)(bias[row2])) : acc2_2, mask2);
-        vx_storem8_float(C + row2 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc2_3 + (float8)(bias[row2])) : acc2_3, mask3);
+        vx_storem8_float(C + row2 * ldc + n0 + 0, last ? act_gemm_register_blocked_5243402d6c(acc2_0 + (float8)(bias[row2])) : acc2_0, mask0);
+        vx_storem8_float(C + row2 * ldc + n0 + 8, last ? act_gemm_register_blocked_5243402d6c(acc2_1 + (float8)(bias[row2])) : acc2_1, mask1);
       }
       if (m0 + 3 < M) {
-        vx_storem8_float(C + row3 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc3_0 + (float8)(bias[row3])) : acc3_0, mask0);
-        vx_storem8_float(C + row3 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc3_1 + (float8)(bias[row3])) : acc3_1, mask1);
-        vx_storem8_float(C + row3 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc3_2 + (float8)(bias[row3])) : acc3_2, mask2);
-        vx_storem8_float(C + row3 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc3_3 + (float8)(bias[row3])) : acc3_3, mask3);
+        vx_storem8_float(C + row3 * ldc + n0 + 0, last ? act_gemm_register_blocked_5243402d6c(acc3_0 + (float8)(bias[row3])) : acc3_0, mask0);
+        vx_storem8_float(C + row3 * ldc + n0 + 8, last ? act_gemm_register_blocked_5243402d6c(acc3_1 + (float8)(bias[row3])) : acc3_1, mask1);
       }
       if (m0 + 4 < M) {
-        vx_storem8_float(C + row4 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc4_0 + (float8)(bias[row4])) : acc4_0, mask0);
-        vx_storem8_float(C + row4 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc4_1 + (float8)(bias[row4])) : acc4_1, mask1);
-        vx_storem8_float(C + row4 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc4_2 + (float8)(bias[row4])) : acc4_2, mask2);
-        vx_storem8_float(C + row4 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc4_3 + (float8)(bias[row4])) : acc4_3, mask3);
+        vx_storem8_float(C + row4 * ldc + n0 + 0, last ? act_gemm_register_blocked_5243402d6c(acc4_0 + (float8)(bias[row4])) : acc4_0, mask0);
+        vx_storem8_float(C + row4 * ldc + n0 + 8, last ? act_gemm_register_blocked_5243402d6c(acc4_1 + (float8)(bias[row4])) : acc4_1, mask1);
       }
       if (m0 + 5 < M) {
-        vx_storem8_float(C + row5 * ldc + n0 + 0, last ? act_gemm_register_blocked_eaaaad9ae2(acc5_0 + (float8)(bias[row5])) : acc5_0, mask0);
-        vx_storem8_float(C + row5 * ldc + n0 + 8, last ? act_gemm_register_blocked_eaaaad9ae2(acc5_1 + (float8)(bias[row5])) : acc5_1, mask1);
-        vx_storem8_float(C + row5 * ldc + n0 + 16, last ? act_gemm_register_blocked_eaaaad9ae2(acc5_2 + (float8)(bias[row5])) : acc5_2, mask2);
-        vx_storem8_float(C + row5 * ldc + n0 + 24, last ? act_gemm_register_blocked_eaaaad9ae2(acc5_3 + (float8)(bias[row5])) : acc5_3, mask3);
+        vx_storem8_float(C + row5 * ldc + n0 + 0, last ? act_gemm_register_blocked_5243402d6c(acc5_0 + (float8)(bias[row5])) : acc5_0, mask0);
+        vx_storem8_float(C + row5 * ldc + n0 + 8, last ? act_gemm_register_blocked_5243402d6c(acc5_1 + (float8)(bias[row5])) : acc5_1, mask1);
+      }
+      if (m0 + 6 < M) {
+        vx_storem8_float(C + row6 * ldc + n0 + 0, last ? act_gemm_register_blocked_5243402d6c(acc6_0 + (float8)(bias[row6])) : acc6_0, mask0);
+        vx_storem8_float(C + row6 * ldc + n0 + 8, last ? act_gemm_register_blocked_5243402d6c(acc6_1 + (float8)(bias[row6])) : acc6_1, mask1);
+      }
+      if (m0 + 7 < M) {
+        vx_storem8_float(C + row7 * ldc + n0 + 0, last ? act_gemm_register_blocked_5243402d6c(acc7_0 + (float8)(bias[row7])) : acc7_0, mask0);
+        vx_storem8_float(C + row7 * ldc + n0 + 8, last ? act_gemm_register_blocked_5243402d6c(acc7_1 + (float8)(bias[row7])) : acc7_1, mask1);
       }
     }
   }

@@ -7,19 +7,17 @@ static inline __attribute__((always_inline)) int4 vx_lanemask4(long count) {
 
 static inline __attribute__((always_inline)) float4 vx_load4_float(const __global float* p) { return (float4)(p[0], p[1], p[2], p[3]); }
 
-static __attribute__((noinline)) float4 vx_loadm4_float_lanes(const __global float* p, int4 m) {
-  return (float4)(m.s0 ? p[0] : 0, m.s1 ? p[1] : 0, m.s2 ? p[2] : 0, m.s3 ? p[3] : 0);
+static inline __attribute__((always_inline)) float4 vx_gatherm4_float(const __global float* p, long4 i, int4 m) {
+  i = convert_long4(m) ? i : (long4)(0);
+  return m ? (float4)(p[i.s0], p[i.s1], p[i.s2], p[i.s3]) : (float4)(0);
 }
 
-static inline __attribute__((always_inline)) float4 vx_loadm4_float(const __global float* p, int4 m) {
-  return (((m.lo & m.hi).s0 & (m.lo & m.hi).s1)) != 0 ? vx_load4_float(p) : vx_loadm4_float_lanes(p, m);
+static inline __attribute__((always_inline)) float4 vx_loadb4_float(const __global float* p, long i, int4 m) {
+  if ((((m.lo & m.hi).s0 & (m.lo & m.hi).s1)) != 0) return vx_load4_float(p + i);
+  return vx_gatherm4_float(p, (long4)(i) + (long4)(0, 1, 2, 3), m);
 }
 
 static inline __attribute__((always_inline)) float vx_reduce_add_float4(float4 v) { return v.s0 + v.s1 + v.s2 + v.s3; }
-
-static inline __attribute__((always_inline)) float4 vx_gatherm4_float(const __global float* p, long4 i, int4 m) {
-  return (float4)(m.s0 ? p[i.s0] : 0, m.s1 ? p[i.s1] : 0, m.s2 ? p[i.s2] : 0, m.s3 ? p[i.s3] : 0);
-}
 
 static inline __attribute__((always_inline)) float vx_max_float(float a, float b) { return (a > b || a != a) ? a : b; }
 
@@ -32,7 +30,7 @@ __kernel void k_example(__global uchar* restrict arena, __global const uchar* re
     float v_total = 0.0f;
     for (long v_j = 0L; v_j < 16L; v_j += 4) {
       int4 t_0 = vx_lanemask4((13L - v_j));
-      float4 t_1 = vx_loadm4_float(b_data + ((v_i * 16L) + v_j), t_0);
+      float4 t_1 = vx_loadb4_float(b_data, ((v_i * 16L) + v_j), t_0);
       v_total = (v_total + vx_reduce_add_float4(((t_1 > ((float4)(0.0f))) ? t_1 : exp(vx_gatherm4_float(b_data, (((long4)(0, 1, 2, 3)) * ((long4)(3L))), t_0)))));
     }
     b_out[v_i] = vx_max_float(v_total, (-1.0f));

@@ -4,7 +4,7 @@ static inline __attribute__((always_inline)) float8 vx_max_float8(float8 a, floa
 
 static inline __attribute__((always_inline)) float8 vx_min_float8(float8 a, float8 b) { return ((a < b || a != a) ? a : b); }
 
-static inline __attribute__((always_inline)) float8 act_gemm_register_blocked_93be4b1629(float8 v_x) { return vx_min_float8(vx_max_float8(v_x, ((float8)((-1.0f)))), ((float8)(1.0f))); }
+static inline __attribute__((always_inline)) float8 act_gemm_register_blocked_0d586990ce(float8 v_x) { return vx_min_float8(vx_max_float8(v_x, ((float8)((-1.0f)))), ((float8)(1.0f))); }
 
 static inline __attribute__((always_inline)) int8 vx_lanemask8(long count) {
   int n = count < 0 ? 0 : (count > 8 ? 8 : (int)count);
@@ -31,23 +31,21 @@ static inline __attribute__((always_inline)) void vx_storem8_float(__global floa
   if (((((m.lo & m.hi).lo & (m.lo & m.hi).hi).s0 & ((m.lo & m.hi).lo & (m.lo & m.hi).hi).s1)) != 0) vx_store8_float(p, v); else vx_storem8_float_lanes(p, v, m);
 }
 
-__kernel void gemm_register_blocked_93be4b1629(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups) {
+__kernel void gemm_register_blocked_0d586990ce(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups) {
   const long group = get_global_id(1), image = get_global_id(2);
   const __global float* A = (const __global float*)(arena) + a_off + group * a_gs;
   const __global float* B = (const __global float*)(weights) + b_off + group * b_gs + image * b_is;
   __global float* C = (__global float*)(arena) + c_off + group * c_gs + image * c_is;
   const __global float* R = (const __global float*)(arena) + res_off + group * c_gs + image * c_is;
-  const long n_panels = (N + 31) / 32;
+  const long n_panels = (N + 15) / 16;
   const long panel = (long)get_global_id(0) / m_blocks;
   const long block = (long)get_global_id(0) % m_blocks;
   if (panel >= n_panels) return;
-  const long n0 = panel * 32;
-  const long valid = N - n0 < 32 ? N - n0 : 32;
-  const int full = valid == 32;
+  const long n0 = panel * 16;
+  const long valid = N - n0 < 16 ? N - n0 : 16;
+  const int full = valid == 16;
   const int8 mask0 = vx_lanemask8(valid - 0);
   const int8 mask1 = vx_lanemask8(valid - 8);
-  const int8 mask2 = vx_lanemask8(valid - 16);
-  const int8 mask3 = vx_lanemask8(valid - 24);
   const long mp_start = block * m_panels_per_item;
   const long m_panels = (M + 4) / 5;
   const long mp_stop = mp_start + m_panels_per_item < m_panels ? mp_start + m_panels_per_item : m_panels;
@@ -59,94 +57,62 @@ __kernel void gemm_register_blocked_93be4b1629(__global uchar* arena, __global c
       const __global float* a0 = A + row0 * a_rs;
       float8 acc0_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row0 * ldc + n0 + 0, mask0);
       float8 acc0_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row0 * ldc + n0 + 8, mask1);
-      float8 acc0_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row0 * ldc + n0 + 16, mask2);
-      float8 acc0_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row0 * ldc + n0 + 24, mask3);
       const long row1 = m0 + 1 < M ? m0 + 1 : M - 1;
       const __global float* a1 = A + row1 * a_rs;
       float8 acc1_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row1 * ldc + n0 + 0, mask0);
       float8 acc1_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row1 * ldc + n0 + 8, mask1);
-      float8 acc1_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row1 * ldc + n0 + 16, mask2);
-      float8 acc1_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row1 * ldc + n0 + 24, mask3);
       const long row2 = m0 + 2 < M ? m0 + 2 : M - 1;
       const __global float* a2 = A + row2 * a_rs;
       float8 acc2_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row2 * ldc + n0 + 0, mask0);
       float8 acc2_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row2 * ldc + n0 + 8, mask1);
-      float8 acc2_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row2 * ldc + n0 + 16, mask2);
-      float8 acc2_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row2 * ldc + n0 + 24, mask3);
       const long row3 = m0 + 3 < M ? m0 + 3 : M - 1;
       const __global float* a3 = A + row3 * a_rs;
       float8 acc3_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row3 * ldc + n0 + 0, mask0);
       float8 acc3_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row3 * ldc + n0 + 8, mask1);
-      float8 acc3_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row3 * ldc + n0 + 16, mask2);
-      float8 acc3_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row3 * ldc + n0 + 24, mask3);
       const long row4 = m0 + 4 < M ? m0 + 4 : M - 1;
       const __global float* a4 = A + row4 * a_rs;
       float8 acc4_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 0, mask0);
       float8 acc4_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 8, mask1);
-      float8 acc4_2 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 16, mask2);
-      float8 acc4_3 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 24, mask3);
       for (long k = k0; k < k1; k++) {
         const __global float* brow = B + k * b_ks + n0;
         const float8 b0 = vx_load8_float(brow + 0);
         const float8 b1 = vx_load8_float(brow + 8);
-        const float8 b2 = vx_load8_float(brow + 16);
-        const float8 b3 = vx_load8_float(brow + 24);
         const float8 a_0 = (float8)(a0[k * a_ks]);
         acc0_0 = a_0 * b0 + acc0_0;
         acc0_1 = a_0 * b1 + acc0_1;
-        acc0_2 = a_0 * b2 + acc0_2;
-        acc0_3 = a_0 * b3 + acc0_3;
         const float8 a_1 = (float8)(a1[k * a_ks]);
         acc1_0 = a_1 * b0 + acc1_0;
         acc1_1 = a_1 * b1 + acc1_1;
-        acc1_2 = a_1 * b2 + acc1_2;
-        acc1_3 = a_1 * b3 + acc1_3;
         const float8 a_2 = (float8)(a2[k * a_ks]);
         acc2_0 = a_2 * b0 + acc2_0;
         acc2_1 = a_2 * b1 + acc2_1;
-        acc2_2 = a_2 * b2 + acc2_2;
-        acc2_3 = a_2 * b3 + acc2_3;
         const float8 a_3 = (float8)(a3[k * a_ks]);
         acc3_0 = a_3 * b0 + acc3_0;
         acc3_1 = a_3 * b1 + acc3_1;
-        acc3_2 = a_3 * b2 + acc3_2;
-        acc3_3 = a_3 * b3 + acc3_3;
         const float8 a_4 = (float8)(a4[k * a_ks]);
         acc4_0 = a_4 * b0 + acc4_0;
         acc4_1 = a_4 * b1 + acc4_1;
-        acc4_2 = a_4 * b2 + acc4_2;
-        acc4_3 = a_4 * b3 + acc4_3;
       }
       const int last = k1 == K;
       if (m0 + 0 < M) {
-        vx_storem8_float(C + row0 * ldc + n0 + 0, last ? act_gemm_register_blocked_93be4b1629(acc0_0 + vx_loadm8_float(R + row0 * ldc + n0 + 0, mask0)) : acc0_0, mask0);
-        vx_storem8_float(C + row0 * ldc + n0 + 8, last ? act_gemm_register_blocked_93be4b1629(acc0_1 + vx_loadm8_float(R + row0 * ldc + n0 + 8, mask1)) : acc0_1, mask1);
-        vx_storem8_float(C + row0 * ldc + n0 + 16, last ? act_gemm_register_blocked_93be4b1629(acc0_2 + vx_loadm8_float(R + row0 * ldc + n0 + 16, mask2)) : acc0_2, mask2);
-        vx_storem8_float(C + row0 * ldc + n0 + 24, last ? act_gemm_register_blocked_93be4b1629(acc0_3 + vx_loadm8_float(R + row0 * ldc + n0 + 24, mask3)) : acc0_3, mask3);
+        vx_storem8_float(C + row0 * ldc + n0 + 0, last ? act_gemm_register_blocked_0d586990ce(acc0_0 + vx_loadm8_float(R + row0 * ldc + n0 + 0, mask0)) : acc0_0, mask0);
+        vx_storem8_float(C + row0 * ldc + n0 + 8, last ? act_gemm_register_blocked_0d586990ce(acc0_1 + vx_loadm8_float(R + row0 * ldc + n0 + 8, mask1)) : acc0_1, mask1);
       }
       if (m0 + 1 < M) {
-        vx_storem8_float(C + row1 * ldc + n0 + 0, last ? act_gemm_register_blocked_93be4b1629(acc1_0 + vx_loadm8_float(R + row1 * ldc + n0 + 0, mask0)) : acc1_0, mask0);
-        vx_storem8_float(C + row1 * ldc + n0 + 8, last ? act_gemm_register_blocked_93be4b1629(acc1_1 + vx_loadm8_float(R + row1 * ldc + n0 + 8, mask1)) : acc1_1, mask1);
-        vx_storem8_float(C + row1 * ldc + n0 + 16, last ? act_gemm_register_blocked_93be4b1629(acc1_2 + vx_loadm8_float(R + row1 * ldc + n0 + 16, mask2)) : acc1_2, mask2);
-        vx_storem8_float(C + row1 * ldc + n0 + 24, last ? act_gemm_register_blocked_93be4b1629(acc1_3 + vx_loadm8_float(R + row1 * ldc + n0 + 24, mask3)) : acc1_3, mask3);
+        vx_storem8_float(C + row1 * ldc + n0 + 0, last ? act_gemm_register_blocked_0d586990ce(acc1_0 + vx_loadm8_float(R + row1 * ldc + n0 + 0, mask0)) : acc1_0, mask0);
+        vx_storem8_float(C + row1 * ldc + n0 + 8, last ? act_gemm_register_blocked_0d586990ce(acc1_1 + vx_loadm8_float(R + row1 * ldc + n0 + 8, mask1)) : acc1_1, mask1);
       }
       if (m0 + 2 < M) {
-        vx_storem8_float(C + row2 * ldc + n0 + 0, last ? act_gemm_register_blocked_93be4b1629(acc2_0 + vx_loadm8_float(R + row2 * ldc + n0 + 0, mask0)) : acc2_0, mask0);
-        vx_storem8_float(C + row2 * ldc + n0 + 8, last ? act_gemm_register_blocked_93be4b1629(acc2_1 + vx_loadm8_float(R + row2 * ldc + n0 + 8, mask1)) : acc2_1, mask1);
-        vx_storem8_float(C + row2 * ldc + n0 + 16, last ? act_gemm_register_blocked_93be4b1629(acc2_2 + vx_loadm8_float(R + row2 * ldc + n0 + 16, mask2)) : acc2_2, mask2);
-        vx_storem8_float(C + row2 * ldc + n0 + 24, last ? act_gemm_register_blocked_93be4b1629(acc2_3 + vx_loadm8_float(R + row2 * ldc + n0 + 24, mask3)) : acc2_3, mask3);
+        vx_storem8_float(C + row2 * ldc + n0 + 0, last ? act_gemm_register_blocked_0d586990ce(acc2_0 + vx_loadm8_float(R + row2 * ldc + n0 + 0, mask0)) : acc2_0, mask0);
+        vx_storem8_float(C + row2 * ldc + n0 + 8, last ? act_gemm_register_blocked_0d586990ce(acc2_1 + vx_loadm8_float(R + row2 * ldc + n0 + 8, mask1)) : acc2_1, mask1);
       }
       if (m0 + 3 < M) {
-        vx_storem8_float(C + row3 * ldc + n0 + 0, last ? act_gemm_register_blocked_93be4b1629(acc3_0 + vx_loadm8_float(R + row3 * ldc + n0 + 0, mask0)) : acc3_0, mask0);
-        vx_storem8_float(C + row3 * ldc + n0 + 8, last ? act_gemm_register_blocked_93be4b1629(acc3_1 + vx_loadm8_float(R + row3 * ldc + n0 + 8, mask1)) : acc3_1, mask1);
-        vx_storem8_float(C + row3 * ldc + n0 + 16, last ? act_gemm_register_blocked_93be4b1629(acc3_2 + vx_loadm8_float(R + row3 * ldc + n0 + 16, mask2)) : acc3_2, mask2);
-        vx_storem8_float(C + row3 * ldc + n0 + 24, last ? act_gemm_register_blocked_93be4b1629(acc3_3 + vx_loadm8_float(R + row3 * ldc + n0 + 24, mask3)) : acc3_3, mask3);
+        vx_storem8_float(C + row3 * ldc + n0 + 0, last ? act_gemm_register_blocked_0d586990ce(acc3_0 + vx_loadm8_float(R + row3 * ldc + n0 + 0, mask0)) : acc3_0, mask0);
+        vx_storem8_float(C + row3 * ldc + n0 + 8, last ? act_gemm_register_blocked_0d586990ce(acc3_1 + vx_loadm8_float(R + row3 * ldc + n0 + 8, mask1)) : acc3_1, mask1);
       }
       if (m0 + 4 < M) {
-        vx_storem8_float(C + row4 * ldc + n0 + 0, last ? act_gemm_register_blocked_93be4b1629(acc4_0 + vx_loadm8_float(R + row4 * ldc + n0 + 0, mask0)) : acc4_0, mask0);
-        vx_storem8_float(C + row4 * ldc + n0 + 8, last ? act_gemm_register_blocked_93be4b1629(acc4_1 + vx_loadm8_float(R + row4 * ldc + n0 + 8, mask1)) : acc4_1, mask1);
-        vx_storem8_float(C + row4 * ldc + n0 + 16, last ? act_gemm_register_blocked_93be4b1629(acc4_2 + vx_loadm8_float(R + row4 * ldc + n0 + 16, mask2)) : acc4_2, mask2);
-        vx_storem8_float(C + row4 * ldc + n0 + 24, last ? act_gemm_register_blocked_93be4b1629(acc4_3 + vx_loadm8_float(R + row4 * ldc + n0 + 24, mask3)) : acc4_3, mask3);
+        vx_storem8_float(C + row4 * ldc + n0 + 0, last ? act_gemm_register_blocked_0d586990ce(acc4_0 + vx_loadm8_float(R + row4 * ldc + n0 + 0, mask0)) : acc4_0, mask0);
+        vx_storem8_float(C + row4 * ldc + n0 + 8, last ? act_gemm_register_blocked_0d586990ce(acc4_1 + vx_loadm8_float(R + row4 * ldc + n0 + 8, mask1)) : acc4_1, mask1);
       }
     }
   }
