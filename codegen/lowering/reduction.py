@@ -1,8 +1,10 @@
-"""Reductions over one contiguous block of axes (ReduceMean/Sum/Max) and Softmax/LogSoftmax.
+"""Reductions (ReduceMean/Sum/Max) and Softmax/LogSoftmax.
 
 A tensor is viewed as [outer, reduced, inner]. With inner == 1 the reduced axis is contiguous and
 read as vectors folded at the end; otherwise the inner axis is vectorized and the reduced axis
-looped over. Softmax makes three passes: max, sum of exp(x - max) (written out), scale.
+looped over. Axes that are not one contiguous block are first gathered to the end by a copy
+(kept axes in order, then the reduced ones), which makes them one block. Softmax makes three
+passes: max, sum of exp(x - max) (written out), scale.
 """
 
 from typing import Any
@@ -49,14 +51,16 @@ def lower_reduce(ctx: LoweringContext, node: Any) -> None:
     axes = ctx.constant(node.inputs[1])
     if axes is None:
         raise DeviceError(f"CPU: {node.describe()}: reduction axes must be constant")
+    axes = sorted({int(a) % max(len(shape), 1) for a in np.asarray(axes).reshape(-1)})
+    x = ctx.buffer(node.inputs[0])
     try:
-        outer, reduced, inner = split_axes(
-            shape, [int(a) % max(len(shape), 1) for a in np.asarray(axes).reshape(-1)])
+        outer, reduced, inner = split_axes(shape, axes)
     except ValueError:
-        raise DeviceError(f"CPU: {node.describe()}: only one contiguous block of axes") from None
+        x, shape, axes = axes_to_end(ctx, node, x, shape, axes)
+        outer, reduced, inner = split_axes(shape, axes)
     op = REDUCE[node.op.name]
     scale = 1.0 / reduced if node.op.name == "ReduceMean" and reduced else 1.0
-    x, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
+    out = ctx.output(node.outputs[0])
     dtype = K.compute_dtype(out.dtype)
     lanes = ctx.target.vector_lanes if out.dtype in VECTOR_TYPES else 1
     o, r, i = K.Var("o"), K.Var("r"), K.Var("i")
@@ -91,6 +95,23 @@ def lower_reduce(ctx: LoweringContext, node: Any) -> None:
 
 
 accept_element_types(INTEGER_TYPES, "ReduceSum", "ReduceMax")
+
+
+def axes_to_end(ctx: LoweringContext, node: Any, x: K.Buffer, shape: tuple,
+                axes: list[int]) -> tuple[K.Buffer, tuple, list[int]]:
+    """A copy of `x` with the kept axes first and the reduced ones last: (copy, its shape, its
+    reduced axes), the reduced axes now one trailing block."""
+    order = [a for a in range(len(shape)) if a not in axes] + list(axes)
+    moved = tuple(shape[a] for a in order)
+    strides = [int(np.prod(shape[a + 1:], dtype=np.int64)) for a in range(len(shape))]
+    variables = [K.Var(f"d{depth}") for depth in range(len(moved))]
+    contiguous = [int(np.prod(moved[depth + 1:], dtype=np.int64)) for depth in range(len(moved))]
+    copy = ctx.scratch("reduce_moved", int(np.prod(moved, dtype=np.int64)), x.dtype)
+    store = K.Store(copy, K.index_of(variables, contiguous),
+                    K.Load(x, K.index_of(variables, [strides[a] for a in order])))
+    ctx.emit("reduce_moved", K.loop_nest(variables, list(moved), [store],
+                                         parallel_outer=moved[0] > 1), node.describe())
+    return copy, moved, list(range(len(shape) - len(axes), len(shape)))
 
 
 @lowers("Softmax", "LogSoftmax", dtypes=FLOAT_ELEMENT_TYPES)

@@ -19,7 +19,6 @@ from vinify.codegen.lowering.context import (
     accept_element_types,
     accepted_element_types,
 )
-from vinify.codegen.lowering.reduction import split_axes
 
 BOUNDARY_OPS = ("Parameter", "Result", "Constant")
 VIEW_OPS = ("Reshape", "Squeeze", "Unsqueeze", "Convert", "Concat", "Transpose")
@@ -72,10 +71,6 @@ def _reduce(node: Any) -> str | None:
     axes, rank = _constant(node.inputs[1]), _rank(node.inputs[0])
     if axes is None or rank is None:
         return "reduction axes must be constant"
-    try:
-        split_axes((1,) * rank, [int(a) % max(rank, 1) for a in np.ravel(axes)])
-    except ValueError:
-        return "only one contiguous block of axes"
     return None
 
 
