@@ -56,6 +56,15 @@ class _ValueRequests(InferContext):
         return array
 
 
+def _known_value(value: Value, memo: dict | None = None) -> np.ndarray | None:
+    """constant_value, or None where the reference cannot evaluate the constants (a max over
+    an empty set): such a value is left to the device, never a compile crash."""
+    try:
+        return constant_value(value, _memo=memo)
+    except (ArithmeticError, ValueError, TypeError, VinifyError):
+        return None
+
+
 def _requested_inputs(node: Node) -> set[int]:
     """Indices of the inputs whose values the node's shape inference asks for but cannot see
     (some ops read shape vectors through vinify.ops.shape_inputs instead: not listed here).
@@ -83,7 +92,7 @@ class _ValueSources:
                 self._sources[id(value)] = self._collect(node, value)
 
     def known(self, value: Value) -> bool:
-        return constant_value(value, _memo=self._memo) is not None
+        return _known_value(value, self._memo) is not None
 
     def of(self, value: Value) -> tuple[Value, ...]:
         return self._sources.get(id(value), ())
@@ -107,13 +116,14 @@ def _max_elements(value: Value) -> int | None:
 
 def specializable(value: Value, float_limit: int = 0) -> bool:
     """Whether a parameter may be compiled as a constant: small integer/boolean tensors, or float
-    ones of at most `float_limit` elements; never data tensors (the cache would fill with one
-    copy per input)."""
+    ones of 1 to `float_limit` elements; never data tensors (the cache would fill with one copy
+    per input)."""
     count = _max_elements(value)
     if count is None or value.element_type.kind not in ("int", "uint", "bool", "float"):
         return False
-    limit = float_limit if value.element_type.kind == "float" else MAX_SPECIALIZED_ELEMENTS
-    return count <= limit
+    if value.element_type.kind == "float":  # an empty float tensor decides nothing by value
+        return 1 <= count <= float_limit
+    return count <= MAX_SPECIALIZED_ELEMENTS
 
 
 def _dynamic(node: Node) -> bool:
@@ -175,10 +185,10 @@ def plan_specialization(graph: Graph) -> SpecializationPlan:
 def _folded_outputs(node: Node) -> list[np.ndarray] | None:
     """The node's outputs when computable at compile time: constant subgraphs, and nodes with
     bodies (Loop, If) whose inputs are all constants (constant_value never enters bodies)."""
-    arrays = [constant_value(v) for v in node.outputs]
+    arrays = [_known_value(v) for v in node.outputs]
     if all(a is not None for a in arrays):
         return arrays
-    inputs = [constant_value(v) for v in node.inputs]
+    inputs = [_known_value(v) for v in node.inputs]
     if not node.bodies or any(a is None for a in inputs):
         return None
     try:
