@@ -21,7 +21,7 @@ CONTAINER_KINDS = ("sequence", "optional")
 
 def structure_of(array: Any, container: bool) -> tuple:
     """("tensor", shape, dtype) or ("items", (item structures...)): what a compile depends on."""
-    if not container:
+    if not container or not _is_container(array):
         array = np.asarray(array)
         return ("tensor", tuple(array.shape), array.dtype.str)
     items = [] if array is None else list(array)
@@ -109,7 +109,7 @@ class SequenceExecutable(Executable):
     def _compile(self, structures: tuple, values: dict[int, np.ndarray]) -> _Compiled | None:
         """The compiled copy, or None when it needs more inputs' values (now recorded)."""
         from vinify.codegen.lowering.sequences import NeedsValues, unroll_sequences
-        from vinify.errors import UnsupportedOpError
+        from vinify.errors import InferenceError, TypeInferenceError, UnsupportedOpError
         from vinify.runtime.dynamic_shapes import compile_for_device
 
         try:
@@ -121,6 +121,9 @@ class SequenceExecutable(Executable):
                 raise UnsupportedOpError(f"{self.device.name}: {needs}") from None
             self._value_inputs[structures] = wanted
             return None
+        except TypeInferenceError as error:
+            raise InferenceError(f"{self.device.name}: these sequence and optional inputs give "
+                                 f"no valid shapes: {error}") from None
         self.compiles += 1
         executable = None
         if model.graph is not None:
