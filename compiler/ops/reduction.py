@@ -100,6 +100,22 @@ def _l2(x, axis, keepdims):
                           axis=axis, keepdims=keepdims))
 
 
+def _extreme(function: Callable, pick: str) -> Callable:
+    """np.max/np.min that give the identity over an empty set, as ONNX specifies: -inf/+inf
+    for floats, the type's lowest/highest value otherwise (numpy refuses empty arrays)."""
+
+    def reduce(x: np.ndarray, axis, keepdims):
+        if x.size:
+            return function(x, axis=axis, keepdims=keepdims)
+        limits = np.finfo(x.dtype) if x.dtype.kind == "f" else np.iinfo(x.dtype)
+        bound = {"min": limits.min, "max": limits.max}[pick]
+        if x.dtype.kind == "f":
+            bound = -np.inf if pick == "min" else np.inf
+        return function(x, axis=axis, keepdims=keepdims, initial=bound)
+
+    return reduce
+
+
 def _declare(name: str, version: int, function: Callable, kinds=("float", "int", "uint")):
     cls = type(name, (Reduction,), {"name": name, "version": version, "kinds": kinds,
                                     "function": staticmethod(_accumulating(function))})
@@ -107,8 +123,8 @@ def _declare(name: str, version: int, function: Callable, kinds=("float", "int",
 
 
 for _name, _version, _function in [
-    ("ReduceSum", 1, np.sum), ("ReduceMean", 1, _mean), ("ReduceMax", 1, np.max),
-    ("ReduceMin", 1, np.min), ("ReduceProd", 1, np.prod), ("ReduceL1", 4, _l1),
+    ("ReduceSum", 1, np.sum), ("ReduceMean", 1, _mean), ("ReduceMax", 1, _extreme(np.max, "min")),
+    ("ReduceMin", 1, _extreme(np.min, "max")), ("ReduceProd", 1, np.prod), ("ReduceL1", 4, _l1),
 ]:
     _declare(_name, _version, _function)
 _declare("ReduceL2", 4, _l2, kinds=("float",))

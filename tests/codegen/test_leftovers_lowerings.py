@@ -88,3 +88,24 @@ def test_reduce_over_scattered_axes(device, dtype, name):
     results = [ir.make(name, 1, [x, axes[0]], keep_dims=True),
                ir.make(name, 1, [x, axes[1]], keep_dims=False)]
     run_all(Graph([x], results), [data(dtype, 2, 3, 4, 5)], dtype, device)
+
+
+@pytest.mark.parametrize("dtype", ["f32", "i32"])
+@pytest.mark.parametrize("name", ["ReduceMax", "ReduceMin"])
+def test_extreme_over_an_empty_set_is_the_identity(name, dtype):
+    """The reference (and so TEMPLATE) gives -inf/+inf (the type's limits for integers) where
+    numpy would refuse; CPU agrees."""
+    x = parameter("x", dtype, (2, 0, 3))
+    graph = Graph([x], [ir.make(name, 1, [x, ir.constant(np.asarray([1], np.int64))],
+                                keep_dims=True)])
+    numpy_type = np.float32 if dtype == "f32" else np.int32
+    feeds = [np.zeros((2, 0, 3), numpy_type)]
+    expected = Core().compile_model(graph, "TEMPLATE")(feeds)[0]
+    high = name == "ReduceMin"
+    if dtype == "f32":
+        bound = np.inf if high else -np.inf
+    else:
+        bound = np.iinfo(np.int32).max if high else np.iinfo(np.int32).min
+    np.testing.assert_array_equal(np.asarray(expected), np.full((2, 1, 3), bound, numpy_type))
+    np.testing.assert_array_equal(np.asarray(Core().compile_model(graph, "CPU")(feeds)[0]),
+                                  np.asarray(expected))
