@@ -26,16 +26,20 @@ from vinify.errors import DeviceError
 ROWS = 6
 VECTORS = 4
 K_BLOCK = 128  # k steps per block: a 128 x 64 float block of B (32 KiB) stays in L1
-# (rows, vectors) register tiles, each 24 accumulators: the one that pads C least is used.
+# (rows, vectors) register tiles, each 24 accumulators: the one that pads C least is used,
+# the first counted 3 % cheaper: measured, 6 x 4 beat 8 x 3 by 10-20 % on 56x56 and 112x112
+# maps where 8 x 3 padded 2-3 % less (and lost by ~8 % at 28x28 where it padded 5 % less).
 TILE_SHAPES = ((6, 4), (12, 2), (8, 3))
+FIRST_TILE_PREFERENCE = 0.97
 
 
 def choose_tile(m: int, n: int, lanes: int) -> tuple[int, int]:
-    """The tile shape computing the fewest padded elements of C (ties: the first listed)."""
-    def padded(shape: tuple[int, int]) -> int:
+    """The tile shape computing the fewest padded elements of C (the first listed preferred)."""
+    def padded(shape: tuple[int, int]) -> float:
         rows, vectors = min(shape[0], m), shape[1]
         width = vectors * lanes
-        return -(-m // rows) * rows * -(-n // width) * width
+        weight = FIRST_TILE_PREFERENCE if shape == TILE_SHAPES[0] else 1.0
+        return -(-m // rows) * rows * -(-n // width) * width * weight
 
     rows, vectors = min(TILE_SHAPES, key=padded)
     return min(rows, m), vectors
