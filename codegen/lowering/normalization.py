@@ -1,4 +1,8 @@
-"""BatchNormInference (not folded into a convolution) and LRN across channels."""
+"""BatchNormInference (not folded into a convolution) and LRN across channels.
+
+Batch-norm parameters known at compile time become a folded scale and shift; parameters given
+at run time get a small kernel that computes the same per-channel scale and shift first.
+"""
 
 from typing import Any
 
@@ -25,15 +29,34 @@ def batch_norm_scale_shift(node: Any, params: list) -> tuple[np.ndarray, np.ndar
 @step_builder("BatchNormInference")
 def batch_norm_step(ctx: LoweringContext, node: Any) -> ElementwiseStep:
     data_index, params = batch_norm_parts(ctx, node)
-    if any(p is None for p in params):
-        raise DeviceError(f"CPU: {node.describe()}: batch-norm parameters must be constant")
-    scale, shift = batch_norm_scale_shift(node, params)
     data = node.inputs[data_index]
-    channel_shape = (scale.size,) + (1,) * (len(static_shape(data)) - 2)
-    operands = [data,
-                (ctx.add_weights("bn_scale", scale.astype(np.float32)), channel_shape),
-                (ctx.add_weights("bn_shift", shift.astype(np.float32)), channel_shape)]
+    if any(p is None for p in params):
+        scale_buffer, shift_buffer = runtime_scale_shift(ctx, node)
+    else:
+        scale, shift = batch_norm_scale_shift(node, params)
+        scale_buffer = ctx.add_weights("bn_scale", scale.astype(np.float32))
+        shift_buffer = ctx.add_weights("bn_shift", shift.astype(np.float32))
+    channel_shape = (scale_buffer.size,) + (1,) * (len(static_shape(data)) - 2)
+    operands = [data, (scale_buffer, channel_shape), (shift_buffer, channel_shape)]
     return ElementwiseStep(node, operands, lambda xs: K.Fma(xs[0], xs[1], xs[2]))
+
+
+def runtime_scale_shift(ctx: LoweringContext, node: Any) -> tuple[K.Buffer, K.Buffer]:
+    """scale = gamma / sqrt(variance + epsilon), shift = beta - mean * scale, per channel, from
+    parameters read at run time (any of them may still be a constant)."""
+    order = (0, 1, 3, 4) if node.op.version == 1 else (1, 2, 3, 4)
+    gamma, beta, mean, variance = (ctx.buffer(node.inputs[i]) for i in order)
+    channels = int(np.prod(static_shape(node.inputs[order[0]]), dtype=np.int64))
+    scale, shift = ctx.scratch("bn_scale", channels), ctx.scratch("bn_shift", channels)
+    c, factor = K.Var("c"), K.Var("factor", "f32")
+    root = K.Unary("sqrt", K.Binary("add", K.Load(variance, c),
+                                    K.Const(float(node.attrs["epsilon"]), "f32")))
+    body = (K.Let(factor, K.Binary("div", K.Load(gamma, c), root)),
+            K.Store(scale, c, factor),
+            K.Store(shift, c, K.Binary("sub", K.Load(beta, c),
+                                       K.Binary("mul", K.Load(mean, c), factor))))
+    ctx.emit("bn_params", [K.Loop(c, K.Const(0), K.Const(channels), body)], node.describe())
+    return scale, shift
 
 
 @lowers("BatchNormInference")

@@ -74,13 +74,6 @@ def _reduce(node: Any) -> str | None:
     return None
 
 
-def _batch_norm(node: Any) -> str | None:
-    order = (0, 1, 3, 4) if node.op.version == 1 else (1, 2, 3, 4)
-    if any(_constant(node.inputs[i]) is None for i in order):
-        return "batch-norm parameters must be constant"
-    return None
-
-
 def _constant_second_input(node: Any) -> str | None:
     return None if _constant(node.inputs[1]) is not None else "needs a constant second input"
 
@@ -107,5 +100,5 @@ _CHECKS = {
     "If": _if_branches, "Loop": _loop_body,
     "LRN": _lrn, "ReduceMean": _reduce,
     "ReduceSum": _reduce, "ReduceMax": _reduce, "Transpose": _constant_second_input,
-    "BatchNormInference": _batch_norm, "Interpolate": _resize, "OnnxResize": _resize,
+    "Interpolate": _resize, "OnnxResize": _resize,
 }

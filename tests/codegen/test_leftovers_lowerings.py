@@ -109,3 +109,16 @@ def test_extreme_over_an_empty_set_is_the_identity(name, dtype):
     np.testing.assert_array_equal(np.asarray(expected), np.full((2, 1, 3), bound, numpy_type))
     np.testing.assert_array_equal(np.asarray(Core().compile_model(graph, "CPU")(feeds)[0]),
                                   np.asarray(expected))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_batch_norm_with_runtime_parameters(device):
+    """gamma and variance as inputs, beta and mean constants: the scale and shift are computed
+    by a kernel at run time."""
+    x, gamma, variance = (parameter("x", "f32", (2, 3, 4, 2)), parameter("gamma", "f32", (3,)),
+                          parameter("variance", "f32", (3,)))
+    beta = ir.constant(np.asarray([0.5, -1.0, 2.0], np.float32))
+    mean = ir.constant(np.asarray([0.1, 0.2, -0.3], np.float32))
+    node = ir.make("BatchNormInference", 5, [x, gamma, beta, mean, variance], epsilon=1e-3)
+    feeds = [data("f32", 2, 3, 4, 2), data("f32", 3), np.abs(data("f32", 3)) + 0.5]
+    run_all(Graph([x, gamma, variance], list(node.outputs)), feeds, "f32", device)
