@@ -113,6 +113,9 @@ class If(Op):
                                 f"{len(body.parameters)} body parameters")
         then_types = [then_body.outputs[i].type for i in ctx.attrs["then_outputs"]]
         else_types = [else_body.outputs[i].type for i in ctx.attrs["else_outputs"]]
+        known = ctx.const(0)
+        if known is not None:  # only the taken branch ever runs: its types are exact
+            return then_types if bool(np.asarray(known).reshape(-1)[0]) else else_types
         return [merge_types(ctx, a, b) for a, b in zip(then_types, else_types)]
 
     @classmethod

@@ -107,3 +107,20 @@ def test_loop_that_runs_no_iteration_keeps_dynamic_shapes():
     graph, node = loop_graph(3, keep_going=False)
     assert not node.outputs[1].shape.is_static
     assert unsupported_reason(node) == "dynamic shape [?,2]"
+
+
+def test_if_with_a_known_condition_has_the_taken_branch_type():
+    x = parameter("x", "f32", [3])
+    scalar_then = Graph([x], [ir.constant(np.float32(1.0))])
+    y = parameter("y", "f32", [3])
+    vector_else = Graph([y], [ir.make("Relu", 1, [y])])
+    data = parameter("data", "f32", [3])
+    types = []
+    for known in (True, False):
+        node = Node(lookup_op("If", 8), [ir.constant(np.array([known])), data],
+                    {"then_inputs": [1], "else_inputs": [1], "then_outputs": [0],
+                     "else_outputs": [0]}, bodies=[scalar_then, vector_else])
+        types.append(str(node.outputs[0].shape))
+        device_check.check_against_template(Graph([data], list(node.outputs)),
+                                            [RNG.normal(0, 1, 3).astype(np.float32)], "CPU")
+    assert types == ["[]", "[3]"]
