@@ -141,8 +141,9 @@ def test_one_compile_per_value_reused_for_equal_values_and_bounded():
     assert executable.cached_shapes == [((2, 3, 4), (1,)), ((2, 3, 4), (1,))]
 
 
-def test_cpu_reuses_and_recompiles_by_value():
-    compiled = Core().compile_model(slice_model(), "CPU")
+@pytest.mark.parametrize("device", ["CPU", "GPU"])
+def test_device_reuses_and_recompiles_by_value(device):
+    compiled = Core().compile_model(slice_model(), device)
     for start, stop in [(0, 2), (1, 4), (0, 2)]:
         inputs = [DATA, np.array([start], np.int64), np.array([stop], np.int64)]
         np.testing.assert_allclose(compiled(inputs)[0], DATA[:, :, start:stop] * 2, rtol=1e-6)
