@@ -85,6 +85,20 @@ class SequenceExecutable(Executable):
         self._cache: OrderedDict[tuple, _Compiled] = OrderedDict()
         self._value_inputs: dict[tuple, frozenset[int]] = {}  # structures -> inputs by value
         self._lock = threading.Lock()
+        self._compile_fixed_structure()
+
+    def _compile_fixed_structure(self) -> None:
+        """Compiles now when every input is a tensor of static shape (only the graph's inside
+        holds containers): there is one structure, and its errors belong to compile time."""
+        if any(self._containers) or not all(p.shape.is_static for p in self.inputs):
+            return
+        if any(p.element_type.dtype is None for p in self.inputs):
+            return
+        structures = tuple(("tensor", p.shape.to_tuple(), p.element_type.dtype.str)
+                           for p in self.inputs)
+        compiled = self._compile(structures, {})
+        if compiled is not None:  # else it needs input values: compiled at the first run
+            self._cache[(structures, ())] = compiled
 
     def _for_inputs(self, inputs: Sequence[Any]) -> _Compiled:
         structures = tuple(structure_of(x, c) for x, c in zip(inputs, self._containers))

@@ -160,6 +160,7 @@ class _Unroller:
         copy = Node(node.op, inputs, dict(node.attrs), name=name, bodies=node.bodies,
                     output_names=[f"{prefix}{v.name}" if v.name else None
                                   for v in node.outputs])
+        copy.rt_info.update(node.rt_info)
         return copy.outputs
 
     def inline(self, body: Graph, arguments: Sequence[Item], prefix: str) -> list[Item]:

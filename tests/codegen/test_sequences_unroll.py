@@ -4,7 +4,7 @@ input structure; runtime/sequence_values.py carries them through the ports) agai
 import numpy as np
 import pytest
 from vinify import ir
-from vinify.errors import InferenceError, UnsupportedOpError
+from vinify.errors import DeviceError, InferenceError, UnsupportedOpError
 from vinify.ir import Graph, Node, parameter
 from vinify.op import lookup_op
 from vinify.ops.onnx_sequences import CONTAINER, make_container, optional_of, sequence_of
@@ -172,3 +172,20 @@ def test_position_computed_from_sequence_items_is_refused():
     compiled = Core().compile_model(Graph([xs], [picked]), "CPU")
     with pytest.raises(UnsupportedOpError, match="'picked'.*computed from sequence items"):
         compiled([seq(np.array(1, np.int64), np.array(0, np.int64))])
+
+
+def test_graph_with_tensor_inputs_compiles_at_compile_time():
+    compiled = Core().compile_model(split_map_graph(), "CPU")
+    assert compiled.executable.compiles == 1  # before any inference
+    x, w = np.ones((5, 3), np.float32), np.ones(3, np.float32)
+    compiled([x, w])
+    assert compiled.executable.compiles == 1
+
+
+def test_unsupported_node_between_sequences_fails_at_compile_time():
+    x = parameter("x", "f32", [4])
+    pieces = ir.make("SplitToSequence", 1, [x, ir.constant(np.array(2, np.int64))])
+    first = ir.make("SequenceAt", 1, [pieces, ir.constant(np.array(0, np.int64))])
+    unique = ir.make("Unique", 10, [first], name="uniq")
+    with pytest.raises(DeviceError, match=r"node .uniq. \(Unique<10>\): no CPU lowering"):
+        Core().compile_model(Graph([x], [unique.outputs[0]]), "CPU")
