@@ -16,7 +16,7 @@ from vinify.codegen import memory_plan
 from vinify.codegen.cpu_compiler import weights_section
 from vinify.codegen.llvm.renderer import Placement
 from vinify.codegen.lowering.graph import LoweredGraph
-from vinify.codegen.opencl import gemm_kernels
+from vinify.codegen.opencl import direct_convolution, gemm_kernels
 from vinify.codegen.opencl.lowering import ACTIVATION_INPUT, Offset, ScheduledKernel, lower_graph
 from vinify.codegen.opencl.renderer import OpenClRenderer, work_items
 from vinify.codegen.opencl.target import REGISTER_BLOCKED, OpenClDeviceProfile, opencl_target
@@ -127,8 +127,7 @@ def render_program(kernels: list[K.Kernel], placement: dict, precision: str = "f
         if kernel.name not in rendered:
             renderer.add_source(kernel.name, scheduled_source(renderer, kernel.variant))
             rendered.add(kernel.name)
-        order = (gemm_kernels.IM2COL_PARAMETERS if kernel.variant == "im2col"
-                 else gemm_kernels.GEMM_PARAMETERS)
+        order = parameters_of(kernel.variant)
         arguments = [_resolve(kernel.arguments[name], placement, item_size) for name in order]
         launches.append({"name": kernel.name, "global": list(kernel.global_size),
                          "args": arguments, "source": kernel.source})
@@ -138,10 +137,22 @@ def render_program(kernels: list[K.Kernel], placement: dict, precision: str = "f
 
 
 def _resolve(value, placement: dict, item_size: int) -> int:
-    """An argument's value: a buffer's element offset (of the compute type), or a size."""
+    """An argument's value: a buffer's element offset (of the compute type unless the Offset
+    names its own element size), or a size."""
     if isinstance(value, Offset):
-        return placement[value.buffer].offset // item_size + value.shift
+        return placement[value.buffer].offset // (value.item_size or item_size) + value.shift
     return int(value)
+
+
+def parameters_of(variant) -> tuple[str, ...]:
+    """The argument names of a scheduled kernel, in its signature's order."""
+    if variant == "im2col":
+        return gemm_kernels.IM2COL_PARAMETERS
+    if variant == direct_convolution.PAD_KERNEL:
+        return direct_convolution.PAD_PARAMETERS
+    if isinstance(variant, direct_convolution.EpilogueVariant):
+        return direct_convolution.EPILOGUE_PARAMETERS
+    return gemm_kernels.GEMM_PARAMETERS
 
 
 def scheduled_source(renderer: OpenClRenderer, variant) -> str:
@@ -149,12 +160,16 @@ def scheduled_source(renderer: OpenClRenderer, variant) -> str:
     scalar = renderer.scalars["f32"]
     if variant == "im2col":
         return gemm_kernels.im2col_source().replace("float", scalar)
+    if variant == direct_convolution.PAD_KERNEL:
+        return direct_convolution.pad_source().replace("float", scalar)
     lanes = variant.activation.lanes
     activation = f"act_{variant.name}"
     kind = renderer.ctype("f32", lanes)
     argument = renderer.var_name(ACTIVATION_INPUT)
     renderer.helper(activation, f"{renderer.helper_prefix} {kind} {activation}({kind} "
                                 f"{argument}) {{ return {renderer.expr(variant.activation)}; }}")
+    if isinstance(variant, direct_convolution.EpilogueVariant):
+        return direct_convolution.epilogue_source(variant, activation).replace("float", scalar)
     if variant.schedule != REGISTER_BLOCKED:
         return gemm_kernels.local_tiled_source(variant, activation).replace("float", scalar)
     renderer.expr(K.LaneMask(K.Const(0), lanes))

@@ -30,7 +30,7 @@ TILE_K = 16
 
 GEMM_PARAMETERS = ("a_off", "a_rs", "a_ks", "a_gs", "b_off", "b_ks", "b_gs", "b_is", "c_off",
                    "ldc", "c_gs", "c_is", "bias_off", "bias_gs", "res_off", "M", "N", "K",
-                   "m_panels_per_item", "m_blocks", "groups")
+                   "m_panels_per_item", "m_blocks", "groups", "ktab_off")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,9 @@ class GemmVariant:
     b_space: str
     rows: int = ROWS  # rows per register tile: fewer for GEMMs with fewer rows (GEMV)
     vectors: int = VECTORS  # vectors per register tile row (the tile that pads N least)
+    # "strided": row k of B at k*b_ks; "table": at ktab[k] (an i32 table in the weights at
+    # ktab_off: a stride-1 convolution reading its padded input, see direct_convolution.py)
+    b_rows: str = "strided"
 
     @property
     def name(self) -> str:
@@ -87,6 +90,8 @@ def _pointers(variant: GemmVariant) -> list[str]:
     if variant.bias != "none":
         lines.append("const __global float* bias = (const __global float*)(weights) + bias_off"
                      " + group * bias_gs;")
+    if variant.b_rows == "table":
+        lines.append("const __global int* ktab = (const __global int*)(weights) + ktab_off;")
     return lines
 
 
@@ -139,8 +144,9 @@ def _k_loop(variant: GemmVariant, load: str, load_masked: str, kind: str) -> lis
     stored: a column of C depends on its own column of B only); the last rows, whose panel
     would reach past B's end, are read with lane masks."""
     def loop(masked: bool, start: str, stop: str) -> list[str]:
+        row = "ktab[k]" if variant.b_rows == "table" else "k * b_ks"
         lines = [f"for (long k = {start}; k < {stop}; k++) {{",
-                 "  const __global float* brow = B + k * b_ks + n0;"]
+                 f"  const __global float* brow = B + {row} + n0;"]
         for v in range(variant.vectors):
             offset = f"brow + {v * variant.lanes}"
             value = f"{load_masked}({offset}, mask{v})" if masked else f"{load}({offset})"
@@ -210,7 +216,8 @@ def local_tiled_source(variant: GemmVariant, activation: str) -> str:
       const int ar = e / {TILE_K}, ak = e % {TILE_K}, bk = e / {block}, bc = e % {block};
       const long m = m_base + ar, ka = k0 + ak, kb = k0 + bk, n = n_base + bc;
       As[ak][ar] = (m < M && ka < K) ? A[m * a_rs + ka * a_ks] : 0.0f;
-      Bs[bk][bc] = (kb < K && n < N) ? B[kb * b_ks + n] : 0.0f;
+      Bs[bk][bc] = (kb < K && n < N) ? B[{"ktab[kb]" if variant.b_rows == "table"
+                                          else "kb * b_ks"} + n] : 0.0f;
     }}
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int kk = 0; kk < {TILE_K}; kk++) {{

@@ -16,6 +16,7 @@ from vinify.codegen.lowering import convolution, gemm
 from vinify.codegen.lowering import graph as shared
 from vinify.codegen.lowering.context import LoweringContext, static_shape
 from vinify.codegen.lowering.gemm import Epilogue
+from vinify.codegen.opencl import direct_convolution
 from vinify.codegen.opencl.gemm_kernels import (
     GEMM_PARAMETERS,
     IM2COL_PARAMETERS,
@@ -27,6 +28,7 @@ from vinify.codegen.opencl.gemm_kernels import (
 from vinify.codegen.opencl.target import REGISTER_BLOCKED
 
 TILES_PER_COMPUTE_UNIT = 8
+DIRECT_WIDTH_LIMIT = 2.0  # padded width / output width up to which a convolution goes direct
 IM2COL_GROUP = 16  # im2col rows per work-group: PoCL pays per work-group, not per work-item
 
 
@@ -36,6 +38,7 @@ class Offset:
 
     buffer: str
     shift: int = 0
+    item_size: int = 0  # bytes per element counted; 0: the compute type's (f32 or f16)
 
 
 @dataclass
@@ -121,7 +124,8 @@ def emit_gemm(ctx: LoweringContext, variant_fields: dict, sizes: dict, buffers: 
 
 
 def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = None) -> None:
-    """A 2-D f32 convolution as im2col + a scheduled GEMM; others take the shared lowering."""
+    """A 2-D f32 convolution as a scheduled GEMM over its input (1x1), a padded copy of it
+    (stride 1) or im2col columns; others take the shared lowering."""
     epilogue = epilogue or Epilogue(nodes=[node])
     if not _scheduled_convolution(ctx, node, epilogue):
         convolution.lower_convolution(ctx, node, epilogue)
@@ -134,6 +138,9 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
     k_size = int(np.prod(shape[2:]))
     a = _convolution_rows(ctx, node, epilogue, (groups, m_size, k_size))
     batch = static_shape(node.inputs[0])[0]
+    if _direct_pays(ctx, geo):
+        lower_direct_convolution(ctx, node, epilogue, geo, a, (groups, m_size, k_size), batch)
+        return
     x, out = ctx.buffer(node.inputs[0]), ctx.output(epilogue.output)
     n_size = geo.out_h * geo.out_w
     bias, residual = _epilogue_parts(ctx, epilogue, node.name or "conv", groups * m_size)
@@ -159,6 +166,83 @@ def lower_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue | None
                   activation=_activation_formula(epilogue),
                   a_space="weights" if a.name in ctx.weights else "arena", b_space="arena")
     emit_gemm(ctx, fields, sizes, [a, b, out, bias, residual], groups, batch, source, tile)
+
+
+def _direct_pays(ctx: LoweringContext, geo: Any) -> bool:
+    """Stride-1 windows on CPU-type devices read a padded copy of the input instead of
+    im2col columns, while the padded width adds few discarded columns to the GEMM."""
+    if ctx.target.extra.get("schedule", REGISTER_BLOCKED) != REGISTER_BLOCKED:
+        return False
+    if geo.is_pointwise or geo.stride != (1, 1):
+        return False
+    padded_w = geo.out_w + geo.dilation[1] * (geo.kernel_w - 1)
+    return padded_w <= DIRECT_WIDTH_LIMIT * geo.out_w
+
+
+def lower_direct_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue, geo: Any,
+                             a: K.Buffer, shape: tuple[int, int, int], batch: int) -> None:
+    """pad_rows, a GEMM whose B rows are read through an offset table, conv_epilogue (see
+    direct_convolution.py)."""
+    groups, m_size, k_size = shape
+    padded_h = geo.out_h + geo.dilation[0] * (geo.kernel_h - 1)
+    padded_w = geo.out_w + geo.dilation[1] * (geo.kernel_w - 1)
+    n_size, plane = geo.out_h * padded_w, padded_h * padded_w
+    tile = gemm_tile(ctx, m_size, n_size)
+    source = " + ".join(n.describe() for n in epilogue.nodes)
+    extra = direct_convolution.slack(geo.kernel_w, geo.dilation[1], panel_width(ctx, tile))
+    padded = ctx.scratch("padded", batch * geo.channels * plane + extra)
+    x = ctx.buffer(node.inputs[0])
+    rows = batch * geo.channels * padded_h
+    arguments = dict(x_off=Offset(x.name), pad_off=Offset(padded.name), H=geo.height,
+                     W=geo.width, Hp=padded_h, Wp=padded_w, PH=geo.pad[0], PW=geo.pad[1],
+                     rows=rows)
+    _emit_rows_kernel(ctx, direct_convolution.PAD_KERNEL, [x, padded], arguments, source)
+    per_group = geo.channels // groups
+    c, kh, kw = np.meshgrid(np.arange(per_group), np.arange(geo.kernel_h),
+                            np.arange(geo.kernel_w), indexing="ij")
+    offsets = c * plane + kh * geo.dilation[0] * padded_w + kw * geo.dilation[1]
+    table = ctx.add_weights((node.name or "conv") + "_rows_at", offsets.reshape(-1), "i32")
+    product = ctx.scratch("conv_rows", batch * groups * m_size * n_size)
+    sizes = dict(a_off=Offset(a.name), a_rs=k_size, a_ks=1, a_gs=m_size * k_size,
+                 b_off=Offset(padded.name), b_gs=per_group * plane,
+                 b_is=geo.channels * plane, c_off=Offset(product.name), ldc=n_size,
+                 c_gs=m_size * n_size, c_is=groups * m_size * n_size, M=m_size, N=n_size,
+                 K=k_size, ktab_off=Offset(table.name, item_size=4))
+    fields = dict(masked_b=False, bias="none", residual=False, activation=lambda value: value,
+                  a_space="weights" if a.name in ctx.weights else "arena", b_space="arena",
+                  b_rows="table")
+    emit_gemm(ctx, fields, sizes, [a, padded, product], groups, batch, source, tile)
+    _emit_convolution_epilogue(ctx, epilogue, product, geo, (batch * groups * m_size,
+                                                             groups * m_size), padded_w)
+
+
+def _emit_convolution_epilogue(ctx: LoweringContext, epilogue: Epilogue, product: K.Buffer,
+                               geo: Any, planes: tuple[int, int], padded_w: int) -> None:
+    """conv_epilogue: the valid columns of each row of `product`, with the epilogue applied."""
+    count, channels = planes
+    out = ctx.output(epilogue.output)
+    bias, residual = _epilogue_parts(ctx, epilogue, epilogue.nodes[0].name or "conv", channels)
+    formula = _activation_formula(epilogue)(K.Var(ACTIVATION_INPUT, "f32", 1))
+    variant = direct_convolution.EpilogueVariant(bias is not None, residual is not None, formula)
+    arguments = dict(c_off=Offset(product.name), out_off=Offset(out.name),
+                     res_off=Offset(residual.name) if residual is not None else 0,
+                     bias_off=Offset(bias.name) if bias is not None else 0,
+                     row_length=geo.out_h * padded_w, Wp=padded_w, OH=geo.out_h, OW=geo.out_w,
+                     channels=channels, rows=count * geo.out_h)
+    buffers = [b for b in (product, out, bias, residual) if b is not None]
+    source = " + ".join(n.describe() for n in epilogue.nodes)
+    _emit_rows_kernel(ctx, variant, buffers, arguments, source)
+
+
+def _emit_rows_kernel(ctx: LoweringContext, variant: Any, buffers: list, arguments: dict,
+                      source: str) -> None:
+    """A scheduled kernel with one work-item per row (`rows` of them) in groups of 16."""
+    group = direct_convolution.ROWS_PER_GROUP
+    name = variant if isinstance(variant, str) else variant.name
+    ctx.kernels.append(ScheduledKernel(name, [], source, buffers, variant=variant,
+                                       arguments=arguments,
+                                       global_size=(round_up(arguments["rows"], group),),
+                                       local_size=(group,)))
 
 
 def _scheduled_convolution(ctx: LoweringContext, node: Any, epilogue: Epilogue) -> bool:

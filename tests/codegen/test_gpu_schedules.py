@@ -58,3 +58,59 @@ def test_matmul_of_runtime_operands_with_narrow_right_operand(m, k, n):
     a, b = ir.parameter("a", "f32", [m, k]), ir.parameter("b", "f32", [k, n])
     graph = ir.Graph([a, b], [ir.make("MatMul", 1, [a, b])])
     device_check.check_against_template(graph, [random(m, k), random(k, n)], "GPU")
+
+
+def convolution(in_shape, weights_shape, pads_begin, pads_end, dilations, groups=1,
+                residual=False, bias=True) -> ir.Graph:
+    """A stride-1 convolution with batch norm, bias and ReLU (and a residual input)."""
+    x = ir.parameter("x", "f32", in_shape)
+    attrs = dict(strides=[1, 1], pads_begin=pads_begin, pads_end=pads_end, dilations=dilations)
+    if groups == 1:
+        conv = ir.make("Convolution", 1, [x, ir.constant(random(*weights_shape))], **attrs)
+    else:
+        grouped = random(*weights_shape).reshape(groups, -1, *weights_shape[1:])
+        conv = ir.make("GroupConvolution", 1, [x, ir.constant(grouped)], **attrs)
+    out_channels = weights_shape[0]
+    scale = ir.constant(RNG.uniform(0.5, 1.5, out_channels).astype(np.float32))
+    value = ir.make("BatchNormInference", 5, [conv, scale, ir.constant(random(out_channels)),
+                                              ir.constant(random(out_channels)), scale],
+                    epsilon=1e-5)
+    if bias:
+        value = ir.make("Add", 1, [value, ir.constant(random(1, out_channels, 1, 1))])
+    parameters = [x]
+    if residual:
+        other = ir.parameter("r", "f32", list(value.outputs[0].shape.to_tuple()))
+        value, parameters = ir.make("Add", 1, [value, other]), [x, other]
+    return ir.Graph(parameters, [ir.make("Relu", 1, [value])])
+
+
+@pytest.mark.parametrize("in_shape, weights_shape, pads_begin, pads_end, dilations, groups", [
+    ((1, 3, 11, 13), (8, 3, 3, 3), (1, 1), (1, 1), (1, 1), 1),
+    ((2, 5, 9, 10), (13, 5, 3, 2), (1, 0), (2, 1), (1, 1), 1),  # asymmetric pads, batch 2
+    ((1, 6, 15, 15), (6, 6, 3, 3), (2, 2), (2, 2), (2, 2), 1),  # dilated
+    ((1, 8, 10, 10), (8, 1, 3, 3), (1, 1), (1, 1), (1, 1), 8),  # depthwise
+    ((2, 6, 7, 7), (9, 2, 5, 5), (2, 2), (2, 2), (1, 1), 3),  # grouped, 5x5 on 7x7
+    ((1, 4, 6, 6), (5, 4, 3, 3), (0, 0), (0, 0), (1, 1), 1),  # no padding
+])
+def test_stride_one_convolutions_read_a_padded_copy(in_shape, weights_shape, pads_begin,
+                                                   pads_end, dilations, groups):
+    graph = convolution(in_shape, weights_shape, pads_begin, pads_end, dilations, groups)
+    names = [launch["name"] for launch in launches(graph)]
+    assert "im2col_rows" not in names and "pad_rows" in names
+    device_check.check_against_template(graph, [random(*in_shape)], "GPU")
+
+
+def test_stride_one_convolution_with_residual_without_bias():
+    graph = convolution((1, 7, 12, 12), (16, 7, 3, 3), (1, 1), (1, 1), (1, 1), residual=True,
+                        bias=False)
+    device_check.check_against_template(graph, [random(1, 7, 12, 12), random(1, 16, 12, 12)],
+                                        "GPU")
+
+
+def test_strided_convolutions_still_use_im2col():
+    x = ir.parameter("x", "f32", [1, 3, 17, 17])
+    conv = ir.make("Convolution", 1, [x, ir.constant(random(4, 3, 3, 3))], strides=[2, 2],
+                   pads_begin=[1, 1], pads_end=[1, 1], dilations=[1, 1])
+    graph = ir.Graph([x], [conv])
+    assert "im2col_rows" in [launch["name"] for launch in launches(graph)]
+    device_check.check_against_template(graph, [random(1, 3, 17, 17)], "GPU")

@@ -2,7 +2,7 @@
 
 static inline __attribute__((always_inline)) float vx_max_float(float a, float b) { return (a > b || a != a) ? a : b; }
 
-static inline __attribute__((always_inline)) float act_gemm_local_tiled_a25fe16dda(float v_x) { return vx_max_float(v_x, 0.0f); }
+static inline __attribute__((always_inline)) float act_gemm_local_tiled_a87f682e2d(float v_x) { return vx_max_float(v_x, 0.0f); }
 
 __kernel void im2col_rows(__global uchar* arena, __global const uchar* weights,
     long x_off, long x_is, long col_off, long col_is, long C, long H, long W, long KH, long KW, long OH, long OW, long SH, long SW, long DH, long DW, long PH, long PW, long ldb) {
@@ -22,7 +22,7 @@ __kernel void im2col_rows(__global uchar* arena, __global const uchar* weights,
   }
 }
 
-__kernel void gemm_local_tiled_a25fe16dda(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups) {
+__kernel void gemm_local_tiled_a87f682e2d(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups, long ktab_off) {
   const long group = get_global_id(2) % groups, image = get_global_id(2) / groups;
   const __global float* A = (const __global float*)(weights) + a_off + group * a_gs;
   const __global float* B = (const __global float*)(arena) + b_off + group * b_gs + image * b_is;
@@ -58,7 +58,7 @@ __kernel void gemm_local_tiled_a25fe16dda(__global uchar* arena, __global const 
       const long n = n_base + lx + j * 16;
       if (m >= M || n >= N) continue;
       const float value = acc[i][j];
-      C[m * ldc + n] = act_gemm_local_tiled_a25fe16dda(value + bias[m]);
+      C[m * ldc + n] = act_gemm_local_tiled_a87f682e2d(value + bias[m]);
     }
   }
 }

@@ -4,9 +4,9 @@ static inline __attribute__((always_inline)) float vx_max_float(float a, float b
 
 static inline __attribute__((always_inline)) float vx_min_float(float a, float b) { return (a < b || a != a) ? a : b; }
 
-static inline __attribute__((always_inline)) float act_gemm_local_tiled_8c32f6e390(float v_x) { return vx_min_float(vx_max_float(v_x, (-1.0f)), 1.0f); }
+static inline __attribute__((always_inline)) float act_gemm_local_tiled_b5e246fb42(float v_x) { return vx_min_float(vx_max_float(v_x, (-1.0f)), 1.0f); }
 
-__kernel void gemm_local_tiled_8c32f6e390(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups) {
+__kernel void gemm_local_tiled_b5e246fb42(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups, long ktab_off) {
   const long group = get_global_id(2) % groups, image = get_global_id(2) / groups;
   const __global float* A = (const __global float*)(arena) + a_off + group * a_gs;
   const __global float* B = (const __global float*)(weights) + b_off + group * b_gs + image * b_is;
@@ -42,7 +42,7 @@ __kernel void gemm_local_tiled_8c32f6e390(__global uchar* arena, __global const 
       const long n = n_base + lx + j * 16;
       if (m >= M || n >= N) continue;
       const float value = acc[i][j];
-      C[m * ldc + n] = act_gemm_local_tiled_8c32f6e390(value + R[m * ldc + n]);
+      C[m * ldc + n] = act_gemm_local_tiled_b5e246fb42(value + R[m * ldc + n]);
     }
   }
 }
