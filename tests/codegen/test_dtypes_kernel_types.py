@@ -109,7 +109,8 @@ def test_integer_division_edge_cases_follow_the_reference():
                                 ir.make("Divide", 1, [pa, pb], m_pythondiv=False),
                                 ir.make("FloorMod", 1, [pa, pb])])
     core = Core()
-    expected = core.compile_model(graph, "TEMPLATE")({"a": a, "b": b})
+    with np.errstate(over="ignore"):  # numpy reports the MIN // -1 wrap it computes
+        expected = core.compile_model(graph, "TEMPLATE")({"a": a, "b": b})
     actual = core.compile_model(graph, "CPU")({"a": a, "b": b})
     assert_same(actual, expected, rtol=0)
     np.testing.assert_array_equal(actual[0], [3, -4, -4, 3, 5, -128, -128, 3])
