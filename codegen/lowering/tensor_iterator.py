@@ -15,6 +15,7 @@ from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import LOWERINGS, LoweringContext, lowers, static_shape
 from vinify.codegen.lowering.data_movement import emit_strided_copy
 from vinify.errors import DeviceError
+from vinify.ops.control_flow import shape_like_constants
 
 BOUNDARY_OPS = ("Parameter", "Result", "Constant")
 UNROLL_LIMIT = 4096  # steps; beyond this the generated code would be unreasonably long
@@ -48,17 +49,21 @@ def check_body(ctx: LoweringContext, node: Any, body: Any) -> None:
                           + "; ".join(problems))
 
 
-def specialized_body(body: Any, types: list[tuple[str, tuple]]) -> Any:
+def specialized_body(body: Any, types: list[tuple[str, tuple]],
+                     values: dict[int, np.ndarray] | None = None) -> Any:
     """A copy of `body` whose parameters have the given (element type, static shape), every
-    node's types inferred again: an imported body may declare dynamic shapes."""
-    from vinify.ir import Graph, Node, parameter
+    node's types inferred again: an imported body may declare dynamic shapes. The parameters at
+    the indices of `values` read those constants instead (a shape passed in as an input)."""
+    from vinify.ir import Graph, Node, constant, parameter
 
+    values = values or {}
     mapping: dict[int, Any] = {}
     params = []
-    for value, (elem, shape) in zip(body.inputs, types):
+    for index, (value, (elem, shape)) in enumerate(zip(body.inputs, types)):
         fresh = parameter(value.name or "param", elem, shape)
         params.append(fresh)
-        mapping[id(value)] = fresh.outputs[0]
+        mapping[id(value)] = fresh.outputs[0] if index not in values else constant(
+            values[index], elem).outputs[0]
     for inner in body.nodes():
         if inner.op.name in ("Parameter", "Result"):
             continue
@@ -125,7 +130,11 @@ def lower_tensor_iterator(ctx: LoweringContext, node: Any) -> None:
     scan_shapes = [static_shape(v) for v in scans]
     axes = [a % len(s) for a, s in zip(axes, scan_shapes)]
     length = scan_shapes[0][axes[0]] if scans else 0
-    body = keep_alive(ctx, specialized_body(node.bodies[0], body_types(node, scan_shapes, axes)))
+    first_invariant = state_count + len(axes)
+    known = shape_like_constants({i: ctx.constant(node.inputs[i])
+                                  for i in range(first_invariant, len(node.inputs))})
+    body = keep_alive(ctx, specialized_body(node.bodies[0], body_types(node, scan_shapes, axes),
+                                            known))
     check_body(ctx, node, body)
     if length > UNROLL_LIMIT:
         raise DeviceError(f"CPU: {where}: {length} iterations is too many to unroll")

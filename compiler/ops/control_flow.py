@@ -159,15 +159,23 @@ def body_for_iteration(body, iteration: int, types: list[TensorType]):
     """A copy of a Loop body with its parameters retyped to `types` and its iteration number
     replaced by the constant `iteration`: shapes inside that depend on the iteration number
     (a Slice at it, say) become static."""
+    return body_with_values(body, types, {0: np.array(iteration, np.int64)})
+
+
+def body_with_values(body, types: list[TensorType], values: dict[int, np.ndarray]):
+    """A copy of a body with its parameters retyped to `types`, and the parameters at the
+    indices of `values` replaced by those constants (they stay in the parameter list, unused),
+    every node's types inferred again."""
     from vinify.ir import Graph, Node, constant, parameter
 
     mapping: dict[int, object] = {}
     params = []
-    for value, kind in zip(body.inputs, types):
+    for index, (value, kind) in enumerate(zip(body.inputs, types)):
         fresh = parameter(value.name or "param", kind.element_type, kind.shape)
         params.append(fresh)
-        mapping[id(value)] = fresh.outputs[0]
-    mapping[id(body.inputs[0])] = constant(np.array(iteration, np.int64)).outputs[0]
+        known = values.get(index)
+        mapping[id(value)] = fresh.outputs[0] if known is None else constant(
+            np.asarray(known, kind.element_type.dtype)).outputs[0]
     for inner in body.nodes():
         if inner.op.name in ("Parameter", "Result"):
             continue
@@ -178,6 +186,13 @@ def body_for_iteration(body, iteration: int, types: list[TensorType]):
         for old, new in zip(inner.outputs, copy.outputs):
             mapping[id(old)] = new
     return Graph(params, [mapping[id(v)] for v in body.outputs])
+
+
+def shape_like_constants(arrays: dict[int, np.ndarray | None]) -> dict[int, np.ndarray]:
+    """The small integer arrays among `arrays` (shapes, axes, sizes): the invariant inputs worth
+    substituting into a body so that the shapes they decide become static."""
+    return {index: array for index, array in arrays.items() if array is not None
+            and np.asarray(array).dtype.kind in "iub" and np.asarray(array).size <= 64}
 
 
 def static_trip_count(ctx_or_values, body) -> int | None:
@@ -303,10 +318,10 @@ class TensorIterator(Op):
         if len(body.outputs) != state + len(outputs):
             raise ctx.error(f"body has {len(body.outputs)} results, expected "
                             f"{state} + {len(outputs)}")
-        types = [merge_types(ctx, ctx.input_types[i], body.outputs[i].type)
-                 for i in range(state)]
+        results = cls._body_results(ctx, body)
+        types = [merge_types(ctx, ctx.input_types[i], results[i].type) for i in range(state)]
         length = cls._sequence_length(ctx)
-        for value, axis in zip(body.outputs[state:], outputs):
+        for value, axis in zip(results[state:], outputs):
             if value.shape.dims is None:
                 types.append(TensorType(value.element_type, DYNAMIC_RANK))
                 continue
@@ -314,6 +329,23 @@ class TensorIterator(Op):
             dims.insert(axis % (len(dims) + 1), length)
             types.append(TensorType(value.element_type, PartialShape(tuple(dims))))
         return types
+
+    @classmethod
+    def _body_results(cls, ctx: InferContext, body) -> list:
+        """The body's results; when some of them have dynamic shapes and invariant inputs are
+        small constants (a shape passed into the body), those of a body copy that reads the
+        constants, whose shapes they may make static."""
+        if all(v.shape.is_static for v in body.outputs):
+            return body.outputs
+        first = ctx.attrs["num_state"] + len(ctx.attrs["scan_input_axes"])
+        known = shape_like_constants({i: ctx.const(i) for i in range(first,
+                                                                     len(ctx.input_types))})
+        if not known:
+            return body.outputs
+        try:
+            return body_with_values(body, [v.type for v in body.inputs], known).outputs
+        except Exception:  # the body does not infer with these values: keep its own types
+            return body.outputs
 
     @classmethod
     def _sequence_length(cls, ctx: InferContext):

@@ -124,3 +124,18 @@ def test_if_with_a_known_condition_has_the_taken_branch_type():
         device_check.check_against_template(Graph([data], list(node.outputs)),
                                             [RNG.normal(0, 1, 3).astype(np.float32)], "CPU")
     assert types == ["[]", "[3]"]
+
+
+def test_tensor_iterator_with_a_shape_passed_into_its_body():
+    """The body reshapes each slice to a shape it receives as an invariant input: static only
+    once the constant is read inside the body, in inference and in the CPU lowering."""
+    step, target = parameter("step", "f32", [6]), parameter("target", "i64", [2])
+    reshaped = ir.make("Reshape", 1, [step, target], special_zero=False)
+    body = Graph([step, target], [ir.make("Relu", 1, [reshaped])])
+    seq = parameter("seq", "f32", [4, 6])
+    node = Node(lookup_op("TensorIterator", 1), [seq, ir.constant(np.array([2, 3], np.int64))],
+                {"num_state": 0, "scan_input_axes": [0], "scan_input_directions": [0],
+                 "scan_output_axes": [0], "scan_output_directions": [0]}, bodies=[body])
+    assert str(node.outputs[0].shape) == "[4,2,3]"
+    device_check.check_against_template(Graph([seq], list(node.outputs)),
+                                        [RNG.normal(0, 1, (4, 6)).astype(np.float32)], "CPU")
