@@ -30,12 +30,12 @@ def conv_block(x, channels: int, kernel: int, residual: bool):
     return ir.make("Relu", 1, [out])
 
 
-def repeated_blocks_graph(blocks: int = 3):
-    x = ir.parameter("x", "f32", [1, 16, 12, 12])
+def repeated_blocks_graph(blocks: int = 3, channels: int = 16, size: int = 12):
+    x = ir.parameter("x", "f32", [1, channels, size, size])
     value = x
     for _ in range(blocks):
-        value = conv_block(value, 16, 3, residual=True)
-    return ir.Graph([x], [value]), [random(1, 16, 12, 12)]
+        value = conv_block(value, channels, 3, residual=True)
+    return ir.Graph([x], [value]), [random(1, channels, size, size)]
 
 
 def test_repeated_blocks_share_functions_and_match_template():
@@ -104,3 +104,20 @@ def test_stride_one_convolution_as_implicit_gemm_over_padded_input(case):
     assert {"pad", "compact"} <= kinds and "im2col" not in kinds
     inputs = [random(*p.outputs[0].shape.to_tuple()) for p in parameters]
     device_check.check_against_template(graph, inputs, "CPU", rtol=1e-3, atol=1e-3)
+
+
+def test_one_thread_team_gives_the_same_numbers_for_any_thread_count():
+    """Parallel and serial kernels alternate in one libgomp team (counters between layers):
+    more threads than cores must neither deadlock nor change a number."""
+    from vinify.runtime import Core
+
+    graph, inputs = repeated_blocks_graph(blocks=4, channels=32, size=40)
+    kernels = lower_graph(graph, host_cpu_target(2)).kernels
+    assert any(k.body[0].parallel for k in kernels) and not all(k.body[0].parallel
+                                                                 for k in kernels)
+    results = []
+    for threads in (1, 2, 3, 5):
+        compiled = Core().compile_model(graph, "CPU", {"INFERENCE_NUM_THREADS": threads})
+        results += [compiled(inputs)[0] for _ in range(3)]
+    for result in results[1:]:
+        np.testing.assert_allclose(result, results[0], rtol=1e-6, atol=1e-6)
