@@ -182,6 +182,23 @@ def plan_specialization(graph: Graph) -> SpecializationPlan:
     return plan
 
 
+def value_independent_nodes(graph: Graph, parameters: list[int]) -> list[Node]:
+    """The compute nodes that specializing `parameters` cannot change: inputs and outputs
+    static, computed neither from those parameters nor from a dynamic shape, and not folded. A
+    device that cannot compile one of these cannot compile any specialization of the graph."""
+    affected = {id(graph.parameters[i].outputs[0]) for i in parameters}
+    memo: dict = {}
+    found = []
+    for node in graph.nodes():
+        if _dynamic(node) or any(id(v) in affected or not v.shape.is_static
+                                 for v in node.inputs):
+            affected.update(id(v) for v in node.outputs)
+        elif node.op.name not in ("Parameter", "Constant", "Result") and \
+                any(_known_value(v, memo) is None for v in node.outputs):
+            found.append(node)
+    return found
+
+
 def _folded_outputs(node: Node) -> list[np.ndarray] | None:
     """The node's outputs when computable at compile time: constant subgraphs, and nodes with
     bodies (Loop, If) whose inputs are all constants (constant_value never enters bodies)."""
@@ -243,4 +260,4 @@ def specialized(graph: Graph, shapes: Any, values: dict[int, np.ndarray]) -> Gra
 
 
 __all__ = ["MAX_SPECIALIZED_ELEMENTS", "SpecializationPlan", "plan_specialization",
-           "specializable", "specialized", "substitute_values"]
+           "specializable", "specialized", "substitute_values", "value_independent_nodes"]

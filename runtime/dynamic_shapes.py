@@ -153,6 +153,16 @@ def compiles_per_shape(device: Device, graph: Any) -> bool:
     return bool(plan.parameters) and not plan.blockers
 
 
+def fails_for_any_values(device: Device, graph: Any) -> bool:
+    """Whether `device` cannot compile a node that no input value changes (an op it lacks on a
+    static branch): compiling per value would only defer that error to the first inference."""
+    from vinify.specialize import plan_specialization, value_independent_nodes
+
+    supported = device.supported_nodes(graph)
+    parameters = plan_specialization(graph).parameters
+    return any(id(node) not in supported for node in value_independent_nodes(graph, parameters))
+
+
 def compile_for_device(device: Device, graph: Any, config: dict[str, Any]) -> Executable:
     """device.compile, or a per-shape executable when the device needs static shapes."""
     if not compiles_per_shape(device, graph):
@@ -161,6 +171,8 @@ def compile_for_device(device: Device, graph: Any, config: dict[str, Any]) -> Ex
 
     if has_containers(graph):
         return compile_with_sequences(device, graph, config)
+    if not has_dynamic_inputs(graph) and fails_for_any_values(device, graph):
+        return device.compile(graph, config)  # refuses now, naming every node it cannot compile
     from vinify.runtime.devices.template import ports_of
 
     capacity = int(config.get("DYNAMIC_SHAPE_CACHE_SIZE", 8))

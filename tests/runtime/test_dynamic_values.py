@@ -192,6 +192,39 @@ def test_shapes_from_a_float_tensor_are_refused_at_compile_time():
         Core().compile_model(graph, "CPU")
 
 
+class NoSigmoidDevice(StaticShapeDevice):
+    """Static shapes only, and no Sigmoid (refused by name when compiled)."""
+
+    name = "NOSIGMOID"
+
+    def supported_nodes(self, graph):
+        return {id(n) for n in graph.nodes() if n.op.name != "Sigmoid"}
+
+    def compile(self, graph, config):
+        refused = [n.describe() for n in graph.nodes() if n.op.name == "Sigmoid"]
+        if refused:
+            raise DeviceError(f"NOSIGMOID cannot compile {refused}")
+        return super().compile(graph, config)
+
+
+def test_a_node_no_value_changes_is_refused_at_compile_time():
+    """Sigmoid on a static branch fails whatever the slice bounds: refused by compile_model;
+    a Sigmoid after the value-decided Slice is only known at the first inference."""
+    core = Core()
+    core.register_device("NOSIGMOID", NoSigmoidDevice())
+    graph = slice_model()
+    other = parameter("other", "f32", [2, 2])
+    static_branch = Graph(graph.parameters + [other],
+                          graph.outputs + [make("Sigmoid", 1, [other], name="squash")])
+    with pytest.raises(DeviceError, match=r"NOSIGMOID cannot compile \[\"node 'squash'"):
+        core.compile_model(static_branch, "NOSIGMOID")
+    graph = slice_model()
+    after_slice = Graph(graph.parameters, [make("Sigmoid", 1, [graph.outputs[0]], name="late")])
+    compiled = core.compile_model(after_slice, "NOSIGMOID")
+    with pytest.raises(DeviceError, match="node 'late'"):
+        compiled([DATA, np.array([0], np.int64), np.array([2], np.int64)])
+
+
 def test_range_bounds_are_specialized_and_the_range_folded():
     """A window function: Range(0, n) * x with n an input; Range has no CPU lowering, but once
     n is a constant it is folded."""
