@@ -84,7 +84,7 @@ def test_cpu_matches_template(case):
     check(*CASES[case], "CPU")
 
 
-@pytest.mark.parametrize("case", [0, 2])
+@pytest.mark.parametrize("case", [0, 2, 3])
 def test_gpu_matches_template(case):
     check(*CASES[case], "GPU")
 
