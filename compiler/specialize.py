@@ -29,6 +29,11 @@ from vinify.reshape import reshaped
 MAX_SPECIALIZED_ELEMENTS = 64
 BODY_FOLD_LIMIT = 1 << 16  # elements a folded Loop/If may produce
 SHAPE_READERS = ("ShapeOf",)  # ops whose output value depends on the input's shape only
+# Ops whose outputs count what their data holds (how many non-zeros, distinct values, boxes
+# kept): compiling one copy per data value would fold the op away at compile time, so the
+# device would never compute it. Their outputs' sources are opaque, and of their inputs only
+# those the shape inference reads (NMS's max_output_boxes_per_class) may be specialized.
+DATA_DEPENDENT = ("NonZero", "Unique", "NonMaxSuppression")
 
 
 @dataclass
@@ -87,6 +92,7 @@ class _ValueSources:
     def __init__(self, graph: Graph):
         self._memo: dict = {}
         self._sources: dict[int, tuple[Value, ...]] = {}
+        self.counted: set[int] = set()  # ids of values computed from a DATA_DEPENDENT output
         for node in graph.nodes():
             for value in node.outputs:
                 self._sources[id(value)] = self._collect(node, value)
@@ -102,6 +108,9 @@ class _ValueSources:
             return (value,)
         if node.op.name in SHAPE_READERS or self.known(value):
             return ()
+        if node.op.name in DATA_DEPENDENT or any(id(v) in self.counted for v in node.inputs):
+            self.counted.add(id(value))
+            return ()  # opaque: a count of data, never a function of specializable inputs
         merged = {id(s): s for v in node.inputs for s in self.of(v)}
         return tuple(merged.values())
 
@@ -130,6 +139,10 @@ def _dynamic(node: Node) -> bool:
     return any(not v.shape.is_static for v in node.outputs)
 
 
+def _dynamic_shapes(node: Node) -> str:
+    return " and ".join(str(v.shape) for v in node.outputs if not v.shape.is_static)
+
+
 def _plan_node(node: Node, sources_of: _ValueSources, index_of: dict[int, int],
                plan: SpecializationPlan) -> None:
     """Adds the parameters that may decide `node`'s shape to the plan, or a blocker naming it.
@@ -142,8 +155,11 @@ def _plan_node(node: Node, sources_of: _ValueSources, index_of: dict[int, int],
     computed from Range bounds)."""
     requested = _requested_inputs(node)
     origin = all(v.shape.is_static for v in node.inputs)
+    counts_data = node.op.name in DATA_DEPENDENT
     sources, usable = [], []
     for index, value in enumerate(node.inputs):
+        if counts_data and index not in requested:
+            continue  # the data it counts: specializing it would fold the op away
         group = sources_of.of(value)
         sources.append(group)
         float_limit = MAX_SPECIALIZED_ELEMENTS if index in requested else int(origin)
@@ -152,9 +168,15 @@ def _plan_node(node: Node, sources_of: _ValueSources, index_of: dict[int, int],
     for source in (s for group in usable for s in group):
         if index_of[id(source)] not in plan.parameters:
             plan.parameters.append(index_of[id(source)])
+    if counts_data and not usable or any(id(node.inputs[i]) in sources_of.counted
+                                         for i in requested if i < len(node.inputs)):
+        plan.blockers.append(f"{node.describe()}: output shape {_dynamic_shapes(node)} counts "
+                             "what data holds (NonZero, Unique, NonMaxSuppression); the data is "
+                             "not compiled per value")
+        return
     if usable or not origin:
         return  # specialized values, or its inputs' shapes, may explain it
-    shape = " and ".join(str(v.shape) for v in node.outputs if not v.shape.is_static)
+    shape = _dynamic_shapes(node)
     refused = list({id(s): s for group in sources for s in group}.values())
     if refused:
         names = ", ".join(f"'{s.name or s.node.name}' ({s.type})" for s in refused)
@@ -259,5 +281,6 @@ def specialized(graph: Graph, shapes: Any, values: dict[int, np.ndarray]) -> Gra
     return substitute_values(reshaped(graph, shapes), values)
 
 
-__all__ = ["MAX_SPECIALIZED_ELEMENTS", "SpecializationPlan", "plan_specialization",
-           "specializable", "specialized", "substitute_values", "value_independent_nodes"]
+__all__ = ["DATA_DEPENDENT", "MAX_SPECIALIZED_ELEMENTS", "SpecializationPlan",
+           "plan_specialization", "specializable", "specialized", "substitute_values",
+           "value_independent_nodes"]

@@ -1,0 +1,57 @@
+"""Ops whose output sizes count their data (NonZero, Unique, NonMaxSuppression): value
+specialization must never take the data they count, or the op would be folded at compile time
+and the device would not compute it."""
+
+import numpy as np
+import pytest
+from vinify import ir
+from vinify.errors import DeviceError
+from vinify.specialize import plan_specialization
+
+
+def _nms_then_trim() -> ir.Graph:
+    """NonMaxSuppression<9> then Slice(selected, 0, valid_count), as the ONNX converter emits."""
+    boxes = ir.parameter("boxes", "f32", [1, 6, 4])
+    scores = ir.parameter("scores", "f32", [1, 1, 6])
+    limit = ir.parameter("limit", "i64", [1])
+    iou = ir.parameter("iou", "f32", [1])
+    low = ir.parameter("low", "f32", [1])
+    nms = ir.make("NonMaxSuppression", 9, [boxes, scores, limit, iou, low], name="nms")
+    valid = nms.outputs[2]
+    start = ir.constant(np.array([0], np.int64))
+    axes = ir.constant(np.array([0], np.int64))
+    step = ir.constant(np.array([1], np.int64))
+    trimmed = ir.make("Slice", 8, [nms.outputs[0], start, valid, step, axes], name="trim")
+    return ir.Graph([boxes, scores, limit, iou, low], [trimmed])
+
+
+def test_nonzero_data_is_not_specialized():
+    data = ir.parameter("data", "boolean", [2, 2])
+    found = ir.make("NonZero", 3, [data], name="where", output_type="i64")
+    plan = plan_specialization(ir.Graph([data], [found]))
+    assert plan.parameters == []
+    assert "node 'where' (NonZero<3>)" in plan.blockers[0]
+
+
+def test_unique_data_is_not_specialized():
+    data = ir.parameter("data", "i32", [6])
+    distinct = ir.make("Unique", 10, [data], name="distinct")
+    plan = plan_specialization(ir.Graph([data], list(distinct.outputs)))
+    assert plan.parameters == []
+    assert "node 'distinct' (Unique<10>)" in plan.blockers[0]
+
+
+def test_nms_boxes_and_scores_are_not_specialized():
+    graph = _nms_then_trim()
+    plan = plan_specialization(graph)
+    assert 0 not in plan.parameters and 1 not in plan.parameters
+    assert any("'trim'" in blocker for blocker in plan.blockers)
+
+
+def test_nonzero_of_small_input_is_refused_on_cpu():
+    import vinify
+
+    data = ir.parameter("data", "boolean", [2, 2])
+    found = ir.make("NonZero", 3, [data], name="where", output_type="i64")
+    with pytest.raises(DeviceError, match=r"node 'where' \(NonZero<3>\)"):
+        vinify.compile_model(ir.Graph([data], [found]), "CPU")
