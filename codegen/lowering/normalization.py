@@ -64,6 +64,19 @@ def lower_batch_norm(ctx: LoweringContext, node: Any) -> None:
     lower_chain(ctx, [node])
 
 
+def lrn_power(base: K.Expr, beta: float, lanes: int) -> K.Expr:
+    """base ** beta; the usual betas with vector square roots (pow is a libm call per lane:
+    GoogLeNet's two LRN layers with beta 0.75 took 16 % of its CPU time)."""
+    if beta == 0.75:
+        root = K.Unary("sqrt", base)
+        return K.Binary("mul", root, K.Unary("sqrt", root))
+    if beta == 0.5:
+        return K.Unary("sqrt", base)
+    if beta == 1.0:
+        return base
+    return K.Binary("pow", base, K.Const(beta, "f32", lanes))
+
+
 @lowers("LRN")
 def lower_lrn(ctx: LoweringContext, node: Any) -> None:
     """x / (bias + alpha/size * sum of x^2 over the channel window) ** beta, axes = [1]."""
@@ -91,7 +104,7 @@ def lower_lrn(ctx: LoweringContext, node: Any) -> None:
     window = K.Loop(w, low, high, (K.Let(total, K.Fma(square, square, total)),))
     scale = node.attrs["alpha"] / node.attrs["size"]
     base = K.Fma(total, K.Const(scale, "f32", lanes), K.Const(node.attrs["bias"], "f32", lanes))
-    power = K.Binary("pow", base, K.Const(node.attrs["beta"], "f32", lanes))
+    power = lrn_power(base, float(node.attrs["beta"]), lanes)
     result = K.Binary("div", K.Load(x, at(c), lanes, mask), power)
     row = K.Loop(j, K.Const(0), K.Const(plane), (
         K.Let(total, K.Const(0.0, "f32", lanes)), window, K.Store(out, at(c), result, mask)),

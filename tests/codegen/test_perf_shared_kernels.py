@@ -121,3 +121,14 @@ def test_one_thread_team_gives_the_same_numbers_for_any_thread_count():
         results += [compiled(inputs)[0] for _ in range(3)]
     for result in results[1:]:
         np.testing.assert_allclose(result, results[0], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("beta", [0.75, 0.5, 1.0, 0.6])
+def test_lrn_powers_match_template(beta):
+    """LRN's usual betas are computed with square roots instead of pow."""
+    x = ir.parameter("x", "f32", [1, 9, 5, 7])
+    lrn = ir.make("LRN", 1, [x, ir.constant(np.array([1], np.int64))], alpha=0.5, beta=beta,
+                  bias=1.5, size=5)
+    data = RNG.uniform(-3.0, 3.0, (1, 9, 5, 7)).astype(np.float32)
+    device_check.check_against_template(ir.Graph([x], [lrn]), [data], "CPU", rtol=1e-5,
+                                        atol=1e-6)
