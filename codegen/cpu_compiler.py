@@ -30,6 +30,8 @@ def plan_memory(lowered: LoweredGraph) -> tuple[memory_plan.ArenaPlan, dict]:
     last_step = len(lowered.kernels)
     first: dict[str, int] = {p.buffer: 0 for p in lowered.inputs}
     last: dict[str, int] = {p.buffer: last_step for p in lowered.outputs}
+    if getattr(lowered, "counts_buffer", None):  # read after the run (bounded outputs)
+        last[lowered.counts_buffer] = last_step
     for step, kernel in enumerate(lowered.kernels):
         for name in K.buffers_used(kernel.body):
             first.setdefault(name, step)
@@ -161,7 +163,8 @@ def compile_to_blob(graph: Any, config: dict[str, Any] | None = None,
     code = build_shared_object(ir_texts, target, config.get("CACHE_DIR"))
     metadata = {
         "inputs": [_port(p, placement) for p in lowered.inputs],
-        "outputs": [_port(p, placement) for p in lowered.outputs],
+        "outputs": trimmed_ports([_port(p, placement) for p in lowered.outputs], lowered,
+                                 placement),
         "arena_bytes": plan.size,
         "kernels": [{"name": k.name, "source": k.source, "parallel": _is_parallel(k)}
                     for k in lowered.kernels],
@@ -181,6 +184,15 @@ def _is_parallel(kernel) -> bool:
 
     first = kernel.body[0] if kernel.body else None
     return isinstance(first, K.Loop) and first.parallel
+
+
+def trimmed_ports(ports: list[dict], lowered: LoweredGraph, placement: dict) -> list[dict]:
+    """Output ports cut to a data count (NonZero, NMS) say so: "trim" names the axis and the
+    arena offset of the i64 count; readers without it see the upper-bound shape."""
+    for output, axis, element in getattr(lowered, "trims", []):
+        offset = placement[lowered.counts_buffer].offset + 8 * element
+        ports[output]["trim"] = {"axis": axis, "count_offset": offset}
+    return ports
 
 
 def _port(port, placement: dict) -> dict:

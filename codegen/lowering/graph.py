@@ -6,7 +6,7 @@ as an epilogue; the group is emitted where its last node stands in the topologic
 residual branch is always computed before the convolution that adds it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from vinify.codegen import kernel_ir as K
@@ -35,6 +35,9 @@ class LoweredGraph:
     arena_buffers: dict
     inputs: list[PortInfo]
     outputs: list[PortInfo]
+    # (output index, axis, element of `counts_buffer`): outputs cut to a data count (bounded.py)
+    trims: list[tuple[int, int, int]] = field(default_factory=list)
+    counts_buffer: str | None = None
 
 
 def port_name(value: Any, index: int) -> str:
@@ -92,6 +95,9 @@ def lower_graph(graph: Any, target: Target,
     target with its own scheduled GEMM kernels (OpenCL); every other node is lowered the same."""
     gemm_lowerings = {**{name: entry[0] for name, entry in GEMM_OPS.items()},
                       **(gemm_lowerings or {})}
+    from vinify.codegen.lowering.bounded import bound_outputs, emit_trim_counts
+
+    graph, trims = bound_outputs(graph)
     ctx = LoweringContext(target)
     missing = unsupported_nodes(graph, ctx)
     if missing:
@@ -117,7 +123,10 @@ def lower_graph(graph: Any, target: Target,
             continue
         LOWERINGS[node.op.name](ctx, node)
     outputs = _outputs(graph, ctx, {p.buffer for p in inputs})
-    return LoweredGraph(ctx.kernels, ctx.weights, ctx.arena_buffers, inputs, outputs)
+    counts = emit_trim_counts(ctx, trims)
+    return LoweredGraph(ctx.kernels, ctx.weights, ctx.arena_buffers, inputs, outputs,
+                        [(t.output, t.axis, k) for k, t in enumerate(trims)],
+                        counts.name if counts else None)
 
 
 def _outputs(graph: Any, ctx: LoweringContext, input_buffers: set[str]) -> list[PortInfo]:

@@ -13,7 +13,7 @@ import numpy as np
 import vinify
 from vinify.codegen import kernel_ir as K
 from vinify.codegen import memory_plan
-from vinify.codegen.cpu_compiler import weights_section
+from vinify.codegen.cpu_compiler import trimmed_ports, weights_section
 from vinify.codegen.llvm.renderer import Placement
 from vinify.codegen.lowering.graph import LoweredGraph
 from vinify.codegen.opencl import direct_convolution, gemm_kernels
@@ -57,7 +57,8 @@ def compile_to_gpu_blob(graph: Any, profile: OpenClDeviceProfile,
                            else array for name, array in lowered.weights.items()}
     metadata = {
         "inputs": [_port(p, placement, precision) for p in lowered.inputs],
-        "outputs": [_port(p, placement, precision) for p in lowered.outputs],
+        "outputs": trimmed_ports([_port(p, placement, precision) for p in lowered.outputs],
+                                 lowered, placement),
         "arena_bytes": plan.size,
         "kernels": launches,
         "schedule": schedule,

@@ -15,7 +15,7 @@ import numpy as np
 from vinify.errors import BlobError, VinifyError
 from vinify.runtime.blob import check_cpu_features, read_blob
 from vinify.runtime.device import Device, Executable, Port
-from vinify.shapes import PartialShape
+from vinify.shapes import Dimension, PartialShape
 from vinify.types import element_type
 
 ALIGNMENT = 64
@@ -71,8 +71,43 @@ def load_library(code: bytes) -> ctypes.CDLL:
 
 
 def _ports(entries: list[dict]) -> list[Port]:
-    return [Port(i, e["name"], element_type(e["element_type"]), PartialShape.of(e["shape"]),
+    return [Port(i, e["name"], element_type(e["element_type"]), port_shape(e),
                  frozenset([e["name"]])) for i, e in enumerate(entries)]
+
+
+def port_shape(entry: dict) -> PartialShape:
+    """The port's shape; a trimmed axis (an output cut to a data count) is bounded by the
+    compiled size."""
+    dims: list = list(entry["shape"])
+    if "trim" in entry:
+        axis = entry["trim"]["axis"]
+        dims[axis] = Dimension(0, int(dims[axis]))
+    return PartialShape.of(dims)
+
+
+def trimmed_output(array: np.ndarray, entry: dict, arena: np.ndarray) -> np.ndarray:
+    """`array` cut along the trimmed axis to the count the code wrote into the arena."""
+    if "trim" not in entry:
+        return array
+    start = int(entry["trim"]["count_offset"])
+    return cut_to_count(array, entry, arena[start:start + 8].view(np.int64))
+
+
+def cut_to_count(array: np.ndarray, entry: dict, count: np.ndarray | None) -> np.ndarray:
+    """`array` cut along the port's trimmed axis to `count` (an i64 [1]); as is untrimmed."""
+    if "trim" not in entry or count is None:
+        return array
+    axis = int(entry["trim"]["axis"])
+    kept = min(max(int(count[0]), 0), array.shape[axis])
+    return np.ascontiguousarray(array[(slice(None),) * axis + (slice(0, kept),)])
+
+
+def _check_trim(entry: dict, arena: int) -> None:
+    if "trim" not in entry:
+        return
+    axis, offset = int(entry["trim"]["axis"]), int(entry["trim"]["count_offset"])
+    if not 0 <= axis < len(entry["shape"]) or offset < 0 or offset + 8 > arena:
+        raise ValueError(f"port {entry.get('name')!r}: bad trim {entry['trim']}")
 
 
 def _checked_metadata(blob) -> dict:
@@ -89,6 +124,7 @@ def _checked_metadata(blob) -> dict:
             if int(entry["offset"]) < 0 or min(entry["shape"], default=0) < 0 \
                     or int(entry["offset"]) + size > arena:
                 raise ValueError(f"port {entry.get('name')!r} lies outside the arena")
+            _check_trim(entry, arena)
     except (KeyError, TypeError, ValueError, VinifyError) as error:
         raise BlobError(f"CPU blob: malformed metadata ({type(error).__name__}: {error})"
                         ) from None
@@ -129,7 +165,8 @@ class CpuExecutable(Executable):
             for entry, array in zip(self.metadata["inputs"], inputs):
                 np.copyto(self._view(entry), array, casting="no")
             self._run(self._arena.ctypes.data, self._weights.ctypes.data, self.threads)
-            return [self._view(entry).copy() for entry in self.metadata["outputs"]]
+            return [trimmed_output(self._view(entry).copy(), entry, self._arena)
+                    for entry in self.metadata["outputs"]]
 
     def export(self) -> bytes:
         return self.blob_bytes
@@ -146,7 +183,8 @@ class CpuExecutable(Executable):
                                             0, 0)
             records = [self._run_kernel(kernel, context, LayerTimer)
                        for kernel in self.metadata["kernels"]]
-            outputs = [self._view(entry).copy() for entry in self.metadata["outputs"]]
+            outputs = [trimmed_output(self._view(entry).copy(), entry, self._arena)
+                       for entry in self.metadata["outputs"]]
         return outputs, records
 
     def _run_kernel(self, kernel: dict, context, timer_type):

@@ -26,7 +26,7 @@ import numpy as np
 from vinify.errors import BlobError, DeviceError, InferenceError
 from vinify.runtime.blob import read_blob, write_blob
 from vinify.runtime.device import Device, Executable, Port
-from vinify.shapes import PartialShape
+from vinify.runtime.devices.cpu import cut_to_count, port_shape
 from vinify.types import element_type
 
 PROGRAM_CACHE_FOLDER = "gpu-programs"
@@ -146,8 +146,20 @@ def _stored_dtype(entry: dict) -> np.dtype:
 
 
 def _ports(entries: list[dict]) -> list[Port]:
-    return [Port(i, e["name"], element_type(e["element_type"]), PartialShape.of(e["shape"]),
+    return [Port(i, e["name"], element_type(e["element_type"]), port_shape(e),
                  frozenset([e["name"]])) for i, e in enumerate(entries)]
+
+
+def _count_read(stream: "GpuStream", entry: dict) -> np.ndarray | None:
+    """Starts reading the data count of a trimmed output (bounded.py), or None."""
+    import pyopencl as cl
+
+    if "trim" not in entry:
+        return None
+    count = np.zeros(1, np.int64)
+    cl.enqueue_copy(stream.queue, count, stream.arena,
+                    src_offset=int(entry["trim"]["count_offset"]), is_blocking=False)
+    return count
 
 
 class GpuStream:
@@ -235,9 +247,11 @@ class GpuExecutable(Executable):
                 cl.enqueue_copy(stream.queue, array, stream.arena, src_offset=entry["offset"],
                                 is_blocking=False)
             outputs.append(array)
+        counts = [_count_read(stream, entry) for entry in self.metadata["outputs"]]
         stream.queue.finish()
-        return [array.astype(element_type(entry["element_type"]).dtype, copy=False)
-                for array, entry in zip(outputs, self.metadata["outputs"])]
+        return [cut_to_count(array.astype(element_type(entry["element_type"]).dtype, copy=False),
+                             entry, count)
+                for array, entry, count in zip(outputs, self.metadata["outputs"], counts)]
 
     def export(self) -> bytes:
         """The blob with this device's program binary added (where the driver gives one)."""

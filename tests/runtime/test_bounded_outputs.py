@@ -48,10 +48,55 @@ def test_nms_boxes_and_scores_are_not_specialized():
     assert any("'trim'" in blocker for blocker in plan.blockers)
 
 
-def test_nonzero_of_small_input_is_refused_on_cpu():
+def test_nonzero_feeding_computation_is_refused_on_cpu():
+    """Its count would have to size the kernels after it: only results are trimmed."""
     import vinify
 
     data = ir.parameter("data", "boolean", [2, 2])
     found = ir.make("NonZero", 3, [data], name="where", output_type="i64")
+    graph = ir.Graph([data], [ir.make("Convert", 1, [found], destination_type="f32")])
     with pytest.raises(DeviceError, match=r"node 'where' \(NonZero<3>\)"):
-        vinify.compile_model(ir.Graph([data], [found]), "CPU")
+        vinify.compile_model(graph, "CPU")
+
+
+def _nonzero_graph(shape, elem="f32") -> ir.Graph:
+    data = ir.parameter("data", elem, shape)
+    return ir.Graph([data], [ir.make("NonZero", 3, [data], name="where", output_type="i64")])
+
+
+@pytest.mark.parametrize("device", ["CPU", "GPU"])
+def test_nonzero_is_computed_by_the_device_with_a_trimmed_output(device):
+    import vinify
+
+    compiled = vinify.compile_model(_nonzero_graph([2, 3]), device)
+    reference = vinify.compile_model(_nonzero_graph([2, 3]), "TEMPLATE")
+    cases = [np.array([[1, 0, 2], [0, 0, -3]], np.float32), np.zeros((2, 3), np.float32),
+             np.ones((2, 3), np.float32)]
+    for data in cases:
+        got = compiled([data])[0]
+        np.testing.assert_array_equal(got, reference([data])[0])
+        np.testing.assert_array_equal(got, np.array(np.nonzero(data)))
+
+
+@pytest.mark.parametrize("device", ["CPU", "GPU"])
+def test_nonzero_one_compile_per_shape_not_per_value(device):
+    import vinify
+
+    compiled = vinify.compile_model(_nonzero_graph([-1, 4], "i32"), device)
+    first = np.array([[0, 5, 0, 1], [2, 0, 0, 0]], np.int32)
+    second = np.array([[7, 7, 7, 0], [0, 0, 0, 9]], np.int32)
+    for data in (first, second):
+        np.testing.assert_array_equal(compiled([data])[0], np.array(np.nonzero(data)))
+    assert compiled.executable.compiles == 1
+
+
+def test_exported_blob_keeps_the_trim():
+    from vinify.runtime import Core
+
+    core = Core()
+    compiled = core.compile_model(_nonzero_graph([3]), "CPU")
+    blob = compiled.export_model()
+    imported = core.import_model(blob, "CPU")
+    data = np.array([0, 4, 0], np.float32)
+    np.testing.assert_array_equal(imported([data])[0], [[1]])
+    assert str(imported.outputs[0].shape) == "[1,0..3]"

@@ -1,0 +1,143 @@
+"""Outputs whose size counts their data (NonZero), compiled with their upper-bound shape.
+
+NonZero's column count is the number of non-zero elements: unknown until the data arrives, but
+never more than the input's element count. A device that compiles static shapes computes it
+into a buffer of that upper-bound size and writes the actual count into a small i64 buffer; the
+executable then returns only the first `count` entries along the trimmed axis. This works where
+such a value reaches a graph result directly, or through the Slice(x, 0, valid_outputs) the ONNX
+converter puts after NonMaxSuppression (whose padded outputs are static and whose valid count
+is an output of its own). A data-dependent value that feeds further computation keeps its
+bounded shape and stays refused: the kernels after it would need the count to size their loops.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from vinify.codegen import kernel_ir as K
+from vinify.codegen.lowering.context import (
+    ALL_ELEMENT_TYPES,
+    LoweringContext,
+    kernel_dtype,
+    lowers,
+    static_shape,
+)
+from vinify.shapes import PartialShape, TensorType
+
+COUNTED_OPS = ("NonZero",)  # ops whose lowering writes a count buffer for their output 0
+
+
+@dataclass(frozen=True)
+class Trim:
+    """Output `output` is returned cut to the count held in `count` along `axis`."""
+
+    output: int
+    axis: int
+    count: Any  # the graph value (NonZero output or NMS valid_outputs) the count belongs to
+
+
+def _upper_bound(value: Any) -> PartialShape | None:
+    shape = value.shape
+    if not shape.rank_is_static or any(d.max is None for d in shape.dims):
+        return None
+    return PartialShape.of([d.max for d in shape.dims])
+
+
+def _trim_of(index: int, value: Any) -> Trim | None:
+    """The trim of graph output `index` when its only dynamic dim is a data count we can bound."""
+    node = value.node
+    if node.op.name in COUNTED_OPS and value.node.outputs[0] is value:
+        return Trim(index, len(value.shape.dims) - 1, value)
+    if node.op.name != "Slice" or node.inputs[0].node.op.name != "NonMaxSuppression":
+        return None
+    nms = node.inputs[0].node
+    start = _constant(node.inputs[1])
+    axes = _constant(node.inputs[4]) if len(node.inputs) > 4 else np.array([0])
+    step = _constant(node.inputs[3])
+    if node.inputs[2] is not nms.outputs[2] or start is None or axes is None or step is None:
+        return None
+    if np.ravel(start).tolist() != [0] or np.ravel(step).tolist() != [1] or \
+            [int(a) % 2 for a in np.ravel(axes)] != [0]:
+        return None
+    return Trim(index, 0, nms.outputs[2])
+
+
+def _constant(value: Any) -> np.ndarray | None:
+    from vinify.ir import constant_value
+
+    return constant_value(value)
+
+
+def bound_outputs(graph: Any) -> tuple[Any, list[Trim]]:
+    """A copy of `graph` whose count-sized results have their upper-bound static shapes (the
+    NMS Slice bypassed: the result reads the padded output), and the trims to apply; the graph
+    itself when it has none."""
+    found = [(i, v) for i, v in enumerate(graph.outputs)
+             if not v.shape.is_static and _trim_of(i, v) is not None]
+    if not found:
+        return graph, []
+    from vinify.reshape import reshaped
+
+    copy = reshaped(graph, {})
+    trims = []
+    for index, _ in found:
+        value = copy.outputs[index]
+        trim = _trim_of(index, value)
+        if trim.count is value:  # NonZero: its own output takes the upper-bound shape
+            value.type = TensorType(value.element_type, _upper_bound(value))
+        else:
+            copy.results[index].set_input(0, value.node.inputs[0])
+        copy.results[index].outputs[0].type = copy.results[index].inputs[0].type
+        trims.append(trim)
+    return copy, trims
+
+
+def count_buffer(ctx: LoweringContext, value: Any) -> K.Buffer:
+    """The i64 buffer holding the count of `value` (NonZero's column count, NMS's valid
+    outputs), created by the lowering that computes it."""
+    counts = ctx.__dict__.setdefault("bounded_counts", {})
+    if id(value) not in counts:
+        counts[id(value)] = ctx.buffer(value)  # NMS valid_outputs: an output of its own
+    return counts[id(value)]
+
+
+def _nonzero_test(data: K.Buffer, index: K.Expr) -> K.Expr:
+    value = K.widen(K.Load(data, index))
+    return K.Binary("ne", value, K.Const(0.0 if K.is_float(value.dtype) else 0, value.dtype))
+
+
+@lowers("NonZero", dtypes=ALL_ELEMENT_TYPES)
+def lower_nonzero(ctx: LoweringContext, node: Any) -> None:
+    """One serial pass: the coordinates of element i go to column `count` (overwritten by the
+    next non-zero when element i is zero), then count grows by one when it is non-zero."""
+    shape = static_shape(node.inputs[0])
+    total = int(np.prod(shape, dtype=np.int64))
+    data, out = ctx.buffer(node.inputs[0]), ctx.output(node.outputs[0])
+    columns = static_shape(node.outputs[0])[1]
+    count_dtype = kernel_dtype(node.outputs[0])
+    counter = ctx.scratch("nonzero_count", 1, "i64")
+    ctx.__dict__.setdefault("bounded_counts", {})[id(node.outputs[0])] = counter
+    i, count = K.Var("i"), K.Var("count")
+    strides = [int(np.prod(shape[axis + 1:], dtype=np.int64)) for axis in range(len(shape))]
+    stores = [K.Store(out, K.add(count, row * columns),
+                      K.narrow(K.Binary("rem", K.Binary("div", i, K.Const(stride)),
+                                        K.Const(extent)), count_dtype))
+              for row, (stride, extent) in enumerate(zip(strides, shape))]
+    step = K.Select(_nonzero_test(data, i), K.Const(1), K.Const(0))
+    body = [K.Let(count, K.Const(0)),
+            K.Loop(i, K.Const(0), K.Const(total), (*stores, K.Let(count, K.add(count, step)))),
+            K.Store(counter, K.Const(0), count)]
+    ctx.emit("nonzero", body, node.describe())
+
+
+def emit_trim_counts(ctx: LoweringContext, trims: list[Trim]) -> K.Buffer | None:
+    """One last kernel copies every trim's count into one i64 buffer, so no later kernel can
+    reuse its memory before the executable reads it (element k holds trim k's count)."""
+    if not trims:
+        return None
+    counts = ctx.scratch("trim_counts", len(trims), "i64")
+    body = [K.Store(counts, K.Const(k), K.Cast(K.Load(count_buffer(ctx, t.count), K.Const(0)),
+                                               "i64"))
+            for k, t in enumerate(trims)]
+    ctx.emit("trim_counts", body, "output counts")
+    return counts
