@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from vinify.bounded_outputs import trimmed_at_result
 from vinify.errors import VinifyError
 from vinify.ir import Graph, Node, Value, constant, constant_value
 from vinify.op import InferContext
@@ -198,6 +199,8 @@ def plan_specialization(graph: Graph) -> SpecializationPlan:
         return plan
     sources_of = _ValueSources(graph)
     for node in dynamic:
+        if trimmed_at_result(node):
+            continue  # a data count the device returns cut (vinify.bounded_outputs)
         if not all(sources_of.known(v) for v in node.outputs):  # else folded when compiling
             _plan_node(node, sources_of, index_of, plan)
     plan.parameters.sort()

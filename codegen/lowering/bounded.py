@@ -10,10 +10,10 @@ is an output of its own). A data-dependent value that feeds further computation 
 bounded shape and stays refused: the kernels after it would need the count to size their loops.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from vinify.bounded_outputs import Trim, trim_of, upper_bound
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import (
     ALL_ELEMENT_TYPES,
@@ -22,50 +22,7 @@ from vinify.codegen.lowering.context import (
     lowers,
     static_shape,
 )
-from vinify.shapes import PartialShape, TensorType
-
-COUNTED_OPS = ("NonZero",)  # ops whose lowering writes a count buffer for their output 0
-
-
-@dataclass(frozen=True)
-class Trim:
-    """Output `output` is returned cut to the count held in `count` along `axis`."""
-
-    output: int
-    axis: int
-    count: Any  # the graph value (NonZero output or NMS valid_outputs) the count belongs to
-
-
-def _upper_bound(value: Any) -> PartialShape | None:
-    shape = value.shape
-    if not shape.rank_is_static or any(d.max is None for d in shape.dims):
-        return None
-    return PartialShape.of([d.max for d in shape.dims])
-
-
-def _trim_of(index: int, value: Any) -> Trim | None:
-    """The trim of graph output `index` when its only dynamic dim is a data count we can bound."""
-    node = value.node
-    if node.op.name in COUNTED_OPS and value.node.outputs[0] is value:
-        return Trim(index, len(value.shape.dims) - 1, value)
-    if node.op.name != "Slice" or node.inputs[0].node.op.name != "NonMaxSuppression":
-        return None
-    nms = node.inputs[0].node
-    start = _constant(node.inputs[1])
-    axes = _constant(node.inputs[4]) if len(node.inputs) > 4 else np.array([0])
-    step = _constant(node.inputs[3])
-    if node.inputs[2] is not nms.outputs[2] or start is None or axes is None or step is None:
-        return None
-    if np.ravel(start).tolist() != [0] or np.ravel(step).tolist() != [1] or \
-            [int(a) % 2 for a in np.ravel(axes)] != [0]:
-        return None
-    return Trim(index, 0, nms.outputs[2])
-
-
-def _constant(value: Any) -> np.ndarray | None:
-    from vinify.ir import constant_value
-
-    return constant_value(value)
+from vinify.shapes import TensorType
 
 
 def bound_outputs(graph: Any) -> tuple[Any, list[Trim]]:
@@ -73,7 +30,7 @@ def bound_outputs(graph: Any) -> tuple[Any, list[Trim]]:
     NMS Slice bypassed: the result reads the padded output), and the trims to apply; the graph
     itself when it has none."""
     found = [(i, v) for i, v in enumerate(graph.outputs)
-             if not v.shape.is_static and _trim_of(i, v) is not None]
+             if not v.shape.is_static and trim_of(i, v) is not None]
     if not found:
         return graph, []
     from vinify.reshape import reshaped
@@ -82,9 +39,9 @@ def bound_outputs(graph: Any) -> tuple[Any, list[Trim]]:
     trims = []
     for index, _ in found:
         value = copy.outputs[index]
-        trim = _trim_of(index, value)
+        trim = trim_of(index, value)
         if trim.count is value:  # NonZero: its own output takes the upper-bound shape
-            value.type = TensorType(value.element_type, _upper_bound(value))
+            value.type = TensorType(value.element_type, upper_bound(value))
         else:
             copy.results[index].set_input(0, value.node.inputs[0])
         copy.results[index].outputs[0].type = copy.results[index].inputs[0].type

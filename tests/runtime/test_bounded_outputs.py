@@ -29,6 +29,9 @@ def test_nonzero_data_is_not_specialized():
     data = ir.parameter("data", "boolean", [2, 2])
     found = ir.make("NonZero", 3, [data], name="where", output_type="i64")
     plan = plan_specialization(ir.Graph([data], [found]))
+    assert plan.parameters == [] and plan.blockers == []  # a result: returned trimmed
+    graph = ir.Graph([data], [ir.make("Convert", 1, [found], destination_type="f32")])
+    plan = plan_specialization(graph)
     assert plan.parameters == []
     assert "node 'where' (NonZero<3>)" in plan.blockers[0]
 
@@ -43,6 +46,10 @@ def test_unique_data_is_not_specialized():
 
 def test_nms_boxes_and_scores_are_not_specialized():
     graph = _nms_then_trim()
+    plan = plan_specialization(graph)
+    assert plan.parameters == [2] and plan.blockers == []  # the limit decides the rows
+    trimmed = graph.outputs[0]
+    graph = ir.Graph(graph.parameters, [ir.make("Convert", 1, [trimmed], destination_type="f32")])
     plan = plan_specialization(graph)
     assert 0 not in plan.parameters and 1 not in plan.parameters
     assert any("'trim'" in blocker for blocker in plan.blockers)
