@@ -18,6 +18,7 @@ from vinify.codegen.llvm.renderer import Placement
 from vinify.codegen.lowering.graph import LoweredGraph
 from vinify.codegen.opencl import direct_convolution, gemm_kernels
 from vinify.codegen.opencl.lowering import ACTIVATION_INPUT, Offset, ScheduledKernel, lower_graph
+from vinify.codegen.opencl.parallelize import parallelize_kernels
 from vinify.codegen.opencl.renderer import OpenClRenderer, work_items
 from vinify.codegen.opencl.target import REGISTER_BLOCKED, OpenClDeviceProfile, opencl_target
 from vinify.errors import DeviceError
@@ -50,6 +51,7 @@ def compile_to_gpu_blob(graph: Any, profile: OpenClDeviceProfile,
     schedule = schedule or profile.schedule()
     precision = compute_precision(config, profile)
     lowered = lower_for_device(graph, profile, schedule)
+    lowered.kernels = parallelize_kernels(lowered.kernels, parallel_items(profile, schedule))
     plan, placement = plan_memory(lowered)
     source, launches = render_program(lowered.kernels, placement, precision)
     if precision == "f16":
@@ -72,6 +74,13 @@ def compile_to_gpu_blob(graph: Any, profile: OpenClDeviceProfile,
     sections = {"metadata": json.dumps(metadata).encode(),
                 "weights": weights_section(lowered, placement), "source": source.encode()}
     return write_blob(header, sections)
+
+
+def parallel_items(profile: OpenClDeviceProfile, schedule: str) -> int:
+    """Work-items a splittable serial kernel is split into: a few per core on CPU-type
+    devices, many per compute unit on GPUs."""
+    per_unit = 4 if schedule == REGISTER_BLOCKED else 64
+    return max(profile.compute_units, 1) * per_unit
 
 
 def kernel_buffers(kernel: K.Kernel) -> set[str]:

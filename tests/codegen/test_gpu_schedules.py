@@ -114,3 +114,28 @@ def test_strided_convolutions_still_use_im2col():
     graph = ir.Graph([x], [conv])
     assert "im2col_rows" in [launch["name"] for launch in launches(graph)]
     device_check.check_against_template(graph, [random(1, 3, 17, 17)], "GPU")
+
+
+def test_serial_copies_and_flat_maps_are_split_across_work_items():
+    a, b = ir.parameter("a", "f32", [1, 8, 33, 31]), ir.parameter("b", "f32", [1, 8, 33, 31])
+    joined = ir.make("Concat", 1, [a, ir.make("Add", 1, [a, b])], axis=1)
+    graph = ir.Graph([a, b], [joined])
+    sizes = [launch["global"][0] for launch in launches(graph)]
+    assert sizes and all(size > 1 for size in sizes)
+    device_check.check_against_template(graph, [random(1, 8, 33, 31), random(1, 8, 33, 31)],
+                                        "GPU")
+
+
+def test_a_loop_reading_what_it_writes_stays_serial():
+    from vinify.codegen import kernel_ir as K
+    from vinify.codegen.opencl.parallelize import split_kernel
+
+    data, i = K.Buffer("data", "f32", 10000), K.Var("i")
+    shifted = K.Store(data, K.Binary("add", i, K.Const(1)), K.Load(data, i))
+    kernel = K.Kernel("k", [K.Loop(i, K.Const(0), K.Const(9999), (shifted,))])
+    assert split_kernel(kernel, 8) is kernel
+    out = K.Buffer("out", "f32", 10000)
+    copy = K.Kernel("c", [K.Loop(i, K.Const(0), K.Const(10000), (
+        K.Store(out, i, K.Load(data, i, 4), None),), step=4)])
+    split = split_kernel(copy, 8)
+    assert split.body[0].parallel and split.body[0].stop == K.Const(8)
