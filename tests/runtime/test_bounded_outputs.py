@@ -107,3 +107,50 @@ def test_exported_blob_keeps_the_trim():
     data = np.array([0, 4, 0], np.float32)
     np.testing.assert_array_equal(imported([data])[0], [[1]])
     assert str(imported.outputs[0].shape) == "[1,0..3]"
+
+
+def _nms_case(rng: np.random.Generator, center: bool) -> list[np.ndarray]:
+    corners = rng.uniform(0.0, 1.0, (1, 6, 4)).astype(np.float32)
+    if center:  # [x_center, y_center, width, height], all positive sizes
+        corners[..., 2:] = rng.uniform(0.1, 0.6, (1, 6, 2)).astype(np.float32)
+    scores = rng.uniform(0.0, 1.0, (1, 1, 6)).astype(np.float32)
+    return [corners, scores, np.array([4], np.int64), np.array([0.3], np.float32),
+            np.array([0.2], np.float32)]
+
+
+def _nms_graph(center: bool, descending: bool) -> ir.Graph:
+    graph = _nms_then_trim()
+    nms = graph.outputs[0].node.inputs[0].node
+    nms.attrs["box_encoding"] = "center" if center else "corner"
+    nms.attrs["sort_result_descending"] = descending
+    return graph
+
+
+@pytest.mark.parametrize("device", ["CPU", "GPU"])
+@pytest.mark.parametrize("center,descending", [(False, True), (True, False)])
+def test_nms_on_the_device_matches_the_reference(device, center, descending):
+    """Two different box sets through one compiled model: one compile (the limit is the only
+    specialized input), and the device's selection equals the reference's."""
+    import vinify
+
+    compiled = vinify.compile_model(_nms_graph(center, descending), device)
+    reference = vinify.compile_model(_nms_graph(center, descending), "TEMPLATE")
+    rng = np.random.default_rng(7)
+    for _ in range(2):
+        inputs = _nms_case(rng, center)
+        expected = reference(inputs)[0]
+        assert 0 < len(expected) <= 4
+        np.testing.assert_array_equal(compiled(inputs)[0], expected)
+    assert compiled.executable.compiles == 1
+
+
+def test_soft_nms_is_refused_on_cpu():
+    import vinify
+
+    boxes = ir.parameter("boxes", "f32", [1, 3, 4])
+    scores = ir.parameter("scores", "f32", [1, 1, 3])
+    limits = [ir.constant(np.array([2], np.int64)), ir.constant(np.array([0.5], np.float32)),
+              ir.constant(np.array([0.0], np.float32)), ir.constant(np.array([0.5], np.float32))]
+    nms = ir.make("NonMaxSuppression", 9, [boxes, scores, *limits], name="soft")
+    with pytest.raises(DeviceError, match="soft-NMS"):
+        vinify.compile_model(ir.Graph([boxes, scores], [nms.outputs[0]]), "CPU")
