@@ -1,7 +1,8 @@
 """GPU vs CPU latency on the light_* models (seeded random weights), with TEMPLATE as the judge.
 
-Prints one row per model: compile times, median latencies (GPU and CPU runs interleaved), the
-GPU/CPU latency ratio (above 1: GPU slower) and the largest GPU-TEMPLATE difference (NaN outputs,
+Prints one row per model: compile times, median latencies (GPU and CPU runs interleaved), CPU
+time per inference, the GPU/CPU ratios of both (above 1: GPU slower; on a shared machine the
+CPU-time ratio is the steadier one) and the largest GPU-TEMPLATE difference (NaN outputs,
 which the random batch-norm variances of some models produce, must be NaN on both). Never a
 timed test: run it by hand,
 `python bench/bench_gpu.py [-m squeezenet resnet50] [-n 10]`.
@@ -13,18 +14,24 @@ import time
 import numpy as np
 
 
-def median_latencies(models: dict, image: np.ndarray, runs: int) -> dict[str, float]:
+def median_latencies(models: dict, image: np.ndarray, runs: int
+                     ) -> tuple[dict[str, float], dict[str, float]]:
     """Median seconds per device, the devices' runs interleaved so that both see the same load
-    (on a shared machine the load changes within seconds)."""
+    (on a shared machine the load changes within seconds), and the mean process CPU time per
+    inference (every thread of both devices runs in this process): the work done, which
+    other processes' load does not change."""
     for compiled in models.values():
         compiled(image)  # warm-up: first enqueues, caches
     timings: dict[str, list[float]] = {device: [] for device in models}
+    cpu_times = {device: 0.0 for device in models}
     for _ in range(runs):
         for device, compiled in models.items():
-            begin = time.perf_counter()
+            begin, begin_cpu = time.perf_counter(), time.process_time()
             compiled(image)
             timings[device].append(time.perf_counter() - begin)
-    return {device: float(np.median(values)) for device, values in timings.items()}
+            cpu_times[device] += (time.process_time() - begin_cpu) / runs
+    return ({device: float(np.median(values)) for device, values in timings.items()},
+            cpu_times)
 
 
 def largest_difference(actual: np.ndarray, expected: np.ndarray) -> float | str:
@@ -51,10 +58,15 @@ def measure(name: str, runs: int, devices: list[str]) -> dict:
         models[device] = vinify.compile_model(graph, device)
         row[f"{device} compile s"] = time.perf_counter() - started
         outputs[device] = models[device](image)[0]
-    for device, seconds in median_latencies(models, image, runs).items():
+    latencies, cpu_times = median_latencies(models, image, runs)
+    for device, seconds in latencies.items():
         row[f"{device} ms"] = seconds * 1e3
+    for device, seconds in cpu_times.items():
+        row[f"{device} cpu ms"] = seconds * 1e3
     reference = vinify.compile_model(graph, "TEMPLATE")(image)[0]
     row["GPU/CPU"] = row["GPU ms"] / row["CPU ms"] if "CPU ms" in row else float("nan")
+    row["GPU/CPU cpu"] = (row["GPU cpu ms"] / row["CPU cpu ms"] if "CPU ms" in row
+                          else float("nan"))
     row["max |GPU-TEMPLATE|"] = largest_difference(outputs["GPU"], reference)
     return row
 
