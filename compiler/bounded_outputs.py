@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from vinify.shapes import PartialShape
 
-COUNTED_OPS = ("NonZero",)  # ops whose device lowering writes a count for their output 0
+# ops whose device lowering writes a count for the outputs listed (sized by it)
+COUNTED_OPS = {"NonZero": (0,), "Unique": (0, 1, 3)}
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,12 @@ def _nms_trim(index: int, slice_node: Any) -> Trim | None:
 def trim_of(index: int, value: Any) -> Trim | None:
     """The trim of graph output `index` (its value `value`) when it is a count-sized result."""
     node = value.node
-    if node.op.name in COUNTED_OPS and node.outputs[0] is value:
-        if upper_bound(value) is None:
+    if node.op.name in COUNTED_OPS and value.index in COUNTED_OPS[node.op.name]:
+        counted = [axis for axis, dim in enumerate(value.shape.dims) if not dim.is_static] \
+            if value.shape.rank_is_static else []
+        if upper_bound(value) is None or len(counted) != 1:
             return None
-        return Trim(index, len(value.shape.dims) - 1, value)
+        return Trim(index, counted[0], node.outputs[0])
     if node.op.name == "Slice" and node.op.version == 8:
         return _nms_trim(index, node)
     return None
@@ -71,8 +74,8 @@ def trim_of(index: int, value: Any) -> Trim | None:
 def trimmed_at_result(node: Any) -> bool:
     """Whether every use of the node's outputs is a graph result it may be trimmed at."""
     uses = [(user, value) for value in node.outputs for user, _ in value.uses]
-    return bool(uses) and all(user.op.name == "Result" and trim_of(0, value) is not None
-                              for user, value in uses)
+    return bool(uses) and all(user.op.name == "Result" and (
+        value.shape.is_static or trim_of(0, value) is not None) for user, value in uses)
 
 
 __all__ = ["COUNTED_OPS", "Trim", "trim_of", "trimmed_at_result", "upper_bound"]

@@ -13,7 +13,7 @@ bounded shape and stays refused: the kernels after it would need the count to si
 from typing import Any
 
 import numpy as np
-from vinify.bounded_outputs import Trim, trim_of, upper_bound
+from vinify.bounded_outputs import COUNTED_OPS, Trim, trim_of, upper_bound
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import (
     ALL_ELEMENT_TYPES,
@@ -40,13 +40,23 @@ def bound_outputs(graph: Any) -> tuple[Any, list[Trim]]:
     for index, _ in found:
         value = copy.outputs[index]
         trim = trim_of(index, value)
-        if trim.count is value:  # NonZero: its own output takes the upper-bound shape
-            value.type = TensorType(value.element_type, upper_bound(value))
+        if value.node.op.name in COUNTED_OPS:  # outputs take their upper-bound shapes
+            _bound_counted(value.node)
         else:
             copy.results[index].set_input(0, value.node.inputs[0])
         copy.results[index].outputs[0].type = copy.results[index].inputs[0].type
         trims.append(trim)
     return copy, trims
+
+
+def _bound_counted(node: Any) -> None:
+    """The node's count-sized outputs (results, or unused) take their upper-bound shapes; one
+    that feeds computation keeps its bounded shape and is refused."""
+    for value in node.outputs:
+        if value.shape.is_static or upper_bound(value) is None:
+            continue
+        if all(user.op.name == "Result" for user, _ in value.uses):
+            value.type = TensorType(value.element_type, upper_bound(value))
 
 
 def count_buffer(ctx: LoweringContext, value: Any) -> K.Buffer:

@@ -40,6 +40,9 @@ def test_unique_data_is_not_specialized():
     data = ir.parameter("data", "i32", [6])
     distinct = ir.make("Unique", 10, [data], name="distinct")
     plan = plan_specialization(ir.Graph([data], list(distinct.outputs)))
+    assert plan.parameters == [] and plan.blockers == []  # results: returned trimmed
+    converted = ir.make("Convert", 1, [distinct.outputs[0]], destination_type="f32")
+    plan = plan_specialization(ir.Graph([data], [converted]))
     assert plan.parameters == []
     assert "node 'distinct' (Unique<10>)" in plan.blockers[0]
 
