@@ -36,16 +36,15 @@ def bound_outputs(graph: Any) -> tuple[Any, list[Trim]]:
     from vinify.reshape import reshaped
 
     copy = reshaped(graph, {})
-    trims = []
-    for index, _ in found:
-        value = copy.outputs[index]
-        trim = trim_of(index, value)
+    trims = [trim_of(index, copy.outputs[index]) for index, _ in found]
+    for trim in trims:
+        value = copy.outputs[trim.output]
         if value.node.op.name in COUNTED_OPS:  # outputs take their upper-bound shapes
             _bound_counted(value.node)
         else:
-            copy.results[index].set_input(0, value.node.inputs[0])
-        copy.results[index].outputs[0].type = copy.results[index].inputs[0].type
-        trims.append(trim)
+            copy.results[trim.output].set_input(0, value.node.inputs[0])
+    for trim in trims:
+        copy.results[trim.output].outputs[0].type = copy.results[trim.output].inputs[0].type
     return copy, trims
 
 

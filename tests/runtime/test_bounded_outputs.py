@@ -157,3 +157,38 @@ def test_soft_nms_is_refused_on_cpu():
     nms = ir.make("NonMaxSuppression", 9, [boxes, scores, *limits], name="soft")
     with pytest.raises(DeviceError, match="soft-NMS"):
         vinify.compile_model(ir.Graph([boxes, scores], [nms.outputs[0]]), "CPU")
+
+
+def _unique_graph(shape, sort: bool, axis: int | None) -> ir.Graph:
+    data = ir.parameter("data", "f32", shape)
+    inputs = [data] if axis is None else [data, ir.constant(np.array(axis, np.int64))]
+    distinct = ir.make("Unique", 10, inputs, name="distinct", sorted=sort)
+    return ir.Graph([data], list(distinct.outputs))
+
+
+UNIQUE_CASES = [  # (shape, sorted, axis, two inputs)
+    ([-1], True, None, [np.array([3, 1, 3, 2, 1, 5], np.float32),
+                        np.array([0, 0, 7, -1, 7, 0], np.float32)]),
+    ([-1], False, None, [np.array([3, 1, 3, 2, 1, 5], np.float32),
+                         np.array([4, 4, 4, 4, 4, 4], np.float32)]),
+    ([-1, 2], True, 0, [np.array([[1, 2], [0, 5], [1, 2], [0, 4]], np.float32),
+                        np.array([[2, 2], [2, 2], [1, 9], [1, 9]], np.float32)]),
+    ([2, -1], False, -1, [np.array([[1, 0, 1, 0], [2, 5, 2, 4]], np.float32),
+                          np.array([[6, 6, 1, 1], [3, 3, 2, 2]], np.float32)]),
+]
+
+
+@pytest.mark.parametrize("device", ["CPU", "GPU"])
+@pytest.mark.parametrize("shape,sort,axis,cases", UNIQUE_CASES)
+def test_unique_on_the_device_matches_the_reference(device, shape, sort, axis, cases):
+    """All four outputs; both inputs through one compiled model (one compile per shape)."""
+    import vinify
+
+    compiled = vinify.compile_model(_unique_graph(shape, sort, axis), device)
+    reference = vinify.compile_model(_unique_graph(shape, sort, axis), "TEMPLATE")
+    for data in cases:
+        got, expected = compiled([data]), reference([data])
+        for index in range(4):  # values, first indices, inverse, counts
+            assert got[index].shape == expected[index].shape
+            np.testing.assert_array_equal(got[index], expected[index])
+    assert compiled.executable.compiles == 1
