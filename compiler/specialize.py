@@ -11,9 +11,11 @@ non-constant inputs is computed from (ShapeOf stops the walk: it reads a shape, 
 input is taken when all of those are specializable: at most `MAX_SPECIALIZED_ELEMENTS` elements
 and integer or boolean. Floats are taken where the node's shape inference asks for that input's
 value (`ctx.const`: Interpolate scales, Range bounds), and single floats where the dynamic shape
-starts (a Loop trip count computed from float bounds). A shape that depends on anything else
-(the count of NonZero, Unique or NonMaxSuppression over float data) is not specialized: the
-device refuses the node at compile time, as before. After substitution, constant subgraphs
+starts (a Loop trip count computed from float bounds). The data that NonZero, Unique or
+NonMaxSuppression count is never specialized (the op would be folded away, not computed): a
+count-sized graph result is compiled at its upper bound and returned cut to the count
+(vinify.bounded_outputs); a count that sizes further computation makes the device refuse the
+graph at compile time. After substitution, constant subgraphs
 (Range, NonZero of constants, a Loop of constants) are folded so every shape becomes static.
 """
 
