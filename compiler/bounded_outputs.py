@@ -19,6 +19,17 @@ from vinify.shapes import PartialShape
 COUNTED_OPS = {"NonZero": (0,), "Unique": (0, 1, 3)}
 
 
+CARRYING_OPS = ("Reshape", "Squeeze", "Unsqueeze", "Convert", "Gather")
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A value sized by a data count along `axis`; the count belongs to the value `count`."""
+
+    axis: int
+    count: Any
+
+
 @dataclass(frozen=True)
 class Trim:
     """Output `output` is returned cut to the count held in `count` along `axis`."""
@@ -57,25 +68,76 @@ def _nms_trim(index: int, slice_node: Any) -> Trim | None:
     return Trim(index, 0, nms.outputs[2])
 
 
-def trim_of(index: int, value: Any) -> Trim | None:
-    """The trim of graph output `index` (its value `value`) when it is a count-sized result."""
-    node = value.node
+def _dynamic_axis(value: Any) -> int | None:
+    """The one bounded dim of `value` (all others static), or None."""
+    if not value.shape.rank_is_static or upper_bound(value) is None:
+        return None
+    axes = [axis for axis, dim in enumerate(value.shape.dims) if not dim.is_static]
+    return axes[0] if len(axes) == 1 else None
+
+
+def _origin(node: Any, value: Any) -> Counted | None:
+    """A value a device lowering sizes by a count it writes: NonZero/Unique outputs, NMS rows."""
     if node.op.name in COUNTED_OPS and value.index in COUNTED_OPS[node.op.name]:
-        counted = [axis for axis, dim in enumerate(value.shape.dims) if not dim.is_static] \
-            if value.shape.rank_is_static else []
-        if upper_bound(value) is None or len(counted) != 1:
-            return None
-        return Trim(index, counted[0], node.outputs[0])
+        axis = _dynamic_axis(value)
+        return None if axis is None else Counted(axis, node.outputs[0])
     if node.op.name == "Slice" and node.op.version == 8:
-        return _nms_trim(index, node)
+        trim = _nms_trim(0, node)
+        return None if trim is None else Counted(0, trim.count)
     return None
 
 
-def trimmed_at_result(node: Any) -> bool:
-    """Whether every use of the node's outputs is a graph result it may be trimmed at."""
-    uses = [(user, value) for value in node.outputs for user, _ in value.uses]
-    return bool(uses) and all(user.op.name == "Result" and (
-        value.shape.is_static or trim_of(0, value) is not None) for user, value in uses)
+def _blocks(shape: tuple, axis: int) -> tuple[int, int]:
+    return (int(np.prod(shape[:axis], dtype=np.int64)),
+            int(np.prod(shape[axis + 1:], dtype=np.int64)))
 
 
-__all__ = ["COUNTED_OPS", "Trim", "trim_of", "trimmed_at_result", "upper_bound"]
+def _carried(node: Any, value: Any, found: dict) -> Counted | None:
+    """A count-sized value computed from one whose count it keeps (the Compress pattern:
+    NonZero -> Reshape -> Gather): layout-preserving views, and Gather by counted indices."""
+    axis = _dynamic_axis(value)
+    if axis is None or node.op.name not in CARRYING_OPS:
+        return None
+    position = 1 if node.op.name == "Gather" else 0
+    source = found.get(id(node.inputs[position]))
+    others = [v for i, v in enumerate(node.inputs) if i != position]
+    if source is None or not all(v.shape.is_static for v in others):
+        return None
+    if node.op.name != "Gather":
+        before = upper_bound(node.inputs[0]).to_tuple()
+        after = upper_bound(value).to_tuple()
+        if _blocks(before, source.axis) != _blocks(after, axis) or \
+                before[source.axis] != after[axis]:
+            return None
+    return Counted(axis, source.count)
+
+
+def counted_values(graph: Any) -> dict[int, Counted]:
+    """id(value) -> how it is counted, for the graph's count-sized values whose every use is a
+    graph result or a node whose outputs are all count-sized too: a device computes them at
+    their upper-bound shapes and returns the results trimmed. Other count-sized values are
+    left out: a count that sizes further computation is refused."""
+    found: dict[int, Counted] = {}
+    nodes = graph.nodes()
+    for node in nodes:
+        for value in node.outputs:
+            entry = _origin(node, value) or _carried(node, value, found)
+            if entry is not None:
+                found[id(value)] = entry
+    closed: dict[int, Counted] = {}
+    for node in reversed(nodes):
+        for value in node.outputs:
+            if id(value) in found and all(
+                    user.op.name == "Result" or all(id(o) in closed for o in user.outputs)
+                    for user, _ in value.uses):
+                closed[id(value)] = found[id(value)]
+    return closed
+
+
+def trims(graph: Any, counted: dict[int, Counted]) -> list[Trim]:
+    """The trims of the graph's results that are count-sized values."""
+    return [Trim(index, counted[id(value)].axis, counted[id(value)].count)
+            for index, value in enumerate(graph.outputs) if id(value) in counted]
+
+
+__all__ = ["COUNTED_OPS", "Counted", "Trim", "counted_values", "trims", "upper_bound"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from vinify.bounded_outputs import trimmed_at_result
+from vinify.bounded_outputs import counted_values
 from vinify.errors import VinifyError
 from vinify.ir import Graph, Node, Value, constant, constant_value
 from vinify.op import InferContext
@@ -200,8 +200,9 @@ def plan_specialization(graph: Graph) -> SpecializationPlan:
     if not dynamic:
         return plan
     sources_of = _ValueSources(graph)
+    counted = counted_values(graph)
     for node in dynamic:
-        if trimmed_at_result(node):
+        if all(id(v) in counted for v in node.outputs if not v.shape.is_static):
             continue  # a data count the device returns cut (vinify.bounded_outputs)
         if not all(sources_of.known(v) for v in node.outputs):  # else folded when compiling
             _plan_node(node, sources_of, index_of, plan)

@@ -13,7 +13,7 @@ bounded shape and stays refused: the kernels after it would need the count to si
 from typing import Any
 
 import numpy as np
-from vinify.bounded_outputs import COUNTED_OPS, Trim, trim_of, upper_bound
+from vinify.bounded_outputs import Trim, counted_values, trims, upper_bound
 from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering.context import (
     ALL_ELEMENT_TYPES,
@@ -26,36 +26,27 @@ from vinify.shapes import TensorType
 
 
 def bound_outputs(graph: Any) -> tuple[Any, list[Trim]]:
-    """A copy of `graph` whose count-sized results have their upper-bound static shapes (the
-    NMS Slice bypassed: the result reads the padded output), and the trims to apply; the graph
+    """A copy of `graph` whose count-sized values have their upper-bound static shapes (an NMS
+    Slice bypassed: its users read the padded rows), and the trims of its results; the graph
     itself when it has none."""
-    found = [(i, v) for i, v in enumerate(graph.outputs)
-             if not v.shape.is_static and trim_of(i, v) is not None]
-    if not found:
+    if not counted_values(graph):
         return graph, []
     from vinify.reshape import reshaped
 
     copy = reshaped(graph, {})
-    trims = [trim_of(index, copy.outputs[index]) for index, _ in found]
-    for trim in trims:
-        value = copy.outputs[trim.output]
-        if value.node.op.name in COUNTED_OPS:  # outputs take their upper-bound shapes
-            _bound_counted(value.node)
-        else:
-            copy.results[trim.output].set_input(0, value.node.inputs[0])
-    for trim in trims:
-        copy.results[trim.output].outputs[0].type = copy.results[trim.output].inputs[0].type
-    return copy, trims
-
-
-def _bound_counted(node: Any) -> None:
-    """The node's count-sized outputs (results, or unused) take their upper-bound shapes; one
-    that feeds computation keeps its bounded shape and is refused."""
-    for value in node.outputs:
-        if value.shape.is_static or upper_bound(value) is None:
-            continue
-        if all(user.op.name == "Result" for user, _ in value.uses):
-            value.type = TensorType(value.element_type, upper_bound(value))
+    counted = counted_values(copy)
+    found = trims(copy, counted)
+    for node in copy.nodes():
+        for value in node.outputs:
+            if id(value) not in counted:
+                continue
+            if node.op.name == "Slice":  # Slice(nms rows, 0, valid_outputs)
+                value.replace_all_uses_with(node.inputs[0])
+            else:
+                value.type = TensorType(value.element_type, upper_bound(value))
+    for result in copy.results:
+        result.outputs[0].type = result.inputs[0].type
+    return copy, found
 
 
 def count_buffer(ctx: LoweringContext, value: Any) -> K.Buffer:
@@ -90,9 +81,12 @@ def lower_nonzero(ctx: LoweringContext, node: Any) -> None:
                                         K.Const(extent)), count_dtype))
               for row, (stride, extent) in enumerate(zip(strides, shape))]
     step = K.Select(_nonzero_test(data, i), K.Const(1), K.Const(0))
+    zero = K.Const(0, count_dtype)
+    tail = [K.Store(out, K.add(i, row * columns), zero) for row in range(len(shape))]
     body = [K.Let(count, K.Const(0)),
             K.Loop(i, K.Const(0), K.Const(total), (*stores, K.Let(count, K.add(count, step)))),
-            K.Store(counter, K.Const(0), count)]
+            K.Store(counter, K.Const(0), count),
+            K.Loop(i, count, K.Const(columns), tuple(tail))]  # valid indices past the count
     ctx.emit("nonzero", body, node.describe())
 
 

@@ -25,12 +25,17 @@ def _nms_then_trim() -> ir.Graph:
     return ir.Graph([boxes, scores, limit, iou, low], [trimmed])
 
 
+def _computed_on(value) -> ir.Node:
+    """A computation (not a view) on a count-sized value: its count would size the kernel."""
+    return ir.make("Relu", 1, [ir.make("Convert", 1, [value], destination_type="f32")])
+
+
 def test_nonzero_data_is_not_specialized():
     data = ir.parameter("data", "boolean", [2, 2])
     found = ir.make("NonZero", 3, [data], name="where", output_type="i64")
     plan = plan_specialization(ir.Graph([data], [found]))
     assert plan.parameters == [] and plan.blockers == []  # a result: returned trimmed
-    graph = ir.Graph([data], [ir.make("Convert", 1, [found], destination_type="f32")])
+    graph = ir.Graph([data], [_computed_on(found)])
     plan = plan_specialization(graph)
     assert plan.parameters == []
     assert "node 'where' (NonZero<3>)" in plan.blockers[0]
@@ -41,7 +46,7 @@ def test_unique_data_is_not_specialized():
     distinct = ir.make("Unique", 10, [data], name="distinct")
     plan = plan_specialization(ir.Graph([data], list(distinct.outputs)))
     assert plan.parameters == [] and plan.blockers == []  # results: returned trimmed
-    converted = ir.make("Convert", 1, [distinct.outputs[0]], destination_type="f32")
+    converted = _computed_on(distinct.outputs[0])
     plan = plan_specialization(ir.Graph([data], [converted]))
     assert plan.parameters == []
     assert "node 'distinct' (Unique<10>)" in plan.blockers[0]
@@ -52,7 +57,7 @@ def test_nms_boxes_and_scores_are_not_specialized():
     plan = plan_specialization(graph)
     assert plan.parameters == [2] and plan.blockers == []  # the limit decides the rows
     trimmed = graph.outputs[0]
-    graph = ir.Graph(graph.parameters, [ir.make("Convert", 1, [trimmed], destination_type="f32")])
+    graph = ir.Graph(graph.parameters, [_computed_on(trimmed)])
     plan = plan_specialization(graph)
     assert 0 not in plan.parameters and 1 not in plan.parameters
     assert any("'trim'" in blocker for blocker in plan.blockers)
@@ -64,7 +69,7 @@ def test_nonzero_feeding_computation_is_refused_on_cpu():
 
     data = ir.parameter("data", "boolean", [2, 2])
     found = ir.make("NonZero", 3, [data], name="where", output_type="i64")
-    graph = ir.Graph([data], [ir.make("Convert", 1, [found], destination_type="f32")])
+    graph = ir.Graph([data], [_computed_on(found)])
     with pytest.raises(DeviceError, match=r"node 'where' \(NonZero<3>\)"):
         vinify.compile_model(graph, "CPU")
 
@@ -192,3 +197,27 @@ def test_unique_on_the_device_matches_the_reference(device, shape, sort, axis, c
             assert got[index].shape == expected[index].shape
             np.testing.assert_array_equal(got[index], expected[index])
     assert compiled.executable.compiles == 1
+
+
+def _compress_graph() -> ir.Graph:
+    """ONNX Compress as converted: Gather(data, Reshape(NonZero(condition), [-1]), axis 0)."""
+    data = ir.parameter("data", "f32", [4, 2])
+    condition = ir.parameter("condition", "boolean", [4])
+    found = ir.make("NonZero", 3, [condition], output_type="i64")
+    flat = ir.make("Reshape", 1, [found, ir.constant(np.array([-1], np.int64))],
+                   special_zero=False)
+    picked = ir.make("Gather", 8, [data, flat, ir.constant(np.array(0, np.int64))])
+    return ir.Graph([data, condition], [picked])
+
+
+@pytest.mark.parametrize("device", ["CPU", "GPU"])
+def test_count_kept_through_reshape_and_gather(device):
+    import vinify
+
+    compiled = vinify.compile_model(_compress_graph(), device)
+    data = np.arange(8, dtype=np.float32).reshape(4, 2)
+    for condition in ([True, False, True, False], [False, False, False, True],
+                      [False] * 4):
+        got = compiled([data, np.array(condition)])[0]
+        np.testing.assert_array_equal(got, data[np.array(condition)])
+    assert plan_specialization(_compress_graph()).parameters == []
