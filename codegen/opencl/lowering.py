@@ -1,6 +1,9 @@
-"""The graph lowered for OpenCL: the shared lowering for every op, except that Convolution,
-GroupConvolution and MatMul groups (with their fused epilogues, planned by the shared
-`plan_groups`) become launches of the scheduled kernels of `gemm_kernels`.
+"""The graph lowered for OpenCL: the shared walk and lowering for every op, except that
+Convolution, GroupConvolution and MatMul groups (with their fused epilogues, planned by the
+shared `plan_groups`) become launches of the scheduled kernels of `gemm_kernels` (passed to the
+shared walk as its `gemm_lowerings`): 1x1 convolutions read their input in place, stride-1 ones
+a padded copy (`direct_convolution`), others im2col columns; shapes the scheduled kernels do not
+take (N-D windows, N-D right operands, other element types) get the shared lowerings.
 
 A launch is a `ScheduledKernel`: a kernel IR Kernel with no body whose `buffers` say what it
 touches (for the memory plan) and whose arguments name buffers symbolically (an element offset
