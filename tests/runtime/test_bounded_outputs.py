@@ -221,3 +221,17 @@ def test_count_kept_through_reshape_and_gather(device):
         got = compiled([data, np.array(condition)])[0]
         np.testing.assert_array_equal(got, data[np.array(condition)])
     assert plan_specialization(_compress_graph()).parameters == []
+
+
+@pytest.mark.parametrize("elem,output_type", [("boolean", "i32"), ("f16", "i64"), ("i8", "i32")])
+def test_nonzero_element_types_on_cpu(elem, output_type):
+    import vinify
+
+    data = ir.parameter("data", elem, [2, 2, 3])
+    found = ir.make("NonZero", 3, [data], output_type=output_type)
+    compiled = vinify.compile_model(ir.Graph([data], [found]), "CPU")
+    values = np.array([[[0, 1, 0], [2, 0, 0]], [[0, 0, 0], [0, 0, 3]]])
+    array = values.astype(ir.parameter("t", elem, [1]).outputs[0].element_type.dtype)
+    got = compiled([array])[0]
+    assert got.dtype == np.dtype(output_type.replace("i", "int"))
+    np.testing.assert_array_equal(got, np.array(np.nonzero(array)))
