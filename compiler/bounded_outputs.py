@@ -3,10 +3,12 @@
 NonZero's column count is the number of non-zero elements: unknown until the data arrives, but
 never more than the input's element count. NonMaxSuppression<9> pads its outputs to a static
 row count and gives the number of valid rows as an output; the ONNX converter cuts the padded
-rows with Slice(selected, 0, valid_outputs). When such a value is a graph result, a device can
-compute it at its upper-bound size and return only the first `count` entries along one axis
-(codegen/lowering/bounded.py). Value specialization (vinify.specialize) asks this module so it
-does not refuse those graphs; elsewhere a count still sizes what follows and stays refused.
+rows with Slice(selected, 0, valid_outputs). When such a value is a graph result, directly or
+through layout-preserving views and a Gather by it (ONNX Compress: NonZero, Reshape, Gather), a
+device can compute it at its upper-bound size and return only the first `count` entries along
+one axis (codegen/lowering/bounded.py). Value specialization (vinify.specialize) asks this
+module so it does not refuse those graphs; elsewhere a count still sizes what follows and stays
+refused.
 """
 
 from dataclasses import dataclass

@@ -3,11 +3,11 @@
 NonZero's column count is the number of non-zero elements: unknown until the data arrives, but
 never more than the input's element count. A device that compiles static shapes computes it
 into a buffer of that upper-bound size and writes the actual count into a small i64 buffer; the
-executable then returns only the first `count` entries along the trimmed axis. This works where
-such a value reaches a graph result directly, or through the Slice(x, 0, valid_outputs) the ONNX
-converter puts after NonMaxSuppression (whose padded outputs are static and whose valid count
-is an output of its own). A data-dependent value that feeds further computation keeps its
-bounded shape and stays refused: the kernels after it would need the count to size their loops.
+executable then returns only the first `count` entries along the trimmed axis. Which values
+qualify (results, directly or through views and Gather, and the Slice(x, 0, valid_outputs) the
+ONNX converter puts after NonMaxSuppression) is decided in vinify.bounded_outputs; a count that
+sizes other computation keeps its bounded shape and stays refused. NonZero's columns past the
+count are written 0, so a Gather by them reads in bounds.
 """
 
 from typing import Any
