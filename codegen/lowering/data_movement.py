@@ -1,6 +1,7 @@
 """Data movement whose parameters are known at compile time (Split, VariadicSplit, Slice,
 StridedSlice, Tile, Broadcast, Pad, Reverse, Roll, DepthToSpace, SpaceToDepth, ShuffleChannels,
-BatchToSpace, SpaceToBatch, ReverseSequence), plus Identity, ConvertLike and BitCast.
+BatchToSpace, SpaceToBatch; ReverseSequence with constant lengths through
+reverse_sequence.py), plus Identity, ConvertLike and BitCast.
 
 Such an op only moves elements, so its own numpy reference applied to the element numbers
 1..n of its input says, for every output element, which input element it holds (0: none, the
@@ -26,7 +27,7 @@ from vinify.errors import DeviceError
 
 MAPPED_OPS = ("Split", "VariadicSplit", "Slice", "StridedSlice", "Tile", "Broadcast", "Pad",
               "Reverse", "Roll", "DepthToSpace", "SpaceToDepth", "ShuffleChannels",
-              "BatchToSpace", "SpaceToBatch", "ReverseSequence")
+              "BatchToSpace", "SpaceToBatch")
 PAD_VALUE_INPUT = 3
 PARALLEL_MIN_ELEMENTS = 16384
 

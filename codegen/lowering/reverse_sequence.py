@@ -1,7 +1,7 @@
 """ReverseSequence with sequence lengths read at run time, on any element type.
 
-data_movement lowers ReverseSequence as a precomputed element map when the lengths are known at
-compile time; this lowering takes over the op and keeps that path for constant lengths. With
+With lengths known at compile time this is data_movement's precomputed element map
+(`lower_mapped`). With
 run-time lengths each output element reads its own source: along the sequence axis, position t
 of batch item b reads position len - 1 - t when t < len, itself otherwise, where len is the
 item's length clamped to [0, sequence size] as the reference's slicing clamps it.
@@ -14,14 +14,12 @@ from vinify.codegen import kernel_ir as K
 from vinify.codegen.lowering import data_movement
 from vinify.codegen.lowering.context import (
     ALL_ELEMENT_TYPES,
-    LOWERINGS,
     LoweringContext,
     lowers,
     static_shape,
 )
 
 PARALLEL_MIN_ELEMENTS = 16384
-CONSTANT_LENGTHS_LOWERING = LOWERINGS.get("ReverseSequence", data_movement.lower_mapped)
 
 
 def _strides(shape: tuple) -> list[int]:
@@ -31,7 +29,7 @@ def _strides(shape: tuple) -> list[int]:
 @lowers("ReverseSequence", dtypes=ALL_ELEMENT_TYPES)
 def lower_reverse_sequence(ctx: LoweringContext, node: Any) -> None:
     if ctx.constant(node.inputs[1]) is not None:
-        CONSTANT_LENGTHS_LOWERING(ctx, node)
+        data_movement.lower_mapped(ctx, node)
         return
     shape = static_shape(node.inputs[0])
     batch_axis = node.attrs["batch_axis"] % len(shape)
