@@ -48,7 +48,10 @@ class GemmVariant:
     rows: int = ROWS  # rows per register tile: fewer for GEMMs with fewer rows (GEMV)
     vectors: int = VECTORS  # vectors per register tile row (the tile that pads N least)
     # "strided": row k of B at k*b_ks; "table": at ktab[k] (an i32 table in the weights at
-    # ktab_off: a stride-1 convolution reading its padded input, see direct_convolution.py)
+    # ktab_off: a stride-1 convolution reading its padded input, see direct_convolution.py);
+    # "panels" (register-blocked, constant B): packed panel after panel, each K rows of one
+    # panel's width, so a work-item streams its panel from contiguous memory (panel n0/width
+    # starts at n0*K: its row k at k*width + n0*(K-1) + n0)
     b_rows: str = "strided"
 
     @property
@@ -144,7 +147,9 @@ def _k_loop(variant: GemmVariant, load: str, load_masked: str, kind: str) -> lis
     stored: a column of C depends on its own column of B only); the last rows, whose panel
     would reach past B's end, are read with lane masks."""
     def loop(masked: bool, start: str, stop: str) -> list[str]:
-        row = "ktab[k]" if variant.b_rows == "table" else "k * b_ks"
+        width = variant.vectors * variant.lanes
+        row = {"table": "ktab[k]", "panels": f"k * {width} + n0 * (K - 1)",
+               "strided": "k * b_ks"}[variant.b_rows]
         lines = [f"for (long k = {start}; k < {stop}; k++) {{",
                  f"  const __global float* brow = B + {row} + n0;"]
         for v in range(variant.vectors):

@@ -325,10 +325,15 @@ def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = No
             matrix = matrix * epilogue.scale[None, :]
         padded = np.zeros((k_size, n_padded))
         padded[:, :n_size] = matrix
+        b_rows = "strided"
+        if ctx.target.extra.get("schedule", REGISTER_BLOCKED) == REGISTER_BLOCKED:
+            padded = padded.reshape(k_size, -1, width).transpose(1, 0, 2)
+            b_rows = "panels"
         b = ctx.add_weights(node.name or "matmul", padded)
         b_ks, masked, b_space = n_padded, False, "weights"
     else:
         b, b_ks, masked, b_space = ctx.buffer(b_value), n_size, n_size % width != 0, "arena"
+        b_rows = "strided"
     a, out = ctx.buffer(a_value), ctx.output(epilogue.output)
     bias, residual = _epilogue_parts(ctx, epilogue, node.name or "matmul", n_padded)
     sizes = dict(a_off=Offset(a.name), a_rs=1 if transpose_a else k_size,
@@ -337,7 +342,8 @@ def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = No
     _add_epilogue_offsets(sizes, bias, residual)
     fields = dict(masked_b=masked, bias="column" if bias is not None else "none",
                   residual=residual is not None, activation=_activation_formula(epilogue),
-                  a_space="weights" if a.name in ctx.weights else "arena", b_space=b_space)
+                  a_space="weights" if a.name in ctx.weights else "arena", b_space=b_space,
+                  b_rows=b_rows)
     source = " + ".join(n.describe() for n in epilogue.nodes)
     emit_gemm(ctx, fields, sizes, [a, b, out, bias, residual], 1, 1, source, tile)
 

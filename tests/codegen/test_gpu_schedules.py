@@ -139,3 +139,12 @@ def test_a_loop_reading_what_it_writes_stays_serial():
         K.Store(out, i, K.Load(data, i, 4), None),), step=4)])
     split = split_kernel(copy, 8)
     assert split.body[0].parallel and split.body[0].stop == K.Const(8)
+
+
+@pytest.mark.parametrize("m, k, n", [(1, 300, 150), (9, 600, 70), (4, 5, 200)])
+def test_matmul_with_constant_weights_packed_in_panels(m, k, n):
+    x = ir.parameter("x", "f32", [m, k])
+    product = ir.make("MatMul", 1, [x, ir.constant(random(k, n))])
+    graph = ir.Graph([x], [ir.make("Relu", 1, [ir.make("Add", 1, [product, ir.constant(
+        random(n))])])])
+    device_check.check_against_template(graph, [random(m, k)], "GPU")

@@ -4,7 +4,7 @@ static inline __attribute__((always_inline)) float8 vx_max_float8(float8 a, floa
 
 static inline __attribute__((always_inline)) float8 vx_min_float8(float8 a, float8 b) { return ((a < b || a != a) ? a : b); }
 
-static inline __attribute__((always_inline)) float8 act_gemm_register_blocked_fee014b329(float8 v_x) { return vx_min_float8(vx_max_float8(v_x, ((float8)((-1.0f)))), ((float8)(1.0f))); }
+static inline __attribute__((always_inline)) float8 act_gemm_register_blocked_235804c976(float8 v_x) { return vx_min_float8(vx_max_float8(v_x, ((float8)((-1.0f)))), ((float8)(1.0f))); }
 
 static inline __attribute__((always_inline)) int8 vx_lanemask8(long count) {
   int n = count < 0 ? 0 : (count > 8 ? 8 : (int)count);
@@ -31,7 +31,7 @@ static inline __attribute__((always_inline)) void vx_storem8_float(__global floa
   if (((((m.lo & m.hi).lo & (m.lo & m.hi).hi).s0 & ((m.lo & m.hi).lo & (m.lo & m.hi).hi).s1)) != 0) vx_store8_float(p, v); else vx_storem8_float_lanes(p, v, m);
 }
 
-__kernel void gemm_register_blocked_fee014b329(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups, long ktab_off) {
+__kernel void gemm_register_blocked_235804c976(__global uchar* arena, __global const uchar* weights, long a_off, long a_rs, long a_ks, long a_gs, long b_off, long b_ks, long b_gs, long b_is, long c_off, long ldc, long c_gs, long c_is, long bias_off, long bias_gs, long res_off, long M, long N, long K, long m_panels_per_item, long m_blocks, long groups, long ktab_off) {
   const long group = get_global_id(1), image = get_global_id(2);
   const __global float* A = (const __global float*)(arena) + a_off + group * a_gs;
   const __global float* B = (const __global float*)(weights) + b_off + group * b_gs + image * b_is;
@@ -74,7 +74,7 @@ __kernel void gemm_register_blocked_fee014b329(__global uchar* arena, __global c
       float8 acc4_0 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 0, mask0);
       float8 acc4_1 = k0 == 0 ? (float8)(0.0f) : vx_loadm8_float(C + row4 * ldc + n0 + 8, mask1);
       for (long k = k0; k < k1; k++) {
-        const __global float* brow = B + k * b_ks + n0;
+        const __global float* brow = B + k * 16 + n0 * (K - 1) + n0;
         const float8 b0 = vx_load8_float(brow + 0);
         const float8 b1 = vx_load8_float(brow + 8);
         const float8 a_0 = (float8)(a0[k * a_ks]);
@@ -95,24 +95,24 @@ __kernel void gemm_register_blocked_fee014b329(__global uchar* arena, __global c
       }
       const int last = k1 == K;
       if (m0 + 0 < M) {
-        vx_storem8_float(C + row0 * ldc + n0 + 0, last ? act_gemm_register_blocked_fee014b329(acc0_0 + vx_loadm8_float(R + row0 * ldc + n0 + 0, mask0)) : acc0_0, mask0);
-        vx_storem8_float(C + row0 * ldc + n0 + 8, last ? act_gemm_register_blocked_fee014b329(acc0_1 + vx_loadm8_float(R + row0 * ldc + n0 + 8, mask1)) : acc0_1, mask1);
+        vx_storem8_float(C + row0 * ldc + n0 + 0, last ? act_gemm_register_blocked_235804c976(acc0_0 + vx_loadm8_float(R + row0 * ldc + n0 + 0, mask0)) : acc0_0, mask0);
+        vx_storem8_float(C + row0 * ldc + n0 + 8, last ? act_gemm_register_blocked_235804c976(acc0_1 + vx_loadm8_float(R + row0 * ldc + n0 + 8, mask1)) : acc0_1, mask1);
       }
       if (m0 + 1 < M) {
-        vx_storem8_float(C + row1 * ldc + n0 + 0, last ? act_gemm_register_blocked_fee014b329(acc1_0 + vx_loadm8_float(R + row1 * ldc + n0 + 0, mask0)) : acc1_0, mask0);
-        vx_storem8_float(C + row1 * ldc + n0 + 8, last ? act_gemm_register_blocked_fee014b329(acc1_1 + vx_loadm8_float(R + row1 * ldc + n0 + 8, mask1)) : acc1_1, mask1);
+        vx_storem8_float(C + row1 * ldc + n0 + 0, last ? act_gemm_register_blocked_235804c976(acc1_0 + vx_loadm8_float(R + row1 * ldc + n0 + 0, mask0)) : acc1_0, mask0);
+        vx_storem8_float(C + row1 * ldc + n0 + 8, last ? act_gemm_register_blocked_235804c976(acc1_1 + vx_loadm8_float(R + row1 * ldc + n0 + 8, mask1)) : acc1_1, mask1);
       }
       if (m0 + 2 < M) {
-        vx_storem8_float(C + row2 * ldc + n0 + 0, last ? act_gemm_register_blocked_fee014b329(acc2_0 + vx_loadm8_float(R + row2 * ldc + n0 + 0, mask0)) : acc2_0, mask0);
-        vx_storem8_float(C + row2 * ldc + n0 + 8, last ? act_gemm_register_blocked_fee014b329(acc2_1 + vx_loadm8_float(R + row2 * ldc + n0 + 8, mask1)) : acc2_1, mask1);
+        vx_storem8_float(C + row2 * ldc + n0 + 0, last ? act_gemm_register_blocked_235804c976(acc2_0 + vx_loadm8_float(R + row2 * ldc + n0 + 0, mask0)) : acc2_0, mask0);
+        vx_storem8_float(C + row2 * ldc + n0 + 8, last ? act_gemm_register_blocked_235804c976(acc2_1 + vx_loadm8_float(R + row2 * ldc + n0 + 8, mask1)) : acc2_1, mask1);
       }
       if (m0 + 3 < M) {
-        vx_storem8_float(C + row3 * ldc + n0 + 0, last ? act_gemm_register_blocked_fee014b329(acc3_0 + vx_loadm8_float(R + row3 * ldc + n0 + 0, mask0)) : acc3_0, mask0);
-        vx_storem8_float(C + row3 * ldc + n0 + 8, last ? act_gemm_register_blocked_fee014b329(acc3_1 + vx_loadm8_float(R + row3 * ldc + n0 + 8, mask1)) : acc3_1, mask1);
+        vx_storem8_float(C + row3 * ldc + n0 + 0, last ? act_gemm_register_blocked_235804c976(acc3_0 + vx_loadm8_float(R + row3 * ldc + n0 + 0, mask0)) : acc3_0, mask0);
+        vx_storem8_float(C + row3 * ldc + n0 + 8, last ? act_gemm_register_blocked_235804c976(acc3_1 + vx_loadm8_float(R + row3 * ldc + n0 + 8, mask1)) : acc3_1, mask1);
       }
       if (m0 + 4 < M) {
-        vx_storem8_float(C + row4 * ldc + n0 + 0, last ? act_gemm_register_blocked_fee014b329(acc4_0 + vx_loadm8_float(R + row4 * ldc + n0 + 0, mask0)) : acc4_0, mask0);
-        vx_storem8_float(C + row4 * ldc + n0 + 8, last ? act_gemm_register_blocked_fee014b329(acc4_1 + vx_loadm8_float(R + row4 * ldc + n0 + 8, mask1)) : acc4_1, mask1);
+        vx_storem8_float(C + row4 * ldc + n0 + 0, last ? act_gemm_register_blocked_235804c976(acc4_0 + vx_loadm8_float(R + row4 * ldc + n0 + 0, mask0)) : acc4_0, mask0);
+        vx_storem8_float(C + row4 * ldc + n0 + 8, last ? act_gemm_register_blocked_235804c976(acc4_1 + vx_loadm8_float(R + row4 * ldc + n0 + 8, mask1)) : acc4_1, mask1);
       }
     }
   }
