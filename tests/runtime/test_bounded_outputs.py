@@ -235,3 +235,20 @@ def test_nonzero_element_types_on_cpu(elem, output_type):
     got = compiled([array])[0]
     assert got.dtype == np.dtype(output_type.replace("i", "int"))
     np.testing.assert_array_equal(got, np.array(np.nonzero(array)))
+
+
+def test_blob_with_a_trim_outside_the_arena_is_refused():
+    import json
+
+    from vinify.errors import BlobError
+    from vinify.runtime import Core
+    from vinify.runtime.blob import read_blob, write_blob
+
+    core = Core()
+    blob = read_blob(core.compile_model(_nonzero_graph([3]), "CPU").export_model(), "blob")
+    metadata = json.loads(bytes(blob.sections["metadata"]))
+    metadata["outputs"][0]["trim"]["count_offset"] = metadata["arena_bytes"]
+    sections = {**{k: bytes(v) for k, v in blob.sections.items()},
+                "metadata": json.dumps(metadata).encode()}
+    with pytest.raises(BlobError, match="bad trim"):
+        core.import_model(write_blob(blob.header, sections), "CPU")
