@@ -33,13 +33,8 @@ from vinify.codegen.lowering.unary_math import let_bindings, round_value
 from vinify.errors import DeviceError
 from vinify.ops.interpolate import (
     InterpolateV1,
-    cubic_weights,
-    linear_onnx_weights,
-    nearest_indices,
-    pillow_weights,
+    axis_taps,
     scaled_length,
-    source_coordinates,
-    triangle_weights,
 )
 from vinify.ops.sampling import resize_matrix
 
@@ -100,22 +95,13 @@ def interpolate_axis(node: Any, attrs: dict, out_len: int, in_len: int, scale: f
                      begin: int, source_len: int) -> np.ndarray:
     """One axis of Interpolate as its reference `resize_axis` computes it: source indices for
     nearest, else the dense [out, padded in] filter matrix; padded columns dropped."""
-    coords = source_coordinates(attrs["coordinate_transformation_mode"], out_len, in_len, scale)
-    mode = attrs["mode"]
-    if mode == "nearest":
-        return nearest_indices(coords, attrs["nearest_mode"], scale, in_len) - begin
-    if mode == "linear_onnx":
-        matrix = linear_onnx_weights(coords, in_len)
-    elif mode == "cubic":
-        matrix = cubic_weights(coords, in_len, attrs["cube_coeff"])
-    elif mode == "linear":
-        matrix = triangle_weights(coords, in_len, scale, attrs["antialias"])
-    elif mode in ("bilinear_pillow", "bicubic_pillow"):
-        matrix = pillow_weights(out_len, in_len, mode, attrs["cube_coeff"])
-    else:
-        raise DeviceError(f"CPU: {node.describe()}: Interpolate mode '{mode}' has no "
-                          f"reference yet")
-    return matrix[:, begin:begin + source_len]
+    try:
+        taps = axis_taps(attrs, out_len, in_len, scale)
+    except NotImplementedError as error:
+        raise DeviceError(f"CPU: {node.describe()}: {error}") from None
+    if attrs["mode"] == "nearest":
+        return taps - begin
+    return taps[:, begin:begin + source_len]
 
 
 def _required(node: Any, constant: ConstantOf, index: int, what: str) -> np.ndarray:

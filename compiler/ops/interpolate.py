@@ -112,23 +112,30 @@ def pillow_weights(out_len: int, in_len: int, kind: str, a: float) -> np.ndarray
     return np.divide(weights, totals, out=np.zeros_like(weights), where=totals != 0)
 
 
-def resize_axis(x: np.ndarray, axis: int, out_len: int, scale: float, attrs: dict) -> np.ndarray:
-    """x resized along one axis to out_len samples."""
-    in_len = x.shape[axis]
+def axis_taps(attrs: dict, out_len: int, in_len: int, scale: float) -> np.ndarray:
+    """One axis's taps: source indices for nearest, else the [out_len, in_len] filter matrix.
+    The CPU/GPU lowering builds its tables from this, so devices follow the reference."""
     coords = source_coordinates(attrs["coordinate_transformation_mode"], out_len, in_len, scale)
     mode = attrs["mode"]
     if mode == "nearest":
-        return np.take(x, nearest_indices(coords, attrs["nearest_mode"], scale, in_len), axis)
+        return nearest_indices(coords, attrs["nearest_mode"], scale, in_len)
     if mode == "linear_onnx":
-        weights = linear_onnx_weights(coords, in_len)
-    elif mode == "cubic":
-        weights = cubic_weights(coords, in_len, attrs["cube_coeff"])
-    elif mode == "linear":
-        weights = triangle_weights(coords, in_len, scale, attrs["antialias"])
-    elif mode in ("bilinear_pillow", "bicubic_pillow"):
-        weights = pillow_weights(out_len, in_len, mode, attrs["cube_coeff"])
-    else:
-        raise NotImplementedError(f"Interpolate mode '{mode}' has no reference yet")
+        return linear_onnx_weights(coords, in_len)
+    if mode == "cubic":
+        return cubic_weights(coords, in_len, attrs["cube_coeff"])
+    if mode == "linear":
+        return triangle_weights(coords, in_len, scale, attrs["antialias"])
+    if mode in ("bilinear_pillow", "bicubic_pillow"):
+        return pillow_weights(out_len, in_len, mode, attrs["cube_coeff"])
+    raise NotImplementedError(f"Interpolate mode '{mode}' has no reference yet")
+
+
+def resize_axis(x: np.ndarray, axis: int, out_len: int, scale: float, attrs: dict) -> np.ndarray:
+    """x resized along one axis to out_len samples."""
+    in_len = x.shape[axis]
+    weights = axis_taps(attrs, out_len, in_len, scale)
+    if attrs["mode"] == "nearest":
+        return np.take(x, weights, axis)
     wide = x if x.dtype == np.float64 else x.astype(np.float32)
     resized = np.tensordot(wide, weights.astype(wide.dtype), axes=([axis], [1]))
     resized = np.moveaxis(resized, -1, axis)
