@@ -6,7 +6,9 @@ Weights are replaced by seeded random values (the shipped models fill them with 
 The three runtimes run interleaved in one process (one inference of each per round), batch 1,
 the same thread count; OpenVINO is pinned to f32 (it silently uses bf16 on AVX-512 BF16 CPUs).
 Printed: median latency per runtime, vinify/peer ratios, vinify cold compile time (no kernel
-cache), blob load time (import_model), and vinify's agreement with onnxruntime.
+cache), blob load time (import_model), and vinify's agreement with onnxruntime. With `--gpu`,
+vinify's GPU device (OpenCL: PoCL on this machine) runs in the same rounds: its median and the
+GPU/CPU latency ratio are added (above 1: the GPU is slower).
 """
 
 import argparse
@@ -38,6 +40,15 @@ def vinify_runner(model_bytes: bytes, threads: int) -> tuple:
     load_seconds = time.perf_counter() - started
     request = imported.create_infer_request()
     return (lambda feeds: request.infer(feeds)[0]), compile_seconds, load_seconds
+
+
+def vinify_gpu_runner(model_bytes: bytes):
+    import vinify
+    from vinify.runtime import Core
+
+    compiled = Core().compile_model(vinify.read_model(model_bytes), "GPU")
+    request = compiled.create_infer_request()
+    return lambda feeds: request.infer(feeds)[0]
 
 
 def onnxruntime_runner(model_bytes: bytes, threads: int, spinning: bool = True):
@@ -78,7 +89,8 @@ def interleaved_medians(runners: dict, feeds: dict, runs: int, warmup: int = 3) 
     return {name: statistics.median(values) * 1e3 for name, values in times.items()}
 
 
-def bench_model(name: str, threads: int, runs: int, seed: int, spinning: bool) -> dict:
+def bench_model(name: str, threads: int, runs: int, seed: int, spinning: bool,
+                gpu: bool = False) -> dict:
     model = randomized_light_model(name, seed)
     model_bytes = model.SerializeToString()
     feeds = light_input(model)
@@ -87,6 +99,8 @@ def bench_model(name: str, threads: int, runs: int, seed: int, spinning: bool) -
         runners = {"vinify": vinify_run,
                    "onnxruntime": onnxruntime_runner(model_bytes, threads, spinning),
                    "openvino": openvino_runner(model_bytes, threads, Path(folder))}
+        if gpu:
+            runners["gpu"] = vinify_gpu_runner(model_bytes)
         agreement = float(np.max(np.abs(runners["vinify"](feeds) -
                                         runners["onnxruntime"](feeds))))
         medians = interleaved_medians(runners, feeds, runs)
@@ -95,15 +109,18 @@ def bench_model(name: str, threads: int, runs: int, seed: int, spinning: bool) -
 
 
 def print_table(rows: list[dict]) -> None:
+    gpu = "gpu" in rows[0]
     header = (f"{'model':<14}{'vinify ms':>10}{'ORT ms':>9}{'OV f32 ms':>10}{'v/ORT':>7}"
               f"{'v/OV':>7}{'compile s':>10}{'load ms':>9}{'|v-ORT|':>10}")
+    header += f"{'GPU ms':>9}{'GPU/CPU':>8}" if gpu else ""
     print(header)
     print("-" * len(header))
     for row in rows:
         print(f"{row['model']:<14}{row['vinify']:>10.2f}{row['onnxruntime']:>9.2f}"
               f"{row['openvino']:>10.2f}{row['vinify'] / row['onnxruntime']:>7.2f}"
               f"{row['vinify'] / row['openvino']:>7.2f}{row['compile_s']:>10.2f}"
-              f"{row['load_ms']:>9.1f}{row['max_diff']:>10.1e}")
+              f"{row['load_ms']:>9.1f}{row['max_diff']:>10.1e}"
+              + (f"{row['gpu']:>9.2f}{row['gpu'] / row['vinify']:>8.2f}" if gpu else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,12 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-peer-spinning", action="store_true",
                         help="onnxruntime threads wait passively, as vinify's do by default")
+    parser.add_argument("--gpu", action="store_true",
+                        help="add vinify's GPU device to the rounds (a GPU ms column)")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
     rows = []
     for name in args.models:
         rows.append(bench_model(name, args.threads, args.runs, args.seed,
-                                not args.no_peer_spinning))
+                                not args.no_peer_spinning, args.gpu))
         print(f"  {name}: done", file=sys.stderr, flush=True)
     print(f"threads={args.threads} runs={args.runs} batch=1 onnxruntime spinning="
           f"{not args.no_peer_spinning} load average {load_before:.1f} -> "
