@@ -433,13 +433,8 @@ def lower_matmul(ctx: LoweringContext, node: Any, epilogue: Epilogue | None = No
         batched_matmul.lower_batched_matmul(ctx, node, epilogue)
         return
     a_value, b_value = node.inputs
-    a_shape, b_shape = static_shape(a_value), static_shape(b_value)
-    if len(b_shape) != 2 or len(a_shape) < 1:
-        raise DeviceError(f"CPU: {node.describe()}: only MatMul with a 2-D right operand is "
-                          f"compiled (got {list(a_shape)} x {list(b_shape)})")
+    a_shape, b_shape = static_shape(a_value), static_shape(b_value)  # B 2-D: fast_gemm_handles
     transpose_a, transpose_b = node.attrs["transpose_a"], node.attrs["transpose_b"]
-    if transpose_a and len(a_shape) != 2:
-        raise DeviceError(f"CPU: {node.describe()}: transpose_a needs a 2-D left operand")
     k_size = a_shape[-2] if transpose_a else a_shape[-1]
     m_size = int(np.prod(a_shape)) // k_size
     n_size = b_shape[0] if transpose_b else b_shape[1]
