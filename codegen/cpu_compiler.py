@@ -9,7 +9,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import vinify
@@ -22,10 +22,15 @@ _MEMORY_CACHE: dict[str, bytes] = {}
 MEMORY_CACHE_ENTRIES = 64
 
 
-def plan_memory(lowered: LoweredGraph) -> tuple[memory_plan.ArenaPlan, dict]:
-    """Arena offsets for every arena buffer and weights offsets for every weight."""
+def plan_memory(lowered: LoweredGraph, buffers_of: Callable[[Any], set[str]] | None = None
+                ) -> tuple[memory_plan.ArenaPlan, dict]:
+    """Arena offsets for every arena buffer and weights offsets for every weight, from each
+    buffer's first and last kernel (`buffers_of(kernel)`: the names a kernel touches; the GPU
+    passes one that also knows its scheduled kernels)."""
     from vinify.codegen import kernel_ir as K
     from vinify.codegen.llvm.renderer import Placement
+
+    buffers_of = buffers_of or (lambda kernel: K.buffers_used(kernel.body))
 
     last_step = len(lowered.kernels)
     first: dict[str, int] = {p.buffer: 0 for p in lowered.inputs}
@@ -33,7 +38,7 @@ def plan_memory(lowered: LoweredGraph) -> tuple[memory_plan.ArenaPlan, dict]:
     if getattr(lowered, "counts_buffer", None):  # read after the run (bounded outputs)
         last[lowered.counts_buffer] = last_step
     for step, kernel in enumerate(lowered.kernels):
-        for name in K.buffers_used(kernel.body):
+        for name in buffers_of(kernel):
             first.setdefault(name, step)
             last[name] = max(last.get(name, step), step)
     lives = [memory_plan.TensorLife(name, buffer.size * _itemsize(buffer.dtype),

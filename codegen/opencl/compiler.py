@@ -12,9 +12,7 @@ from typing import Any
 import numpy as np
 import vinify
 from vinify.codegen import kernel_ir as K
-from vinify.codegen import memory_plan
-from vinify.codegen.cpu_compiler import trimmed_ports, weights_section
-from vinify.codegen.llvm.renderer import Placement
+from vinify.codegen.cpu_compiler import plan_memory, trimmed_ports, weights_section
 from vinify.codegen.lowering.graph import LoweredGraph
 from vinify.codegen.opencl import direct_convolution, gemm_kernels
 from vinify.codegen.opencl.lowering import ACTIVATION_INPUT, Offset, ScheduledKernel, lower_graph
@@ -52,7 +50,7 @@ def compile_to_gpu_blob(graph: Any, profile: OpenClDeviceProfile,
     precision = compute_precision(config, profile)
     lowered = lower_for_device(graph, profile, schedule)
     lowered.kernels = parallelize_kernels(lowered.kernels, parallel_items(profile, schedule))
-    plan, placement = plan_memory(lowered)
+    plan, placement = plan_memory(lowered, kernel_buffers)
     source, launches = render_program(lowered.kernels, placement, precision)
     if precision == "f16":
         lowered.weights = {name: array.astype(np.float16) if array.dtype == np.float32
@@ -88,30 +86,6 @@ def kernel_buffers(kernel: K.Kernel) -> set[str]:
     if isinstance(kernel, ScheduledKernel):
         return {buffer.name for buffer in kernel.buffers}
     return K.buffers_used(kernel.body)
-
-
-def plan_memory(lowered: LoweredGraph) -> tuple[memory_plan.ArenaPlan, dict]:
-    """Arena offsets from each buffer's first and last kernel; weights laid out in order."""
-    last_step = len(lowered.kernels)
-    first: dict[str, int] = {p.buffer: 0 for p in lowered.inputs}
-    last: dict[str, int] = {p.buffer: last_step for p in lowered.outputs}
-    for step, kernel in enumerate(lowered.kernels):
-        for name in kernel_buffers(kernel):
-            first.setdefault(name, step)
-            last[name] = max(last.get(name, step), step)
-    lives = [memory_plan.TensorLife(name, buffer.size * ITEM_SIZES[buffer.dtype],
-                                    first.get(name, 0), last.get(name, 0))
-             for name, buffer in lowered.arena_buffers.items()]
-    plan = memory_plan.plan_arena(lives)
-    placement = {name: Placement("arena", offset) for name, offset in plan.offsets.items()}
-    offset = 0
-    for name, array in lowered.weights.items():
-        placement[name] = Placement("weights", offset)
-        offset = memory_plan.align_up(offset + array.nbytes)
-    return plan, placement
-
-
-ITEM_SIZES = K.ITEM_SIZES
 
 
 def compute_precision(config: dict[str, Any], profile: OpenClDeviceProfile) -> str:
