@@ -34,7 +34,7 @@ from vinify.errors import DeviceError
 from vinify.ops.interpolate import (
     InterpolateV1,
     axis_taps,
-    scaled_length,
+    axis_target,
 )
 from vinify.ops.sampling import resize_matrix
 
@@ -146,16 +146,10 @@ def interpolate_passes(node: Any, constant: ConstantOf) -> list[AxisPass]:
     attrs, axes, sizes, scales = _interpolate_targets(node, constant, rank)
     begin, end = _padding(attrs, rank)
     padded = [shape[a] + begin[a] + end[a] for a in range(rank)]
-    by_scales = attrs["shape_calculation_mode"] == "scales"
     resized: dict[int, AxisPass] = {}
     for position, axis in enumerate(axes):
         in_len = padded[axis]
-        if by_scales:
-            scale = float(scales[position])
-            out_len = scaled_length(in_len, scale)
-        else:
-            out_len = int(sizes[position])
-            scale = out_len / in_len
+        out_len, scale = axis_target(attrs, in_len, position, scales, sizes)
         if out_len == in_len and scale == 1.0:
             continue
         taps = interpolate_axis(node, attrs, out_len, in_len, scale, begin[axis], shape[axis])

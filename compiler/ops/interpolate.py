@@ -159,19 +159,22 @@ def scaled_length(length: int, scale: float) -> int:
 def interpolate(x: np.ndarray, attrs: dict, axes: list[int], sizes=None, scales=None):
     """The shared reference: pad, then resize each axis by the given sizes or scales."""
     x = pad_data(x, attrs)
-    by_scales = attrs["shape_calculation_mode"] == "scales"
     for position, axis in enumerate(axes):
-        in_len = x.shape[axis]
-        if by_scales:
-            scale = float(scales[position])
-            out_len = scaled_length(in_len, scale)
-        else:
-            out_len = int(sizes[position])
-            scale = out_len / in_len
-        if out_len == in_len and scale == 1.0:
+        out_len, scale = axis_target(attrs, x.shape[axis], position, scales, sizes)
+        if out_len == x.shape[axis] and scale == 1.0:
             continue
         x = resize_axis(x, axis, out_len, scale, attrs)
     return x
+
+
+def axis_target(attrs: dict, in_len: int, position: int, scales, sizes) -> tuple[int, float]:
+    """(output length, scale) of the `position`-th resized axis, from scales or sizes as the
+    shape_calculation_mode says."""
+    if attrs["shape_calculation_mode"] == "scales":
+        scale = float(scales[position])
+        return scaled_length(in_len, scale), scale
+    out_len = int(sizes[position])
+    return out_len, out_len / in_len
 
 
 def padded_dims(ctx: InferContext, shape: PartialShape) -> list[Dimension]:
