@@ -35,7 +35,6 @@ F32_ONLY = frozenset({"f32"})
 ALL_ELEMENT_TYPES = frozenset(KERNEL_DTYPES) - STORAGE_ELEMENT_TYPES
 FLOAT_ELEMENT_TYPES = frozenset({"f32", "f64", "f16", "bf16"})
 INTEGER_ELEMENT_TYPES = frozenset({"i64", "i32", "i16", "i8", "u64", "u32", "u16", "u8"})
-# What the kernel IR carried before f64/f16/bf16/i16/u16/u32/u64 were added.
 ACCEPTED_ELEMENT_TYPES: dict[str, frozenset] = {}
 WEIGHT_FOLD_LIMIT = 1 << 40  # elements: any constant subgraph is folded at compile time
 
